@@ -1,0 +1,92 @@
+"""Command line: arguments -> options -> lint -> report -> exit code. No logic of its own.
+
+Exit codes: 0 nothing reaches ``--fail-on``; 1 a finding does; 2 bad usage or input that could not be checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from creds_lint import __version__
+from creds_lint.engine import Options, lint
+from creds_lint.errors import CredsLintError
+from creds_lint.findings import FileError, Report, Severity
+from creds_lint.loader import load_store
+
+EPILOG = """\
+exit codes: 0 no finding reaches --fail-on; 1 one does; 2 bad usage or a file that could not be checked.
+docs: docs/usage.md, rules: docs/rules.md, or `creds-lint --explain RULE`."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="creds-lint",
+        description=(
+            "Compare two versions of a BOSH var-store (creds.yml) and fail on changes that would make bosh "
+            "regenerate encryption keys, CAs, key pairs or passwords."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("old", metavar="OLD", help="the var-store as it was (e.g. the committed creds.yml)")
+    parser.add_argument("new", metavar="NEW", help="the var-store as it is now")
+    add_output_options(parser)
+    parser.add_argument(
+        "--all",
+        dest="check_all",
+        action="store_true",
+        help="check the state of every entry of NEW, not only those that changed",
+    )
+    parser.add_argument("--version", action="version", version=f"creds-lint {__version__}")
+    return parser
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--fail-on",
+        type=Severity.parse,
+        default=Severity.ERROR,
+        metavar="{error,warning,info}",
+        help="lowest severity that makes the run fail with exit code 1 (default: error)",
+    )
+    parser.add_argument(
+        "--expiry-days",
+        type=int,
+        default=30,
+        metavar="N",
+        help="warn about certificates that expire within N days (default: 30)",
+    )
+
+
+def run(args: argparse.Namespace) -> tuple[Report, Severity]:
+    options = Options(check_all=args.check_all, expiry_days=args.expiry_days)
+    try:
+        old = load_store(args.old)
+        new = load_store(args.new)
+    except CredsLintError as exc:
+        return Report(errors=(FileError(file=exc.source or "", message=exc.message),), files=1), args.fail_on
+    return Report(findings=lint(old, new, options), files=1), args.fail_on
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        report, fail_on = run(args)
+        from creds_lint.reporters import REPORTERS
+
+        sys.stdout.write(REPORTERS[args.format](report))
+    except CredsLintError as exc:
+        print(f"creds-lint: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # never a traceback: it could quote a secret
+        print(f"creds-lint: internal error ({type(exc).__name__}); please report it", file=sys.stderr)
+        return 2
+    for error in report.errors:
+        print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)
+    return report.exit_code(fail_on)

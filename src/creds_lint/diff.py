@@ -1,0 +1,139 @@
+"""(old, new) -> Changes: the only module that talks to DeepDiff.
+
+Unchanged entries are skipped before DeepDiff sees anything (a var-store rewritten by bosh keeps untouched entries
+byte-identical), so the cost grows with what changed, not with the size of the file. Values are compared after
+:func:`creds_lint.model.normalize`, so reordering or re-quoting the YAML is no change.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from creds_lint.model import Entry, VarStore
+
+
+class ChangeKind(enum.Enum):
+    ADDED = "added"
+    REMOVED = "removed"
+    MODIFIED = "modified"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    """What happened to one variable between the old and the new store."""
+
+    name: str
+    kind: ChangeKind
+    old: Entry | None
+    new: Entry | None
+    changed_fields: tuple[str, ...] = ()
+    added_fields: tuple[str, ...] = ()
+    removed_fields: tuple[str, ...] = ()
+    type_changed: bool = False
+
+    def field_changed(self, name: str) -> bool:
+        return name in self.changed_fields or name in self.added_fields or name in self.removed_fields
+
+
+@dataclass(frozen=True, kw_only=True)
+class Changes:
+    """All changes between two stores, in the order of the new file (removed variables last, in old order)."""
+
+    items: tuple[Change, ...] = ()
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def of(self, kind: ChangeKind) -> Iterator[Change]:
+        return (c for c in self.items if c.kind is kind)
+
+
+NO_CHANGES = Changes()
+
+
+def compare(old: VarStore, new: VarStore) -> Changes:
+    """The changes from ``old`` to ``new``."""
+    removed = [name for name in old.entries if name not in new.entries]
+    added = [name for name in new.entries if name not in old.entries]
+    modified = [
+        name for name, entry in new.entries.items() if name in old.entries and old.entries[name].value != entry.value
+    ]
+    if not (removed or added or modified):
+        return NO_CHANGES
+    paths = _deepdiff_paths(
+        {name: old.entries[name].value for name in (*removed, *modified)},
+        {name: new.entries[name].value for name in (*added, *modified)},
+    )
+    changes: list[Change] = []
+    for name, entry in new.entries.items():
+        if name in old.entries and name not in paths:
+            continue
+        changes.append(_change(name, old.get(name), entry, paths.get(name, {})))
+    changes.extend(_change(name, old.entries[name], None, paths.get(name, {})) for name in removed)
+    return Changes(items=tuple(changes))
+
+
+def _change(name: str, old: Entry | None, new: Entry | None, report: dict[str, set[str]]) -> Change:
+    if old is None:
+        kind = ChangeKind.ADDED
+    elif new is None:
+        kind = ChangeKind.REMOVED
+    else:
+        kind = ChangeKind.MODIFIED
+    return Change(
+        name=name,
+        kind=kind,
+        old=old,
+        new=new,
+        changed_fields=tuple(sorted(report.get("changed", ()))),
+        added_fields=tuple(sorted(report.get("added", ()))),
+        removed_fields=tuple(sorted(report.get("removed", ()))),
+        type_changed="root" in report.get("type", set()),
+    )
+
+
+_REPORTS = {
+    "dictionary_item_added": "added",
+    "dictionary_item_removed": "removed",
+    "values_changed": "changed",
+    "type_changes": "changed",
+    "iterable_item_added": "changed",
+    "iterable_item_removed": "changed",
+}
+
+
+def _deepdiff_paths(old: dict[str, object], new: dict[str, object]) -> dict[str, dict[str, set[str]]]:
+    """Per variable, the fields DeepDiff reports as added, removed or changed.
+
+    A change at the variable itself (a password, or a value that changed type) is reported under the field
+    ``"root"``; ``"type"`` records a change of type at the variable itself.
+    """
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0, verbose_level=1)
+    result: dict[str, dict[str, set[str]]] = {}
+    for report, bucket in _REPORTS.items():
+        for item in diff.get(report, ()):
+            path: Sequence[object] = item.path(output_format="list")
+            if not path:  # pragma: no cover - the roots are dicts of the same type
+                continue
+            name = str(path[0])
+            per_var = result.setdefault(name, {})
+            if len(path) == 1:
+                if report.startswith("dictionary_item"):
+                    continue  # the variable itself was added or removed
+                if report == "type_changes":
+                    per_var.setdefault("type", set()).add("root")
+                per_var.setdefault("changed", set()).add("root")
+            else:
+                field = path[1]
+                if len(path) > 2 or not isinstance(field, str):
+                    per_var.setdefault("changed", set()).add(str(field))
+                else:
+                    per_var.setdefault(bucket, set()).add(field)
+    return result

@@ -1,0 +1,100 @@
+"""Severities and findings: immutable values that every reporter receives and nothing else."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+class Severity(enum.Enum):
+    """How bad a finding is. Ordered: ``INFO < WARNING < ERROR``."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.lower())
+        except ValueError:
+            choices = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One thing a rule found about one variable (or one file).
+
+    ``line`` is the line in the new file; for a variable that was removed it is ``None`` and ``old_line`` gives
+    its line in the old file. ``details`` holds only redacted facts (fingerprints, subjects, serials, dates).
+    """
+
+    rule: str
+    code: str
+    severity: Severity
+    file: str
+    variable: str | None
+    message: str
+    field: str | None = None
+    line: int | None = None
+    old_file: str | None = None
+    old_line: int | None = None
+    details: Mapping[str, str] = dataclasses.field(default_factory=lambda: _EMPTY)
+    allowed: bool = False
+    reason: str | None = None
+
+    def sort_key(self) -> tuple[str, int, str, str, str]:
+        """Stable order: by file, then position, then variable and rule."""
+        position = self.line if self.line is not None else (self.old_line or 0)
+        return (self.file, position, self.variable or "", self.field or "", self.code)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileError:
+    """A file that could not be checked; ``message`` is one line and quotes nothing from the file."""
+
+    file: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    """The outcome of one run: findings over every file, and the files that could not be read."""
+
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[FileError, ...] = ()
+    files: int = 0
+
+    def count(self, severity: Severity, *, allowed: bool = False) -> int:
+        return sum(1 for f in self.findings if f.severity is severity and f.allowed is allowed)
+
+    def exit_code(self, fail_on: Severity) -> int:
+        """2 when a file could not be checked, 1 when a finding that is not allowed reaches ``fail_on``, else 0."""
+        if self.errors:
+            return 2
+        if any(not f.allowed and fail_on <= f.severity for f in self.findings):
+            return 1
+        return 0

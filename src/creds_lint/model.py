@@ -1,0 +1,219 @@
+"""What a var-store holds: entries, their kind (from the value's shape) and their role (from what depends on them).
+
+Kinds follow the four types the bosh CLI generates (see docs/rules.md): a string is a password, ``certificate``
+plus ``private_key`` is a certificate, ``public_key_fingerprint`` means ssh, ``private_key`` plus ``public_key`` is
+rsa. Anything else is ``unknown`` and still protected.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+
+
+class Kind(enum.Enum):
+    PASSWORD = "password"  # noqa: S105 - a kind name, not a password
+    CERTIFICATE = "certificate"
+    RSA = "rsa"
+    SSH = "ssh"
+    UNKNOWN = "unknown"
+
+
+class Role(enum.Enum):
+    """What depends on a variable's value — and so what breaks when it changes."""
+
+    ENCRYPTION_KEY = "encryption key"
+    CA = "certificate authority"
+    AGENT_CREDENTIAL = "agent credential"
+    SIGNING_KEY = "signing key"
+    LOGIN = "login"
+    DISPOSABLE = "disposable"
+    PLAIN = "secret"
+
+    @property
+    def consequence(self) -> str:
+        return _CONSEQUENCE[self]
+
+
+_CONSEQUENCE = {
+    Role.ENCRYPTION_KEY: "data encrypted with it (CredHub, UAA, Cloud Controller) can no longer be decrypted",
+    Role.CA: "every certificate it signed and every VM and client that trusts it stop working",
+    Role.AGENT_CREDENTIAL: (
+        "it is baked into every VM's agent settings: agents become unresponsive and the resurrector recreates the VMs"
+    ),
+    Role.SIGNING_KEY: "everything signed with it (tokens, links, host keys) becomes invalid",
+    Role.LOGIN: "people and pipelines that log in with it are locked out",
+    Role.DISPOSABLE: "it is declared disposable: BOSH may regenerate it safely",
+    Role.PLAIN: "every component configured with the old value fails to authenticate",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Classifier:
+    """Name patterns that say what depends on a variable. The defaults match bosh-deployment and cf-deployment.
+
+    Exact names and extra patterns come from the configuration; a name matches a role when it is listed or a
+    pattern matches it with :func:`re.search`.
+    """
+
+    encryption_key: tuple[str, ...] = (r"(^|_)encrypt(ion)?(_|$)|_passphrase$",)
+    ca: tuple[str, ...] = (r"(^|_)ca(_\d+|_old|_new)?$",)
+    agent_credential: tuple[str, ...] = (r"^(nats_|mbus_bootstrap_|blobstore_agent_)",)
+    signing_key: tuple[str, ...] = (r"(^|_)(jwt|signing)(_|$)|_host_key$|secure_link_secret$|route_services_secret$",)
+    login: tuple[str, ...] = (r"(^|_)admin_password$|_client_secret$|_user_password$|(^|_)jumpbox_ssh$",)
+    disposable: tuple[str, ...] = ()
+
+    @cached_property
+    def _compiled(self) -> dict[str, re.Pattern[str]]:
+        def join(patterns: tuple[str, ...]) -> re.Pattern[str]:
+            return re.compile("|".join(f"(?:{p})" for p in patterns) if patterns else r"(?!)")
+
+        return {
+            "encryption_key": join(self.encryption_key),
+            "ca": join(self.ca),
+            "agent_credential": join(self.agent_credential),
+            "signing_key": join(self.signing_key),
+            "login": join(self.login),
+            "disposable": join(self.disposable),
+        }
+
+    def matches(self, category: str, name: str) -> bool:
+        return self._compiled[category].search(name) is not None
+
+    def role(self, name: str, kind: Kind, *, is_ca: bool) -> Role:
+        """The role of a variable. CA status comes from the certificate itself, the rest from the name."""
+        if kind is Kind.CERTIFICATE and is_ca:
+            return Role.CA
+        if self.matches("disposable", name):
+            return Role.DISPOSABLE
+        for category, role in (
+            ("encryption_key", Role.ENCRYPTION_KEY),
+            ("signing_key", Role.SIGNING_KEY),
+            ("agent_credential", Role.AGENT_CREDENTIAL),
+            ("login", Role.LOGIN),
+        ):
+            if self.matches(category, name):
+                return role
+        return Role.PLAIN
+
+
+DEFAULT_CLASSIFIER = Classifier()
+
+
+def kind_of(value: object) -> Kind:
+    """The kind of a value, from its shape alone."""
+    if isinstance(value, str | int | float | bool):
+        return Kind.PASSWORD
+    if isinstance(value, Mapping):
+        if "certificate" in value and "private_key" in value:
+            return Kind.CERTIFICATE
+        if "public_key_fingerprint" in value:
+            return Kind.SSH
+        if "private_key" in value and "public_key" in value:
+            return Kind.RSA
+    return Kind.UNKNOWN
+
+
+def normalize(value: object) -> object:
+    """The value as bosh sees it, minus YAML formatting: a block scalar's final newline (``|`` versus ``|-``)
+    and a Windows line ending are formatting, not content."""
+    if isinstance(value, str):
+        if "\n" in value or "\r" in value:
+            return value.replace("\r\n", "\n").rstrip("\n")
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): normalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalize(v) for v in value]
+    return value
+
+
+def fingerprint(value: object) -> str:
+    """A short, stable, non-reversible identifier of a value: ``sha256:`` and the first 8 hex digits.
+
+    Structured values are hashed as canonical JSON of their normalized form, so reformatting the YAML does not
+    change the fingerprint.
+    """
+    normalized = normalize(value)
+    text = normalized if isinstance(normalized, str) else json.dumps(normalized, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One top-level variable of a var-store.
+
+    ``value`` is normalized (see :func:`normalize`); ``line`` is 1-based; ``field_lines`` gives the line of each
+    field of a structured value.
+    """
+
+    name: str
+    value: object
+    line: int
+    field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @cached_property
+    def kind(self) -> Kind:
+        return kind_of(self.value)
+
+    @property
+    def fields(self) -> Mapping[str, object]:
+        return self.value if isinstance(self.value, Mapping) else {}
+
+    def text(self, field_name: str) -> str | None:
+        """A string field of a structured value, or ``None``."""
+        value = self.fields.get(field_name)
+        return value if isinstance(value, str) else None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return fingerprint(self.value)
+
+    def field_line(self, field_name: str | None) -> int:
+        if field_name is None:
+            return self.line
+        return self.field_lines.get(field_name, self.line)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Duplicate:
+    """A key written more than once. bosh keeps the last value; ``lines`` lists every occurrence."""
+
+    name: str
+    lines: tuple[int, ...]
+    field: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class VarStore:
+    """A parsed var-store: its entries in file order, and what the loader noticed about the text."""
+
+    source: str
+    entries: Mapping[str, Entry]
+    duplicates: tuple[Duplicate, ...] = ()
+    digest: str = ""
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.entries
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries.values())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, name: str) -> Entry | None:
+        return self.entries.get(name)
+
+    def values(self) -> dict[str, object]:
+        return {name: entry.value for name, entry in self.entries.items()}

@@ -1,0 +1,43 @@
+"""``--format json``: the public, documented contract (docs/output.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from creds_lint import __version__
+from creds_lint.findings import Finding, Report, Severity
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "code": finding.code,
+        "severity": finding.severity.value,
+        "file": finding.file,
+        "variable": finding.variable,
+        "field": finding.field,
+        "line": finding.line,
+        "old_file": finding.old_file,
+        "old_line": finding.old_line,
+        "message": finding.message,
+        "details": dict(finding.details),
+        "allowed": finding.allowed,
+        "reason": finding.reason,
+    }
+
+
+def document(report: Report) -> dict[str, Any]:
+    summary: dict[str, int] = {"files": report.files}
+    summary.update({s.value: report.count(s) for s in reversed(Severity)})
+    summary["allowed"] = sum(1 for f in report.findings if f.allowed)
+    return {
+        "version": __version__,
+        "findings": [finding_dict(f) for f in report.findings],
+        "errors": [{"file": e.file, "message": e.message} for e in report.errors],
+        "summary": summary,
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,33 @@
+"""The rule catalogue. A new rule is one function in one family module, listed in that module's ``RULES``."""
+
+from __future__ import annotations
+
+from creds_lint.rules import certificates, integrity, presence, secrets
+from creds_lint.rules.base import Category, Context, Hit, Rule, rule
+
+#: Every rule, in documentation order. The engine runs ``RULES`` first, then ``FINAL_RULES``.
+RULES: tuple[Rule, ...] = (*presence.RULES, *secrets.RULES, *certificates.RULES, *integrity.RULES)
+FINAL_RULES: tuple[Rule, ...] = integrity.FINAL_RULES
+ALL_RULES: tuple[Rule, ...] = (*RULES, *FINAL_RULES)
+BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
+BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
+
+
+def find(key: str) -> Rule | None:
+    """A rule by name (``removed-ca``) or code (``CL102``)."""
+    return BY_NAME.get(key) or BY_CODE.get(key.upper())
+
+
+__all__ = [
+    "ALL_RULES",
+    "BY_CODE",
+    "BY_NAME",
+    "FINAL_RULES",
+    "RULES",
+    "Category",
+    "Context",
+    "Hit",
+    "Rule",
+    "find",
+    "rule",
+]

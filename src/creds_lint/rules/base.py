@@ -1,0 +1,151 @@
+"""What a rule is, and what it sees.
+
+A rule is a function from a :class:`Context` to :class:`Hit` values, wrapped by :func:`rule` into a
+self-describing :class:`Rule`: a stable code (``CL101``), a stable kebab-case name, a default severity, a one-line
+summary, a rationale (the function's docstring) and a remedy. The engine turns hits into findings; a rule never
+decides severities, allowances or output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from creds_lint import x509
+from creds_lint.diff import Change, ChangeKind, Changes
+from creds_lint.findings import Severity
+from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, Role, VarStore
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
+
+
+class Category(enum.Enum):
+    """Which family of rules speaks for a variable that was removed or changed."""
+
+    ENCRYPTION_KEY = "encryption key"
+    CA = "CA"
+    KEYPAIR = "key pair"
+    CERTIFICATE = "certificate"
+    SECRET = "secret"  # noqa: S105 - a category name, not a secret
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hit:
+    """One thing a rule found. ``line`` is in the new file, ``old_line`` in the old one; ``details`` must hold
+    only redacted facts (fingerprints, subjects, serials, dates)."""
+
+    variable: str | None
+    message: str
+    field: str | None = None
+    line: int | None = None
+    old_line: int | None = None
+    details: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    """Everything a rule may look at: both stores, the changes between them, and the options that shape checks.
+
+    ``old`` is ``None`` when a single file is audited. Certificates and keys are parsed on demand and cached.
+    """
+
+    new: VarStore
+    old: VarStore | None
+    changes: Changes
+    classifier: Classifier = DEFAULT_CLASSIFIER
+    check_all: bool = False
+    expiry_days: int = 30
+    now: datetime = dataclasses.field(default_factory=x509.now_utc)
+    explained: frozenset[str] = frozenset()
+
+    def of(self, kind: ChangeKind) -> Iterator[Change]:
+        return self.changes.of(kind)
+
+    @cached_property
+    def subjects(self) -> tuple[Entry, ...]:
+        """The entries of the new store whose state is checked: those added or changed, or all of them when
+        auditing one file or with ``--all``."""
+        if self.old is None or self.check_all:
+            return tuple(self.new)
+        return tuple(c.new for c in self.changes if c.new is not None)
+
+    # --- certificates -----------------------------------------------------------------------------------------
+
+    def certificate(self, entry: Entry | None) -> Certificate | None:
+        pem = entry.text("certificate") if entry is not None else None
+        return x509.load_certificate(pem) if pem else None
+
+    def is_ca(self, entry: Entry) -> bool:
+        """A CA by its certificate (BasicConstraints), or — when the certificate does not parse — because it is
+        self-signed in the bosh sense (``ca`` equals ``certificate``) or its name says so."""
+        if entry.kind is not Kind.CERTIFICATE:
+            return False
+        cert = self.certificate(entry)
+        if cert is not None:
+            return x509.is_ca(cert)
+        own = entry.text("certificate")
+        return (own is not None and own == entry.text("ca")) or self.classifier.matches("ca", entry.name)
+
+    def role(self, entry: Entry) -> Role:
+        return self.classifier.role(entry.name, entry.kind, is_ca=self.is_ca(entry))
+
+    def category(self, entry: Entry) -> Category:
+        if entry.kind is Kind.CERTIFICATE:
+            return Category.CA if self.is_ca(entry) else Category.CERTIFICATE
+        if entry.kind in (Kind.RSA, Kind.SSH):
+            return Category.KEYPAIR
+        if self.classifier.matches("encryption_key", entry.name):
+            return Category.ENCRYPTION_KEY
+        return Category.SECRET
+
+    def change_category(self, change: Change) -> Category:
+        """The category of a changed variable; a CA in either version counts as a CA."""
+        entries = [e for e in (change.old, change.new) if e is not None]
+        categories = [self.category(e) for e in entries]
+        return Category.CA if Category.CA in categories else categories[0]
+
+
+Check = Callable[[Context], Iterable[Hit]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """A self-describing check. ``rationale`` is the docstring of ``check``: it is the rule's documentation."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    rationale: str
+    remedy: str
+    check: Check = dataclasses.field(repr=False, compare=False)
+
+    def __call__(self, context: Context) -> Iterable[Hit]:
+        return self.check(context)
+
+
+def rule(*, code: str, name: str, severity: Severity, summary: str, remedy: str) -> Callable[[Check], Rule]:
+    """Declare a rule: ``@rule(code=..., name=..., ...)`` on a function whose docstring is its rationale."""
+
+    def wrap(check: Check) -> Rule:
+        if not check.__doc__:
+            raise TypeError(f"rule {name} needs a docstring: it is the rule's rationale")
+        return Rule(
+            code=code,
+            name=name,
+            severity=severity,
+            summary=summary,
+            rationale=inspect.cleandoc(check.__doc__),
+            remedy=remedy,
+            check=check,
+        )
+
+    return wrap

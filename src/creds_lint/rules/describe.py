@@ -1,0 +1,57 @@
+"""How rules name things in messages: variables with their role, certificates by name, serial and date.
+
+Nothing here ever returns a value from the var-store: only fingerprints and certificate metadata.
+"""
+
+from __future__ import annotations
+
+from creds_lint import x509
+from creds_lint.model import Entry, Kind
+from creds_lint.rules.base import Category, Context
+
+
+def what(ctx: Context, entry: Entry) -> str:
+    """``name (role)``, e.g. ``credhub_encryption_password (encryption key)`` or ``nats_ca (CA)``."""
+    category = ctx.category(entry)
+    if category is Category.SECRET:
+        label = ctx.role(entry).value if entry.kind is Kind.PASSWORD else f"{entry.kind.value} value"
+        if label == "secret":
+            label = "password"
+    elif category is Category.KEYPAIR:
+        label = f"{entry.kind.value} key pair"
+    elif category is Category.CERTIFICATE:
+        label = "certificate"
+    else:
+        label = category.value
+    return f"{entry.name} ({label})"
+
+
+def certificate_label(ctx: Context, entry: Entry) -> str:
+    """``CN=..., serial ..., expires YYYY-MM-DD``, or a note that the certificate does not parse."""
+    cert = ctx.certificate(entry)
+    if cert is None:
+        return "unparseable certificate"
+    info = x509.info(cert)
+    return f"CN={info.common_name}, serial {_short_serial(info.serial)}, expires {info.not_after:%Y-%m-%d}"
+
+
+def _short_serial(serial: str) -> str:
+    return serial if len(serial) <= 16 else serial[:16] + "…"
+
+
+def entry_details(ctx: Context, entry: Entry, *, prefix: str) -> dict[str, str]:
+    """Redacted facts about an entry for a finding's details: its fingerprint and, for a certificate, its
+    subject, serial, expiry and certificate fingerprint."""
+    details = {f"{prefix}_fingerprint": entry.fingerprint}
+    if entry.kind is Kind.CERTIFICATE:
+        cert = ctx.certificate(entry)
+        if cert is not None:
+            info = x509.info(cert)
+            details[f"{prefix}_subject"] = info.subject
+            details[f"{prefix}_serial"] = info.serial
+            details[f"{prefix}_not_after"] = info.not_after.isoformat()
+    return details
+
+
+def change_details(ctx: Context, old: Entry, new: Entry) -> dict[str, str]:
+    return {**entry_details(ctx, old, prefix="old"), **entry_details(ctx, new, prefix="new")}

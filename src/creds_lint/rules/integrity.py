@@ -1,0 +1,96 @@
+"""The state of the new file: values that bosh would keep although they are broken, and edits that hide others."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from creds_lint.diff import ChangeKind
+from creds_lint.findings import Severity
+from creds_lint.model import is_empty
+from creds_lint.rules.base import Context, Hit, rule
+from creds_lint.rules.describe import what
+
+
+@rule(
+    code="CL301",
+    name="empty-value",
+    severity=Severity.ERROR,
+    summary="A secret in the new var-store is null or empty.",
+    remedy="Restore the value from version control, or delete the key entirely if you want bosh to generate it.",
+)
+def empty_value(ctx: Context) -> Iterator[Hit]:
+    """bosh keeps a present variable as it is, even with a null or empty value, and never validates it: an
+    empty password or certificate field is deployed as is, and the jobs that use it fail or run unprotected."""
+    for entry in ctx.subjects:
+        if is_empty(entry.value):
+            yield Hit(
+                variable=entry.name,
+                line=entry.line,
+                message=f"{entry.name} is empty: bosh keeps it as it is and deploys an empty secret.",
+            )
+            continue
+        for field, value in entry.fields.items():
+            if is_empty(value):
+                yield Hit(
+                    variable=entry.name,
+                    field=field,
+                    line=entry.field_line(field),
+                    message=f"{what(ctx, entry)} has an empty '{field}': bosh keeps it and deploys it as it is.",
+                )
+
+
+@rule(
+    code="CL302",
+    name="duplicate-key",
+    severity=Severity.ERROR,
+    summary="A key appears more than once in the new var-store.",
+    remedy="Keep one occurrence: decide which value is the right one, restoring it from version control.",
+)
+def duplicate_key(ctx: Context) -> Iterator[Hit]:
+    """YAML loaders used by bosh keep the last value of a duplicated key, silently. A reader (or a reviewer)
+    sees the first one, so a duplicate can hide a changed secret; it is usually the trace of a bad merge or a
+    paste."""
+    for duplicate in ctx.new.duplicates:
+        where = ", ".join(str(line) for line in duplicate.lines)
+        subject = f"{duplicate.name}.{duplicate.field}" if duplicate.field else duplicate.name
+        yield Hit(
+            variable=duplicate.name,
+            field=duplicate.field,
+            line=duplicate.lines[-1],
+            message=f"{subject} appears {len(duplicate.lines)} times (lines {where}): bosh uses the last one.",
+            details={"lines": where},
+        )
+
+
+@rule(
+    code="CL399",
+    name="unexplained-change",
+    severity=Severity.ERROR,
+    summary="A secret changed or disappeared in a way no other rule recognises.",
+    remedy="Review the change by hand; restore the old value if it was not intended, or allow it.",
+)
+def unexplained_change(ctx: Context) -> Iterator[Hit]:
+    """creds-lint never gives an all-clear it cannot back: a removed or changed variable that no other rule
+    reported on (an odd shape, a field edited by hand) is flagged so that a person looks at it."""
+    for change in ctx.changes:
+        if change.kind is ChangeKind.ADDED or change.name in ctx.explained:
+            continue
+        entry = change.new or change.old
+        assert entry is not None
+        fields = ", ".join(change.changed_fields + change.added_fields + change.removed_fields)
+        yield Hit(
+            variable=change.name,
+            line=change.new.line if change.new else None,
+            old_line=change.old.line if change.old else None,
+            message=(
+                f"{change.name} {change.kind.value}"
+                + (f" ({fields})" if fields and fields != "root" else "")
+                + f" ({entry.fingerprint}): no rule recognises this change; review it by hand."
+            ),
+        )
+
+
+RULES = (empty_value, duplicate_key)
+
+#: Rules that run after all others and see which variables they explained.
+FINAL_RULES = (unexplained_change,)

@@ -1,0 +1,148 @@
+"""Secrets whose value changed: what ``bosh create-env`` leaves behind after it regenerated something."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from creds_lint import x509
+from creds_lint.diff import Change, ChangeKind
+from creds_lint.findings import Severity
+from creds_lint.model import Entry, Kind, is_empty
+from creds_lint.rules.base import Category, Context, Hit, rule
+from creds_lint.rules.describe import change_details, what
+
+RESTORE = "Restore the old value from version control before the next deploy"
+
+
+def _modified(ctx: Context, category: Category) -> Iterator[tuple[Change, Entry, Entry]]:
+    """Changes of one category where the entry kept its kind and still has a value (changed-type and
+    empty-value speak for the others)."""
+    for change in ctx.of(ChangeKind.MODIFIED):
+        old, new = change.old, change.new
+        assert old is not None
+        assert new is not None
+        if old.kind is not new.kind or is_empty(new.value) or is_empty(old.value):
+            continue
+        if ctx.change_category(change) is category:
+            yield change, old, new
+
+
+@rule(
+    code="CL201",
+    name="regenerated-encryption-key",
+    severity=Severity.ERROR,
+    summary="An encryption key's value changed.",
+    remedy=(
+        f"{RESTORE}. To rotate an encryption key, keep the old value under NAME_old (or the product's "
+        "documented key list) so existing data can still be decrypted, then allow the change."
+    ),
+)
+def regenerated_encryption_key(ctx: Context) -> Iterator[Hit]:
+    """A new value for an encryption key is what ``bosh create-env`` writes after the key went missing. Data
+    encrypted with the old key — CredHub's store, UAA's, Cloud Controller's database — can no longer be
+    decrypted: CredHub fails to start, and with it every deployment that reads credentials from it."""
+    for change, old, new in _modified(ctx, Category.ENCRYPTION_KEY):
+        yield Hit(
+            variable=change.name,
+            line=new.line,
+            message=(
+                f"{what(ctx, new)} has a new value ({old.fingerprint} -> {new.fingerprint}): data encrypted "
+                f"with the old key can no longer be decrypted. {RESTORE}."
+            ),
+            details=change_details(ctx, old, new),
+        )
+
+
+@rule(
+    code="CL202",
+    name="regenerated-password",
+    severity=Severity.ERROR,
+    summary="A password or other secret value changed.",
+    remedy=f"{RESTORE}, or, if the change is deliberate, allow it and roll it out to everything that uses it.",
+)
+def regenerated_password(ctx: Context) -> Iterator[Hit]:
+    """A password that changes in the var-store changes only on the VMs that bosh redeploys: agents, clients,
+    people and pipelines configured with the old value fail to authenticate. For agent credentials
+    (``nats_password``, ``mbus_bootstrap_password``) every VM becomes unresponsive and the resurrector recreates
+    it."""
+    for change, old, new in _modified(ctx, Category.SECRET):
+        label = "a new value" if new.kind is Kind.PASSWORD else "a changed value"
+        yield Hit(
+            variable=change.name,
+            line=new.line,
+            message=(
+                f"{what(ctx, new)} has {label} ({old.fingerprint} -> {new.fingerprint}): "
+                f"{ctx.role(new).consequence}. {RESTORE}."
+            ),
+            details=change_details(ctx, old, new),
+        )
+
+
+def _private_key_changed(old: Entry, new: Entry) -> bool:
+    """Whether the key pair behind ``private_key`` changed; re-encoding the same key (PKCS#1 to PKCS#8) does
+    not count. A key that does not parse counts as changed when its text changed."""
+    old_pem, new_pem = old.text("private_key"), new.text("private_key")
+    if old_pem == new_pem:
+        return False
+    old_key = x509.load_private_key(old_pem) if old_pem else None
+    new_key = x509.load_private_key(new_pem) if new_pem else None
+    if old_key is None or new_key is None:
+        return True
+    return not x509.same_key_pair(old_key, new_key)
+
+
+@rule(
+    code="CL203",
+    name="regenerated-keypair",
+    severity=Severity.ERROR,
+    summary="An rsa or ssh private key changed.",
+    remedy=f"{RESTORE}, or, if the rotation is deliberate, allow it and update everything that trusts the key.",
+)
+def regenerated_keypair(ctx: Context) -> Iterator[Hit]:
+    """A new rsa or ssh key pair invalidates everything tied to the old one: tokens signed with
+    ``uaa_jwt_signing_key``, the jumpbox user's ssh login, host keys that clients pinned."""
+    for change, old, new in _modified(ctx, Category.KEYPAIR):
+        if not _private_key_changed(old, new):
+            continue
+        yield Hit(
+            variable=change.name,
+            field="private_key",
+            line=new.field_line("private_key"),
+            message=(
+                f"{what(ctx, new)} has a new private key ({old.fingerprint} -> {new.fingerprint}): "
+                f"{ctx.role(new).consequence}. {RESTORE}."
+            ),
+            details=change_details(ctx, old, new),
+        )
+
+
+@rule(
+    code="CL206",
+    name="changed-type",
+    severity=Severity.ERROR,
+    summary="An entry changed shape (a password became a map, a certificate became an rsa key, ...).",
+    remedy=f"{RESTORE}: the jobs that read this variable expect its old shape.",
+)
+def changed_type(ctx: Context) -> Iterator[Hit]:
+    """Jobs read a variable by its shape — ``((nats_ca.certificate))``, ``((admin_password))``. A value of
+    another shape makes template rendering fail, or hands a job something it cannot use; often it is the mark
+    of an indentation slip that nested one variable inside another."""
+    for change in ctx.of(ChangeKind.MODIFIED):
+        old, new = change.old, change.new
+        assert old is not None
+        assert new is not None
+        if is_empty(old.value) or is_empty(new.value):
+            continue  # empty-value speaks for it
+        if old.kind is not new.kind or change.type_changed:
+            yield Hit(
+                variable=change.name,
+                line=new.line,
+                message=(
+                    f"{change.name} changed from {old.kind.value} to {new.kind.value}: jobs that read it expect "
+                    f"a {old.kind.value}. {RESTORE}."
+                ),
+                details=change_details(ctx, old, new),
+            )
+
+
+RULES = (regenerated_encryption_key, regenerated_password, regenerated_keypair, changed_type)

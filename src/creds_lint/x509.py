@@ -1,0 +1,194 @@
+"""Small pure helpers on ``cryptography``: parse once, fingerprint, compare key pairs, check signatures.
+
+``cryptography`` is imported lazily so that a run with nothing to inspect (identical files, passwords only) never
+pays for it. Every parse is cached by the PEM text, so each certificate and key is parsed once per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+
+_CERT_MARKER = "-----BEGIN CERTIFICATE-----"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertInfo:
+    """What may be shown about a certificate: never the PEM, never a key."""
+
+    common_name: str
+    subject: str
+    issuer: str
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    fingerprint: str
+    is_ca: bool
+    sans: tuple[str, ...]
+    key_bits: int | None
+
+    def days_left(self, now: datetime) -> int:
+        return (self.not_after - now).days
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def split_pem_certificates(text: str) -> tuple[str, ...]:
+    """Every certificate PEM block in ``text`` (a trust field may concatenate several CAs)."""
+    blocks: list[str] = []
+    start = text.find(_CERT_MARKER)
+    while start != -1:
+        end = text.find("-----END CERTIFICATE-----", start)
+        if end == -1:
+            blocks.append(text[start:])
+            break
+        end += len("-----END CERTIFICATE-----")
+        blocks.append(text[start:end])
+        start = text.find(_CERT_MARKER, end)
+    return tuple(blocks)
+
+
+@lru_cache(maxsize=8192)
+def load_certificate(pem: str) -> x509.Certificate | None:
+    """The first certificate in ``pem``, or ``None`` when it does not parse."""
+    from cryptography import x509
+
+    blocks = split_pem_certificates(pem)
+    if not blocks:
+        return None
+    try:
+        return x509.load_pem_x509_certificate(blocks[0].encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return None
+
+
+@lru_cache(maxsize=8192)
+def load_certificates(pem: str) -> tuple[x509.Certificate, ...] | None:
+    """All certificates in ``pem`` (a concatenated trust field), or ``None`` if any block does not parse."""
+    certs = []
+    for block in split_pem_certificates(pem):
+        cert = load_certificate(block)
+        if cert is None:
+            return None
+        certs.append(cert)
+    return tuple(certs) if certs else None
+
+
+@lru_cache(maxsize=8192)
+def load_private_key(pem: str) -> PrivateKeyTypes | None:
+    """A PEM private key (PKCS#1, PKCS#8, SEC1 EC), or ``None`` when it does not parse or is encrypted."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        return serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return None
+
+
+@lru_cache(maxsize=8192)
+def load_public_key(text: str) -> PublicKeyTypes | None:
+    """A public key as PEM (PKIX or PKCS#1) or OpenSSH (``ssh-rsa AAAA...``), or ``None``."""
+    from cryptography.hazmat.primitives import serialization
+
+    data = text.strip().encode("ascii", "replace")
+    try:
+        if data.startswith(b"-----BEGIN"):
+            return serialization.load_pem_public_key(data)
+        return serialization.load_ssh_public_key(data)
+    except (ValueError, TypeError):
+        return None
+
+
+def public_key_der(key: PublicKeyTypes | PrivateKeyTypes) -> bytes:
+    """DER SubjectPublicKeyInfo of a key, the identity of a key pair whatever its encoding."""
+    from cryptography.hazmat.primitives import serialization
+
+    public = key.public_key() if hasattr(key, "public_key") else key
+    return public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def key_id(key: PublicKeyTypes | PrivateKeyTypes) -> str:
+    """A short fingerprint of a key pair: SHA-256 of its public key."""
+    return "sha256:" + hashlib.sha256(public_key_der(key)).hexdigest()[:8]
+
+
+def key_bits(key: PublicKeyTypes | PrivateKeyTypes) -> int | None:
+    size = getattr(key, "key_size", None)
+    return size if isinstance(size, int) else None
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    from cryptography import x509
+
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+    except ValueError:  # a malformed extension
+        return False
+
+
+def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer``'s key signed ``cert`` and ``issuer``'s subject is ``cert``'s issuer."""
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError):
+        return False
+    except Exception as exc:  # InvalidSignature lives in another module; keep the import lazy
+        if type(exc).__name__ == "InvalidSignature":
+            return False
+        raise
+    return True
+
+
+@lru_cache(maxsize=8192)
+def info(cert: x509.Certificate) -> CertInfo:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    common_name = str(names[0].value) if names else ""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        sans = tuple(sorted(str(v) for v in san.get_values_for_type(x509.DNSName))) + tuple(
+            sorted(str(v) for v in san.get_values_for_type(x509.IPAddress))
+        )
+    except (x509.ExtensionNotFound, ValueError):
+        sans = ()
+    try:
+        bits = key_bits(cert.public_key())
+    except (ValueError, TypeError):  # pragma: no cover - unsupported key algorithm
+        bits = None
+    return CertInfo(
+        common_name=common_name,
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        serial=format(cert.serial_number, "x"),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        fingerprint="sha256:" + cert.fingerprint(hashes.SHA256()).hex()[:8],
+        is_ca=is_ca(cert),
+        sans=sans,
+        key_bits=bits,
+    )
+
+
+def same_key_pair(a: PublicKeyTypes | PrivateKeyTypes, b: PublicKeyTypes | PrivateKeyTypes) -> bool:
+    return public_key_der(a) == public_key_der(b)
+
+
+def certificate_key(cert: x509.Certificate) -> PublicKeyTypes | None:
+    try:
+        return cert.public_key()
+    except (ValueError, TypeError):  # pragma: no cover - unsupported key algorithm
+        return None
