@@ -10,10 +10,10 @@ import sys
 from collections.abc import Sequence
 
 from creds_lint import __version__
-from creds_lint.engine import Options, lint
+from creds_lint.engine import Options, check
 from creds_lint.errors import CredsLintError
-from creds_lint.findings import FileError, Report, Severity
-from creds_lint.loader import load_store
+from creds_lint.findings import Severity
+from creds_lint.sources import Source, Target
 
 EPILOG = """\
 exit codes: 0 no finding reaches --fail-on; 1 one does; 2 bad usage or a file that could not be checked.
@@ -61,21 +61,19 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> tuple[Report, Severity]:
-    options = Options(check_all=args.check_all, expiry_days=args.expiry_days)
-    try:
-        old = load_store(args.old)
-        new = load_store(args.new)
-    except CredsLintError as exc:
-        return Report(errors=(FileError(file=exc.source or "", message=exc.message),), files=1), args.fail_on
-    return Report(findings=lint(old, new, options), files=1), args.fail_on
+def options_from(args: argparse.Namespace) -> Options:
+    return Options(check_all=args.check_all, expiry_days=args.expiry_days)
+
+
+def targets_from(args: argparse.Namespace) -> list[Target]:
+    return [Target(old=Source.file(args.old), new=Source.file(args.new))]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        report, fail_on = run(args)
+        report = check(targets_from(args), options_from(args))
         from creds_lint.reporters import REPORTERS
 
         sys.stdout.write(REPORTERS[args.format](report))
@@ -89,4 +87,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for error in report.errors:
         print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)
-    return report.exit_code(fail_on)
+    return report.exit_code(args.fail_on)

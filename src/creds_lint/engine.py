@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
 from creds_lint import x509
 from creds_lint.diff import NO_CHANGES, Changes
-from creds_lint.findings import Finding, Severity
+from creds_lint.errors import CredsLintError
+from creds_lint.findings import FileError, Finding, Report, Severity
+from creds_lint.loader import parse_store
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore
 from creds_lint.rules import FINAL_RULES, RULES, Context, Hit, Rule
+from creds_lint.sources import Source, Target
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,3 +77,27 @@ def _finding(rule: Rule, severity: Severity, hit: Hit, context: Context) -> Find
         message=hit.message,
         details=MappingProxyType(dict(hit.details)),
     )
+
+
+def check(targets: Sequence[Target], options: Options = DEFAULT_OPTIONS) -> Report:
+    """Lint every target into one report. A target that cannot be read becomes an error of the report."""
+    findings: list[Finding] = []
+    errors: list[FileError] = []
+    for target in targets:
+        try:
+            findings.extend(check_target(target, options))
+        except CredsLintError as exc:
+            errors.append(FileError(file=exc.source or target.label, message=exc.message))
+    return Report(findings=tuple(sorted(findings, key=Finding.sort_key)), errors=tuple(errors), files=len(targets))
+
+
+def check_target(target: Target, options: Options = DEFAULT_OPTIONS) -> tuple[Finding, ...]:
+    if target.new is None:
+        raise CredsLintError("nothing to check: the file was deleted", source=target.label)
+    new = _load(target.new)
+    old = _load(target.old) if target.old is not None else None
+    return lint(old, new, options)
+
+
+def _load(source: Source) -> VarStore:
+    return parse_store(source.read(), source=source.label)

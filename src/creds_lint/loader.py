@@ -78,7 +78,7 @@ def parse_store(data: bytes, *, source: str) -> VarStore:
         )
     root = _compose(text, source)
     digest = hashlib.sha256(data).hexdigest()
-    if root is None:
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL):
         return VarStore(source=source, entries=MappingProxyType({}), digest=digest)
     if not isinstance(root, yaml.MappingNode):
         what = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"

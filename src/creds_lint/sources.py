@@ -1,0 +1,40 @@
+"""What to check: targets made of an old and a new version of a var-store, wherever each version comes from.
+
+A :class:`Source` is a labelled way to get bytes (a file on disk, a git blob); a :class:`Target` pairs the new
+version with the old one it is compared with (``None``: the file is audited alone). The CLI builds targets from
+its arguments; :func:`creds_lint.engine.check` turns them into one report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from creds_lint.loader import read_file
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """One version of a var-store. ``label`` names it in reports (a path, or ``REV:path`` for a git blob)."""
+
+    label: str
+    read: Callable[[], bytes]
+
+    @classmethod
+    def file(cls, path: str | Path) -> Source:
+        return cls(label=str(path), read=lambda: read_file(path))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """A var-store to check: ``new`` compared with ``old``. ``new`` is ``None`` when the file was deleted."""
+
+    new: Source | None
+    old: Source | None = None
+
+    @property
+    def label(self) -> str:
+        source = self.new or self.old
+        assert source is not None
+        return source.label
