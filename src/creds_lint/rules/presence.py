@@ -154,8 +154,8 @@ def removed_field(ctx: Context) -> Iterator[Hit]:
     for change in ctx.of(ChangeKind.MODIFIED):
         assert change.old is not None
         assert change.new is not None
-        if change.type_changed:
-            continue  # changed-type speaks for it
+        if not set(change.new.fields) < set(change.old.fields):
+            continue  # it did not only lose fields: changed-type speaks for it
         for name in change.removed_fields:
             yield Hit(
                 variable=change.name,

@@ -133,6 +133,8 @@ def changed_type(ctx: Context) -> Iterator[Hit]:
         assert new is not None
         if is_empty(old.value) or is_empty(new.value):
             continue  # empty-value speaks for it
+        if change.removed_fields and set(new.fields) < set(old.fields):
+            continue  # it only lost fields: removed-field speaks for it
         if old.kind is not new.kind or change.type_changed:
             yield Hit(
                 variable=change.name,
