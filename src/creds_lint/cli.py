@@ -6,13 +6,17 @@ Exit codes: 0 nothing reaches ``--fail-on``; 1 a finding does; 2 bad usage or in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TextIO
 
 from creds_lint import __version__
 from creds_lint.engine import Options, check
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import Severity
+from creds_lint.reporters import FORMATS, REPORTERS, resolve
+from creds_lint.reporters.style import Style
 from creds_lint.sources import Source, Target
 
 EPILOG = """\
@@ -30,8 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("old", metavar="OLD", help="the var-store as it was (e.g. the committed creds.yml)")
-    parser.add_argument("new", metavar="NEW", help="the var-store as it is now")
+    parser.add_argument("old", metavar="OLD", nargs="?", help="the var-store as it was (e.g. the committed creds.yml)")
+    parser.add_argument("new", metavar="NEW", nargs="?", help="the var-store as it is now")
+    parser.add_argument(
+        "--explain",
+        metavar="RULE",
+        help="print what a rule (name or code, e.g. CL201) checks, why it matters and how to fix it, then exit",
+    )
     add_output_options(parser)
     parser.add_argument(
         "--all",
@@ -44,7 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="auto",
+        help="output format; auto: github inside GitHub Actions (GITHUB_ACTIONS=true), text elsewhere (default: auto)",
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output; auto: when stdout is a terminal and NO_COLOR is not set (default: auto)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="show only the errors that fail the run, and nothing when clean"
+    )
     parser.add_argument(
         "--fail-on",
         type=Severity.parse,
@@ -69,14 +92,41 @@ def targets_from(args: argparse.Namespace) -> list[Target]:
     return [Target(old=Source.file(args.old), new=Source.file(args.new))]
 
 
+def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """``always``/``never`` as said; ``auto``: a terminal, unless ``NO_COLOR`` is set to anything non-empty."""
+    if choice != "auto":
+        return choice == "always"
+    return not environ.get("NO_COLOR") and stream.isatty()
+
+
+def style_from(args: argparse.Namespace) -> Style:
+    return Style(color=use_color(args.color, sys.stdout, os.environ), quiet=args.quiet)
+
+
+def explain(key: str) -> int:
+    from creds_lint.reporters.text import explain as explain_rule
+    from creds_lint.rules import ALL_RULES, find
+
+    found = find(key)
+    if found is None:
+        known = ", ".join(r.name for r in ALL_RULES)
+        print(f"creds-lint: error: unknown rule {key!r} (rules: {known})", file=sys.stderr)
+        return 2
+    sys.stdout.write(explain_rule(found))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.explain is not None:
+        return explain(args.explain)
+    if args.old is None or args.new is None:
+        parser.error("the following arguments are required: OLD NEW")
     try:
         report = check(targets_from(args), options_from(args))
-        from creds_lint.reporters import REPORTERS
-
-        sys.stdout.write(REPORTERS[args.format](report))
+        sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
     except CredsLintError as exc:
         print(f"creds-lint: error: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ from typing import Any
 
 from creds_lint import __version__
 from creds_lint.findings import Finding, Report, Severity
+from creds_lint.reporters.style import PLAIN, Style
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -39,5 +40,6 @@ def document(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
+def render(report: Report, style: Style = PLAIN) -> str:
+    """The JSON document; ``style`` is ignored: a machine format carries every finding."""
     return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

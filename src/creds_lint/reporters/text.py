@@ -1,10 +1,20 @@
-"""``--format text``: for people. Grouped by file, one line per finding, a summary line."""
+"""``--format text``: for people. Grouped by file; each finding on one line, then what to do about it; a summary.
+
+A finding's message already says what happened and what breaks; the ``fix:`` line below it gives the rule's
+remedy (``creds-lint --explain CODE`` gives the whole rationale). Allowed findings show their reason instead.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from itertools import groupby
 
 from creds_lint.findings import Finding, Report, Severity
+from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, paragraphs
+from creds_lint.rules import BY_CODE, Rule
+
+_WIDTH = 100
+_INDENT = "      "
 
 
 def location(finding: Finding) -> str:
@@ -16,25 +26,51 @@ def location(finding: Finding) -> str:
     return finding.file
 
 
-def line(finding: Finding) -> str:
+def line(finding: Finding, style: Style = PLAIN) -> str:
     subject = finding.variable or ""
     if finding.field:
         subject += f".{finding.field}"
     allowed = f" [allowed: {finding.reason}]" if finding.allowed else ""
+    severity = style.paint(finding.severity.value, SEVERITY_COLOR[finding.severity])
+    rule = style.paint(f"{finding.code} {finding.rule}", Color.BOLD)
     return (
-        f"{location(finding)}: {finding.severity.value} {finding.code} {finding.rule}: "
-        f"{subject + ': ' if subject else ''}{finding.message}{allowed}"
+        f"{clean(location(finding))}: {severity} {rule}: "
+        f"{clean(subject) + ': ' if subject else ''}{clean(finding.message + allowed)}"
     )
 
 
-def summary(report: Report) -> str:
-    counts = [
-        f"{report.count(s)} {s.value}{'s' if report.count(s) != 1 and s is not Severity.INFO else ''}"
-        for s in reversed(Severity)
-    ]
+def fix(finding: Finding) -> str | None:
+    """What to do: the rule's remedy, less the sentences the message already says; ``None`` for nothing to do."""
+    if finding.allowed or finding.severity is Severity.INFO:
+        return None
+    rule = BY_CODE.get(finding.code)
+    if rule is None:
+        return None
+    sentences = [s.strip() + "." for s in rule.remedy.split(". ") if s.strip()]
+    remaining = [s for s in sentences if s.rstrip(".") not in finding.message]
+    text = " ".join(remaining).replace("..", ".")
+    return text or None
+
+
+def _wrapped(label: str, text: str, *, indent: str = _INDENT) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=_WIDTH,
+        initial_indent=f"{indent}{label}",
+        subsequent_indent=indent + " " * len(label),
+        break_on_hyphens=False,
+    )
+
+
+def summary(report: Report, style: Style = PLAIN) -> str:
+    parts = []
+    for s in reversed(Severity):
+        n = report.count(s)
+        part = f"{n} {s.value}{'s' if n != 1 and s is not Severity.INFO else ''}"
+        parts.append(style.paint(part, SEVERITY_COLOR[s]) if n else part)
     allowed = sum(1 for f in report.findings if f.allowed)
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
-    text = f"{', '.join(counts)} in {files}"
+    text = f"{', '.join(parts)} in {files}"
     if allowed:
         text += f" ({allowed} allowed)"
     if report.errors:
@@ -42,12 +78,29 @@ def summary(report: Report) -> str:
     return text
 
 
-def render(report: Report) -> str:
+def render(report: Report, style: Style = PLAIN) -> str:
     if report.errors and not report.findings:
         return ""  # the one-line errors on stderr say it all
+    shown = style.shown(report)
+    if style.quiet and not shown:
+        return ""
     out: list[str] = []
-    for file, group in groupby(report.findings, key=lambda f: f.file):
-        out.append(f"{file}")
-        out.extend(f"  {line(f)}" for f in group)
-    out.append(summary(report))
+    for file, group in groupby(shown, key=lambda f: f.file):
+        out.append(style.paint(clean(file), Color.BOLD))
+        for finding in group:
+            out.append(f"  {line(finding, style)}")
+            remedy = None if style.quiet else fix(finding)
+            if remedy:
+                out.extend(_wrapped("fix: ", remedy))
+    out.append(summary(report, style))
+    return "\n".join(out) + "\n"
+
+
+def explain(rule: Rule) -> str:
+    """A rule's page for the terminal: what it flags, why it matters, how to fix it."""
+    out = [f"{rule.code} {rule.name} (default severity: {rule.severity.value})", "", rule.summary, "", "Why:"]
+    for paragraph in paragraphs(rule.rationale):
+        out.extend(_wrapped("", paragraph, indent="  "))
+    out += ["", "How to fix:", *_wrapped("", rule.remedy, indent="  ")]
+    out += ["", f"How to allow a deliberate change: an allow entry for {rule.name} in .creds-lint.yml, with a reason."]
     return "\n".join(out) + "\n"

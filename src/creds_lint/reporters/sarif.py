@@ -1,0 +1,124 @@
+"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+
+One run with the full rules catalogue (id = code, name, summary, rationale, remedy, default level), one result
+per finding with its location (the variable's line, or its line in the old file when it was removed), a level
+mapped from the severity, and a ``partialFingerprints`` entry built from the rule, the file, the variable and the
+field — never from a line number or a value — so that a finding keeps its identity across unrelated edits.
+Allowed findings are reported with an external suppression carrying the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from creds_lint import __version__
+from creds_lint.findings import Finding, Report, Severity
+from creds_lint.reporters import location
+from creds_lint.reporters.style import PLAIN, Style, paragraphs
+from creds_lint.rules import ALL_RULES, Rule
+
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://github.com/creds-lint/creds-lint"
+RULES_URI = INFORMATION_URI + "/blob/main/docs/rules.md"
+#: The key of our fingerprint in ``partialFingerprints``; the version suffix changes if its recipe ever does.
+FINGERPRINT_KEY = "credsLintFinding/v1"
+
+LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+# GitHub code scanning ranks security alerts by this score (0.0-10.0).
+_SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.INFO: "1.0"}
+
+
+def fingerprint(finding: Finding) -> str:
+    """Stable identity of a finding: rule, file path (without revision), variable and field."""
+    parts = (finding.code, location.path(finding.file), finding.variable or "", finding.field or "")
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": "\n\n".join(paragraphs(rule.rationale))},
+        "help": {"text": rule.remedy, "markdown": f"**How to fix:** {rule.remedy}"},
+        "helpUri": RULES_URI,
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "properties": {
+            "tags": ["security", "bosh", "credentials"],
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+        },
+    }
+
+
+def _physical(file_path: str, line: int | None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": location.uri(file_path)}}
+    if line is not None:
+        physical["region"] = {"startLine": line}
+    return {"physicalLocation": physical}
+
+
+def result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    file_path, line = location.position(finding)
+    properties: dict[str, Any] = {"rule": finding.rule, "severity": finding.severity.value}
+    if finding.variable is not None:
+        properties["variable"] = finding.variable
+    if finding.field is not None:
+        properties["field"] = finding.field
+    if finding.details:
+        properties["details"] = dict(finding.details)
+    entry: dict[str, Any] = {
+        "ruleId": finding.code,
+        "level": LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [_physical(file_path, line)],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "properties": properties,
+    }
+    if finding.code in index:
+        entry["ruleIndex"] = index[finding.code]
+    if finding.allowed:
+        suppression: dict[str, Any] = {"kind": "external", "status": "accepted"}
+        if finding.reason:
+            suppression["justification"] = finding.reason
+        entry["suppressions"] = [suppression]
+    return entry
+
+
+def document(report: Report) -> dict[str, Any]:
+    index = {r.code: i for i, r in enumerate(ALL_RULES)}
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": error.message},
+            "locations": [_physical(location.path(error.file), None)],
+        }
+        for error in report.errors
+    ]
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "creds-lint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [rule_descriptor(r) for r in ALL_RULES],
+                    }
+                },
+                "invocations": [
+                    {"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}
+                ],
+                "results": [result(f, index) for f in report.findings],
+            }
+        ],
+    }
+
+
+def render(report: Report, style: Style = PLAIN) -> str:
+    """The SARIF log; ``style`` is ignored: a machine format carries every finding."""
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

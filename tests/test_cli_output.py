@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import RunCli, WriteStore
+from creds_lint.cli import use_color
+from factory import bosh_store
+
+
+@pytest.fixture
+def incident_pair(write_store: WriteStore) -> tuple[Path, Path]:
+    """Step 1 of the incident: certificates and, by mistake, the encryption password deleted by hand."""
+    store = bosh_store()
+    edited = {k: v for k, v in store.items() if k not in ("credhub_encryption_password", "director_ssl")}
+    return write_store("old.yml", store), write_store("new.yml", edited)
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("choice", "tty", "environ", "expected"),
+    [
+        ("auto", True, {}, True),
+        ("auto", False, {}, False),
+        ("auto", True, {"NO_COLOR": "1"}, False),
+        ("auto", True, {"NO_COLOR": ""}, True),
+        ("always", False, {"NO_COLOR": "1"}, True),
+        ("never", True, {}, False),
+    ],
+)
+def test_use_color(choice: str, tty: bool, environ: dict[str, str], expected: bool) -> None:
+    stream = _Tty() if tty else io.StringIO()
+    assert use_color(choice, stream, environ) is expected
+
+
+def test_format_auto_is_github_in_actions(
+    cli: RunCli, incident_pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = incident_pair
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    run = cli(old, new)
+    assert run.code == 1
+    lines = run.out.splitlines()
+    assert lines[0] == (
+        f"::error file={new},title=CL101 removed-encryption-key::credhub_encryption_password (encryption key) was "
+        "removed: BOSH will generate a new one on the next deploy and data encrypted with the old one can no longer "
+        "be decrypted. Restore the old value from version control before the next deploy. (line 229 of the old version)"
+    )
+    assert lines[1].startswith(f"::warning file={new},title=CL105 removed-certificate::director_ssl (certificate)")
+    assert lines[2] == "1 error, 1 warning, 0 info in 1 file"
+    monkeypatch.setenv("GITHUB_ACTIONS", "false")
+    run = cli(old, new)
+    assert "::error" not in run.out
+    assert "error CL101 removed-encryption-key: credhub_encryption_password:" in run.out
+
+
+def test_color_always_and_never(cli: RunCli, incident_pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    old, new = incident_pair
+    assert "\x1b[31merror\x1b[0m" in cli(old, new, "--color", "always").out
+    assert "\x1b[" not in cli(old, new, "--color", "never").out
+    assert "\x1b[" not in cli(old, new).out  # captured output is not a terminal
+
+
+def test_quiet_and_sarif_from_cli(
+    cli: RunCli, incident_pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    old, new = incident_pair
+    quiet = cli(old, new, "--quiet")
+    assert quiet.code == 1
+    assert "warning" not in quiet.out.splitlines()[1]
+    assert all(" error " in line for line in quiet.out.splitlines() if line.startswith("  "))
+    sarif = cli(old, new, "--format", "sarif")
+    assert sarif.code == 1
+    doc = json.loads(sarif.out)
+    assert ("CL101", "error") in [(r["ruleId"], r["level"]) for r in doc["runs"][0]["results"]]
+
+
+@pytest.mark.parametrize("key", ["CL201", "cl201", "regenerated-encryption-key"])
+def test_explain(cli: RunCli, key: str) -> None:
+    run = cli("--explain", key)
+    assert run.code == 0
+    assert run.out.startswith("CL201 regenerated-encryption-key (default severity: error)\n")
+    assert "Why:" in run.out
+    assert "How to fix:\n  Restore the old value from version control" in run.out
+
+
+def test_explain_unknown_rule(cli: RunCli) -> None:
+    run = cli("--explain", "no-such-rule")
+    assert run.code == 2
+    assert run.out == ""
+    assert run.err.startswith("creds-lint: error: unknown rule 'no-such-rule' (rules: removed-encryption-key, ")
+
+
+def test_missing_arguments_is_a_usage_error(cli: RunCli) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli("only-one.yml")
+    assert exc.value.code == 2
