@@ -43,7 +43,7 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": "\n\n".join(paragraphs(rule.rationale))},
         "help": {"text": rule.remedy, "markdown": f"**How to fix:** {rule.remedy}"},
-        "helpUri": RULES_URI,
+        "helpUri": f"{RULES_URI}#{rule.code.lower()}-{rule.name}",
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": {
             "tags": ["security", "bosh", "credentials"],
