@@ -43,7 +43,7 @@ class Role(enum.Enum):
 
 _CONSEQUENCE = {
     Role.ENCRYPTION_KEY: "data encrypted with it (CredHub, UAA, Cloud Controller) can no longer be decrypted",
-    Role.CA: "every certificate it signed and every VM and client that trusts it stop working",
+    Role.CA: "every VM and client that trusts it rejects what the new one signs",
     Role.AGENT_CREDENTIAL: (
         "it is baked into every VM's agent settings: agents become unresponsive and the resurrector recreates the VMs"
     ),
@@ -52,6 +52,35 @@ _CONSEQUENCE = {
     Role.DISPOSABLE: "it is declared disposable: BOSH may regenerate it safely",
     Role.PLAIN: "every component configured with the old value fails to authenticate",
 }
+
+
+#: What breaks, in an operator's words, for the variables of bosh-deployment and cf-deployment that hurt most.
+KNOWN_CONSEQUENCES: Mapping[str, str] = MappingProxyType(
+    {
+        "credhub_encryption_password": (
+            "CredHub can no longer decrypt its data: it fails to start, and every deployment that reads "
+            "credentials from it fails to render its jobs"
+        ),
+        "uaa_encryption_key_1": "UAA can no longer decrypt what it stored with the old key",
+        "uaa_default_encryption_passphrase": "UAA can no longer decrypt what it stored with the old passphrase",
+        "cc_db_encryption_key": "Cloud Controller can no longer decrypt the encrypted columns of its database",
+        "diego_bbs_encryption_keys_passphrase": "Diego's BBS can no longer decrypt its database",
+        "nats_ca": (
+            "the director signs every agent's client certificate with it: every agent becomes unresponsive and "
+            "the resurrector recreates every VM"
+        ),
+        "default_ca": "clients of the director, UAA and the agents' bootstrap endpoint reject their certificates",
+        "blobstore_ca": "agents can no longer fetch packages and jobs from the blobstore",
+        "credhub_ca": "the director and every client of CredHub reject CredHub's certificate",
+        "uaa_ca": "every client of UAA rejects UAA's certificate",
+        "nats_password": "every agent authenticates to NATS with it: agents become unresponsive",
+        "mbus_bootstrap_password": "the director can no longer reach the agent it bootstraps",
+        "blobstore_agent_password": "agents can no longer fetch packages and jobs from the blobstore",
+        "uaa_jwt_signing_key": "every token UAA issued becomes invalid",
+        "jumpbox_ssh": "the jumpbox user can no longer log in with the old key",
+        "admin_password": "people and pipelines that log in as admin are locked out",
+    }
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +114,10 @@ class Classifier:
 
     def matches(self, category: str, name: str) -> bool:
         return self._compiled[category].search(name) is not None
+
+    def consequence(self, name: str, role: Role) -> str:
+        """What breaks when ``name`` changes: the known words for a well-known variable, else its role's."""
+        return KNOWN_CONSEQUENCES.get(name) or role.consequence
 
     def role(self, name: str, kind: Kind, *, is_ca: bool) -> Role:
         """The role of a variable. CA status comes from the certificate itself, the rest from the name."""

@@ -97,6 +97,10 @@ class Context:
     def role(self, entry: Entry) -> Role:
         return self.classifier.role(entry.name, entry.kind, is_ca=self.is_ca(entry))
 
+    def consequence(self, entry: Entry) -> str:
+        """What breaks when ``entry`` changes or disappears, in an operator's words."""
+        return self.classifier.consequence(entry.name, self.role(entry))
+
     def category(self, entry: Entry) -> Category:
         if entry.kind is Kind.CERTIFICATE:
             return Category.CA if self.is_ca(entry) else Category.CERTIFICATE

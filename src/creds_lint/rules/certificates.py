@@ -66,8 +66,8 @@ def regenerated_ca(ctx: Context) -> Iterator[Hit]:
             line=new.field_line("certificate"),
             message=(
                 f"{what(ctx, new)} was regenerated with a new key pair ({certificate_label(ctx, old)} -> "
-                f"{certificate_label(ctx, new)}): every certificate it signed and every VM and client that "
-                f"trusts it stop working. Restore the old CA from version control."
+                f"{certificate_label(ctx, new)}): every certificate it signed stops verifying, and "
+                f"{ctx.consequence(new)}. Restore the old CA from version control."
             ),
             details=change_details(ctx, old, new),
         )

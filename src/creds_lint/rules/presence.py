@@ -49,10 +49,7 @@ def removed_encryption_key(ctx: Context) -> Iterator[Hit]:
         yield _removal(
             ctx,
             old,
-            (
-                f"BOSH will generate a new one on the next deploy and data "
-                f"encrypted with the old one can no longer be decrypted. {RESTORE}."
-            ),
+            (f"BOSH will generate a new one on the next deploy and {ctx.consequence(old)}. {RESTORE}."),
         )
 
 
@@ -73,9 +70,8 @@ def removed_ca(ctx: Context) -> Iterator[Hit]:
             ctx,
             old,
             (
-                f"BOSH will generate a new CA with a new key on the next "
-                f"deploy, and every certificate it signed and every VM and client that trusts it stop "
-                f"working. {RESTORE}."
+                f"BOSH will generate a new CA with a new key on the next deploy: every certificate it signed "
+                f"stops verifying, and {ctx.consequence(old)}. {RESTORE}."
             ),
         )
 
@@ -95,7 +91,7 @@ def removed_keypair(ctx: Context) -> Iterator[Hit]:
         yield _removal(
             ctx,
             old,
-            (f"BOSH will generate a new key pair on the next deploy and {ctx.role(old).consequence}. {RESTORE}."),
+            (f"BOSH will generate a new key pair on the next deploy and {ctx.consequence(old)}. {RESTORE}."),
         )
 
 
@@ -115,7 +111,7 @@ def removed_password(ctx: Context) -> Iterator[Hit]:
         yield _removal(
             ctx,
             old,
-            (f"BOSH will generate a new value on the next deploy and {ctx.role(old).consequence}. {RESTORE}."),
+            (f"BOSH will generate a new value on the next deploy and {ctx.consequence(old)}. {RESTORE}."),
         )
 
 

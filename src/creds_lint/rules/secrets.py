@@ -46,8 +46,8 @@ def regenerated_encryption_key(ctx: Context) -> Iterator[Hit]:
             variable=change.name,
             line=new.line,
             message=(
-                f"{what(ctx, new)} has a new value ({old.fingerprint} -> {new.fingerprint}): data encrypted "
-                f"with the old key can no longer be decrypted. {RESTORE}."
+                f"{what(ctx, new)} has a new value ({old.fingerprint} -> {new.fingerprint}): "
+                f"{ctx.consequence(new)}. {RESTORE}."
             ),
             details=change_details(ctx, old, new),
         )
@@ -72,7 +72,7 @@ def regenerated_password(ctx: Context) -> Iterator[Hit]:
             line=new.line,
             message=(
                 f"{what(ctx, new)} has {label} ({old.fingerprint} -> {new.fingerprint}): "
-                f"{ctx.role(new).consequence}. {RESTORE}."
+                f"{ctx.consequence(new)}. {RESTORE}."
             ),
             details=change_details(ctx, old, new),
         )
@@ -110,7 +110,7 @@ def regenerated_keypair(ctx: Context) -> Iterator[Hit]:
             line=new.field_line("private_key"),
             message=(
                 f"{what(ctx, new)} has a new private key ({old.fingerprint} -> {new.fingerprint}): "
-                f"{ctx.role(new).consequence}. {RESTORE}."
+                f"{ctx.consequence(new)}. {RESTORE}."
             ),
             details=change_details(ctx, old, new),
         )
