@@ -50,8 +50,9 @@ def test_format_auto_is_github_in_actions(
     lines = run.out.splitlines()
     assert lines[0] == (
         f"::error file={new},title=CL101 removed-encryption-key::credhub_encryption_password (encryption key) was "
-        "removed: BOSH will generate a new one on the next deploy and data encrypted with the old one can no longer "
-        "be decrypted. Restore the old value from version control before the next deploy. (line 229 of the old version)"
+        "removed: BOSH will generate a new one on the next deploy and CredHub can no longer decrypt its data: it fails "
+        "to start, and every deployment that reads credentials from it fails to render its jobs. Restore the old "
+        "value from version control before the next deploy. (line 229 of the old version)"
     )
     assert lines[1].startswith(f"::warning file={new},title=CL105 removed-certificate::director_ssl (certificate)")
     assert lines[2] == "1 error, 1 warning, 0 info in 1 file"
