@@ -118,6 +118,10 @@ def explain(key: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["diff"]:
+        from creds_lint import redacted
+
+        return redacted.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.explain is not None:

@@ -1,0 +1,254 @@
+"""Redacted views of var-stores: what each variable is and how it changed, never what it holds.
+
+``creds-lint diff OLD NEW`` prints a structural diff: per variable added, removed or changed, with fingerprints
+of values and, for certificates, subject, issuer, serial and validity instead of PEM. The same views serve git:
+
+* as a ``textconv`` filter (``creds-lint diff --textconv FILE``), git diffs the redacted one-file views;
+* as an external diff driver (``diff.<driver>.command = creds-lint diff``), git calls it with seven arguments
+  (path, old file, old hex, old mode, new file, new hex, new mode; nine for a rename) and shows its output.
+
+In both git modes a file that cannot be parsed is shown as a one-line note and the exit code stays 0 (a
+non-zero exit makes git abort the whole diff); comparing two files directly exits 2 when one cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+
+from creds_lint import x509
+from creds_lint.diff import NO_CHANGES, ChangeKind
+from creds_lint.errors import CredsLintError
+from creds_lint.loader import parse_store, read_file
+from creds_lint.model import Entry, Kind, VarStore, fingerprint
+from creds_lint.reporters.style import clean
+from creds_lint.rules.base import Context
+from creds_lint.rules.describe import what
+
+#: What git passes for the missing side of an added or deleted file.
+DEV_NULL = "/dev/null"
+_GIT_ARGS = (7, 9)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fact:
+    """One thing that may be shown about a variable: ``field`` (``value`` for a password), an optional
+    ``attribute`` of it (a certificate's ``serial``...), and its redacted text."""
+
+    field: str
+    text: str
+    attribute: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.field} {self.attribute}" if self.attribute else self.field
+
+
+def _context(store: VarStore) -> Context:
+    return Context(new=store, old=None, changes=NO_CHANGES)
+
+
+def _certificates(name: str, pem: str) -> list[Fact]:
+    certs = x509.load_certificates(pem)
+    if certs is None:
+        return [Fact(field=name, text=f"not a parseable certificate, {fingerprint(pem)}")]
+    out = []
+    for i, cert in enumerate(certs, 1):
+        field = name if len(certs) == 1 else f"{name}[{i}]"
+        info = x509.info(cert)
+        out += [
+            Fact(field=field, attribute="subject", text=info.subject + (" (CA)" if info.is_ca else "")),
+            Fact(field=field, attribute="issuer", text="self-signed" if info.issuer == info.subject else info.issuer),
+            Fact(field=field, attribute="serial", text=info.serial),
+            Fact(field=field, attribute="validity", text=f"{info.not_before:%Y-%m-%d} to {info.not_after:%Y-%m-%d}"),
+            Fact(field=field, attribute="fingerprint", text=info.fingerprint),
+        ]
+    return out
+
+
+def _key(text: str) -> str:
+    key = x509.load_private_key(text) or x509.load_public_key(text)
+    if key is None:
+        return f"not a parseable key, {fingerprint(text)}"
+    bits = x509.key_bits(key)
+    algorithm = type(key).__name__.removeprefix("_").replace("PrivateKey", "").replace("PublicKey", "").lower()
+    size = f" {bits} bits" if bits else ""
+    return f"{algorithm or 'key'}{size}, public key {x509.key_id(key)}"
+
+
+def _is_md5_hex(text: str) -> bool:
+    parts = text.strip().split(":")
+    return len(parts) == 16 and all(len(p) == 2 and all(c in "0123456789abcdef" for c in p.lower()) for p in parts)
+
+
+def _field(entry: Entry, name: str, value: object) -> list[Fact]:
+    if not isinstance(value, str):
+        return [Fact(field=name, text="null" if value is None else f"{type(value).__name__} {fingerprint(value)}")]
+    if entry.kind is Kind.CERTIFICATE and name in ("certificate", "ca"):
+        if name == "ca" and value == entry.text("certificate"):
+            return [Fact(field=name, text="same as certificate")]  # a root CA: its own signer
+        return _certificates(name, value)
+    if name == "public_key" or (name == "private_key" and "-----BEGIN" in value):
+        return [Fact(field=name, text=_key(value))]
+    if name == "public_key_fingerprint" and _is_md5_hex(value):
+        return [Fact(field=name, text=value.strip())]  # an ssh key's public MD5 fingerprint
+    return [Fact(field=name, text=fingerprint(value))]
+
+
+def facts(entry: Entry) -> list[Fact]:
+    """The redacted facts of one variable, field by field."""
+    if entry.kind is Kind.PASSWORD or not isinstance(entry.value, Mapping):
+        return [Fact(field="value", text="null" if entry.value is None else fingerprint(entry.value))]
+    return [fact for name in sorted(entry.fields) for fact in _field(entry, str(name), entry.fields[name])]
+
+
+def _block(facts_: list[Fact], indent: str) -> Iterator[str]:
+    """Facts as nested lines: ``field: text``, or ``field:`` and its attributes below it."""
+    for field, group in groupby(facts_, key=lambda f: f.field):
+        items = list(group)
+        if len(items) == 1 and not items[0].attribute:
+            yield f"{indent}{field}: {items[0].text}"
+        else:
+            yield f"{indent}{field}:"
+            yield from (f"{indent}  {f.attribute}: {f.text}" for f in items)
+
+
+def view(store: VarStore) -> str:
+    """A redacted one-file view, one block per variable in file order (what ``textconv`` shows git)."""
+    ctx = _context(store)
+    out: list[str] = []
+    for entry in store:
+        entry_facts = facts(entry)
+        if len(entry_facts) == 1 and entry_facts[0].field == "value":
+            out.append(f"{what(ctx, entry)}: {entry_facts[0].text}")
+        else:
+            out.append(f"{what(ctx, entry)}:")
+            out.extend(_block(entry_facts, "  "))
+    for duplicate in store.duplicates:
+        where = ", ".join(str(n) for n in duplicate.lines)
+        subject = duplicate.name + (f".{duplicate.field}" if duplicate.field else "")
+        out.append(f"# {subject} appears {len(duplicate.lines)} times (lines {where}); bosh uses the last one")
+    return "\n".join(clean(line) for line in out) + ("\n" if out else "")
+
+
+def _changed(old: list[Fact], new: list[Fact]) -> Iterator[str]:
+    """``field attribute: old -> new`` for every fact that differs."""
+    before = {f.key: f.text for f in old}
+    after = {f.key: f.text for f in new}
+    for key in [*before, *(k for k in after if k not in before)]:
+        a, b = before.get(key, "(none)"), after.get(key, "(none)")
+        if a != b:
+            yield f"    {key}: {a} -> {b}"
+
+
+def diff(old: VarStore, new: VarStore) -> str:
+    """The redacted structural diff from ``old`` to ``new``, with a summary line."""
+    from creds_lint.engine import compare
+
+    changes = compare(old, new)
+    old_ctx, new_ctx = _context(old), _context(new)
+    out = [f"--- {old.source}", f"+++ {new.source}"]
+    counts = dict.fromkeys(ChangeKind, 0)
+    for change in changes:
+        counts[change.kind] += 1
+        if change.kind is ChangeKind.ADDED and change.new is not None:
+            out.append(f"+ {what(new_ctx, change.new)}, added at line {change.new.line}")
+            out.extend(_block(facts(change.new), "    "))
+        elif change.kind is ChangeKind.REMOVED and change.old is not None:
+            out.append(f"- {what(old_ctx, change.old)}, removed (was line {change.old.line})")
+            out.extend(_block(facts(change.old), "    "))
+        elif change.old is not None and change.new is not None:
+            old_name, new_name = what(old_ctx, change.old), what(new_ctx, change.new)
+            title = old_name if old_name == new_name else f"{old_name} -> {new_name.removeprefix(change.name + ' ')}"
+            out.append(f"~ {title}, changed at line {change.new.line}")
+            out.extend(_changed(facts(change.old), facts(change.new)))
+    unchanged = sum(1 for name in new.entries if name in old.entries) - counts[ChangeKind.MODIFIED]
+    out.append(
+        f"{counts[ChangeKind.ADDED]} added, {counts[ChangeKind.REMOVED]} removed, "
+        f"{counts[ChangeKind.MODIFIED]} changed, {unchanged} unchanged"
+    )
+    return "\n".join(clean(line) for line in out) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------------- CLI
+
+
+def _read(path: str, label: str) -> VarStore:
+    """The store in ``path`` (``/dev/null`` is an empty store), labelled ``label``."""
+    if path == DEV_NULL:
+        return parse_store(b"", source=label)
+    return parse_store(read_file(path), source=label)
+
+
+def _note(error: CredsLintError) -> str:
+    return f"# creds-lint: cannot show {error}\n"
+
+
+def textconv(path: str) -> str:
+    """What git shows for one version of a var-store; a file that does not parse becomes a one-line note."""
+    try:
+        return view(_read(path, path))
+    except CredsLintError as exc:
+        return _note(exc)
+
+
+def external(args: Sequence[str]) -> str:
+    """What git shows as the diff of a var-store when creds-lint is the diff driver (``GIT_EXTERNAL_DIFF``)."""
+    path, old_file, _old_hex, _old_mode, new_file = args[:5]
+    new_path = args[7] if len(args) == 9 else path
+    header = f"diff --creds-lint a/{path} b/{new_path}\n"
+    try:
+        old = _read(old_file, f"a/{path}" if old_file != DEV_NULL else DEV_NULL)
+        new = _read(new_file, f"b/{new_path}" if new_file != DEV_NULL else DEV_NULL)
+    except CredsLintError as exc:
+        return header + _note(exc)
+    return header + diff(old, new)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="creds-lint diff",
+        description=(
+            "Show how a var-store changed without showing a secret: per variable added, removed or changed, with "
+            "fingerprints of values and certificate subject, issuer, serial and validity instead of PEM."
+        ),
+        epilog=(
+            "as git's diff driver it takes git's 7 (or 9) arguments: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE "
+            "NEW-HEX NEW-MODE. exit codes: 0 shown (whether or not anything changed); 2 a file could not be read "
+            "when comparing two files. In git modes a file that cannot be read is a note in the output, exit 0."
+        ),
+    )
+    parser.add_argument("files", metavar="FILE", nargs="*", help="OLD NEW, or git's diff-driver arguments")
+    parser.add_argument(
+        "--textconv", metavar="FILE", help="print a redacted view of one var-store (for git's diff.*.textconv)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    files: list[str] = args.files
+    try:
+        if args.textconv is not None:
+            if files:
+                parser.error("--textconv takes one file and no other argument")
+            sys.stdout.write(textconv(args.textconv))
+        elif len(files) in _GIT_ARGS:
+            sys.stdout.write(external(files))
+        elif len(files) == 2:
+            sys.stdout.write(diff(_read(files[0], files[0]), _read(files[1], files[1])))
+        else:
+            parser.error("give OLD NEW, --textconv FILE, or git's diff-driver arguments")
+    except CredsLintError as exc:
+        print(f"creds-lint: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # never a traceback: it could quote a secret
+        print(f"creds-lint: internal error ({type(exc).__name__}); please report it", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,281 @@
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import RunCli, WriteStore
+from creds_lint import x509
+from creds_lint.model import fingerprint
+from factory import Cert, bosh_store, make_ca, make_leaf, make_rsa, make_ssh, password
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "bosh-deployment"
+JAN_1 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def key_id(cert: Cert) -> str:
+    return x509.key_id(cert.key_obj)
+
+
+def pem_lines(store: dict[str, object]) -> set[str]:
+    """Every line of every PEM value and every password: none of them may appear in an output."""
+    out: set[str] = set()
+    for value in store.values():
+        texts = [value] if isinstance(value, str) else [v for v in value.values() if isinstance(v, str)]  # type: ignore[attr-defined]
+        for text in texts:
+            out.update(line for line in text.splitlines() if len(line) >= 16 and "-----" not in line)
+            if "\n" not in text:
+                out.add(text)
+    return out
+
+
+def assert_secret_free(output: str, *stores: dict[str, object]) -> None:
+    assert "PRIVATE KEY" not in output
+    assert "BEGIN" not in output
+    for store in stores:
+        for secret in pem_lines(store):
+            if len(secret) >= 12 and ":" not in secret:  # not an ssh MD5 fingerprint (public)
+                assert secret not in output
+
+
+@pytest.fixture
+def ca() -> Cert:
+    return make_ca("ops-ca", key_slot=300, not_before=JAN_1, serial=0xCAFE)
+
+
+def test_textconv_view(cli: RunCli, write_store: WriteStore, ca: Cert) -> None:
+    leaf = make_leaf("director.example", ca, key_slot=301, not_before=JAN_1, days=30, serial=0xBEEF)
+    store: dict[str, object] = {
+        "admin_password": password("admin"),
+        "director_ssl": leaf.as_value(),
+        "jumpbox_ssh": make_ssh(302),
+        "ops_ca": ca.as_value(),
+        "uaa_jwt_signing_key": make_rsa(303),
+    }
+    path = write_store("creds.yml", store)
+    run = cli("diff", "--textconv", path)
+    assert run.code == 0
+    assert run.err == ""
+    ssh = make_ssh(302)
+    rsa_id = x509.key_id(x509.load_private_key(make_rsa(303)["private_key"]))  # type: ignore[arg-type]
+    ssh_id = x509.key_id(x509.load_private_key(ssh["private_key"]))  # type: ignore[arg-type]
+    subject = "CN=ops-ca,O=Cloud Foundry,C=US"
+    ca_fp = x509.info(ca.cert_obj).fingerprint
+    assert run.out.splitlines() == [
+        f"admin_password (login): {fingerprint(password('admin'))}",
+        "director_ssl (certificate):",
+        "  ca:",
+        f"    subject: {subject} (CA)",
+        "    issuer: self-signed",
+        "    serial: cafe",
+        "    validity: 2026-01-01 to 2027-01-01",
+        f"    fingerprint: {ca_fp}",
+        "  certificate:",
+        "    subject: CN=director.example,O=Cloud Foundry,C=US",
+        f"    issuer: {subject}",
+        "    serial: beef",
+        "    validity: 2026-01-01 to 2026-01-31",
+        f"    fingerprint: {x509.info(leaf.cert_obj).fingerprint}",
+        f"  private_key: rsa 2048 bits, public key {key_id(leaf)}",
+        "jumpbox_ssh (ssh key pair):",
+        f"  private_key: rsa 2048 bits, public key {ssh_id}",
+        f"  public_key: rsa 2048 bits, public key {ssh_id}",
+        f"  public_key_fingerprint: {ssh['public_key_fingerprint']}",
+        "ops_ca (CA):",
+        "  ca: same as certificate",
+        "  certificate:",
+        f"    subject: {subject} (CA)",
+        "    issuer: self-signed",
+        "    serial: cafe",
+        "    validity: 2026-01-01 to 2027-01-01",
+        f"    fingerprint: {ca_fp}",
+        f"  private_key: rsa 2048 bits, public key {key_id(ca)}",
+        "uaa_jwt_signing_key (rsa key pair):",
+        f"  private_key: rsa 2048 bits, public key {rsa_id}",
+        f"  public_key: rsa 2048 bits, public key {rsa_id}",
+    ]
+    assert_secret_free(run.out, store)
+
+
+def test_diff_added_removed_changed(cli: RunCli, write_store: WriteStore, ca: Cert) -> None:
+    leaf = make_leaf("director.example", ca, key_slot=301, not_before=JAN_1, serial=0xBEEF)
+    reissued = make_leaf("director.example", ca, key_slot=304, not_before=JAN_1, serial=0xF00D)
+    old: dict[str, object] = {
+        "credhub_encryption_password": password("enc"),
+        "director_ssl": leaf.as_value(),
+        "hm_password": password("hm"),
+        "nats_password": password("nats"),
+    }
+    new: dict[str, object] = {
+        "director_ssl": reissued.as_value(),
+        "hm_password": password("hm"),
+        "nats_password": password("nats-2"),
+        "new_password": password("new"),
+    }
+    old_path, new_path = write_store("old.yml", old), write_store("new.yml", new)
+    run = cli("diff", old_path, new_path)
+    assert run.code == 0
+    assert run.out.splitlines() == [
+        f"--- {old_path}",
+        f"+++ {new_path}",
+        "~ director_ssl (certificate), changed at line 1",
+        "    certificate serial: beef -> f00d",
+        f"    certificate fingerprint: {x509.info(leaf.cert_obj).fingerprint} -> "
+        f"{x509.info(reissued.cert_obj).fingerprint}",
+        f"    private_key: rsa 2048 bits, public key {key_id(leaf)} -> rsa 2048 bits, public key {key_id(reissued)}",
+        "~ nats_password (agent credential), changed at line 74",
+        f"    value: {fingerprint(password('nats'))} -> {fingerprint(password('nats-2'))}",
+        "+ new_password (password), added at line 75",
+        f"    value: {fingerprint(password('new'))}",
+        "- credhub_encryption_password (encryption key), removed (was line 1)",
+        f"    value: {fingerprint(password('enc'))}",
+        "1 added, 1 removed, 2 changed, 1 unchanged",
+    ]
+    assert_secret_free(run.out, old, new)
+
+
+def test_diff_type_change(cli: RunCli, write_store: WriteStore) -> None:
+    old = {"nats_password": password("nats")}
+    new = {"nats_password": {"nested": password("nats")}}
+    run = cli("diff", write_store("old.yml", old), write_store("new.yml", new))
+    assert run.code == 0
+    assert run.out.splitlines()[2:] == [
+        "~ nats_password (agent credential) -> (unknown value), changed at line 1",
+        f"    value: {fingerprint(password('nats'))} -> (none)",
+        f"    nested: (none) -> {fingerprint(password('nats'))}",
+        "0 added, 0 removed, 1 changed, 0 unchanged",
+    ]
+
+
+def test_diff_bad_input_is_one_line_exit_2(cli: RunCli, tmp_path: Path) -> None:
+    secret = "hunter2hunter2hunter2"
+    bad = tmp_path / "bad.yml"
+    bad.write_text(f"admin_password: {secret}\n  nats: [oops\n", encoding="utf-8")
+    good = tmp_path / "good.yml"
+    good.write_text("", encoding="utf-8")
+    run = cli("diff", good, bad)
+    assert run.code == 2
+    assert run.out == ""
+    assert run.err.startswith(f"creds-lint: error: {bad}: ")
+    assert len(run.err.splitlines()) == 1
+    assert secret not in run.err
+    missing = cli("diff", good, tmp_path / "missing.yml")
+    assert (missing.code, missing.err) == (2, f"creds-lint: error: {tmp_path / 'missing.yml'}: no such file\n")
+    # textconv never fails: git would abort the whole diff
+    conv = cli("diff", "--textconv", bad)
+    assert conv.code == 0
+    assert conv.out.startswith(f"# creds-lint: cannot show {bad}: ")
+    assert secret not in conv.out
+
+
+def test_diff_usage_errors(cli: RunCli) -> None:
+    for args in (("diff",), ("diff", "one.yml"), ("diff", "--textconv", "a.yml", "b.yml")):
+        with pytest.raises(SystemExit) as exc:
+            cli(*args)
+        assert exc.value.code == 2
+
+
+def test_external_diff_arguments(cli: RunCli, write_store: WriteStore) -> None:
+    old = write_store("old.yml", {"hm_password": password("hm")})
+    new = write_store("new.yml", {"hm_password": password("hm2")})
+    run = cli("diff", "creds.yml", old, "a" * 40, "100644", new, "b" * 40, "100644")
+    assert run.code == 0
+    assert run.out.splitlines() == [
+        "diff --creds-lint a/creds.yml b/creds.yml",
+        "--- a/creds.yml",
+        "+++ b/creds.yml",
+        "~ hm_password (password), changed at line 1",
+        f"    value: {fingerprint(password('hm'))} -> {fingerprint(password('hm2'))}",
+        "0 added, 0 removed, 1 changed, 0 unchanged",
+    ]
+    # a new file: the old side is /dev/null
+    added = cli("diff", "creds.yml", "/dev/null", "0" * 40, ".", new, "b" * 40, "100644")
+    assert added.out.splitlines()[1:4] == [
+        "--- /dev/null",
+        "+++ b/creds.yml",
+        "+ hm_password (password), added at line 1",
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ real git
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(repo), "GIT_PAGER": "cat"}
+    env.pop("GIT_EXTERNAL_DIFF", None)
+    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "ops"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "ops@example.com")
+    _git(repo, "config", "user.name", "ops")
+    return repo
+
+
+COMMAND = f"{shlex.quote(sys.executable)} -m creds_lint diff"
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [("diff.creds-lint.textconv", f"{COMMAND} --textconv"), ("diff.creds-lint.command", COMMAND)],
+    ids=["textconv", "command"],
+)
+def test_git_diff_shows_no_secret(repo: Path, setting: tuple[str, str]) -> None:
+    from factory import dump_store
+
+    store = bosh_store()
+    edited = dict(store)
+    del edited["credhub_encryption_password"]
+    edited["nats_password"] = password("regenerated")
+    (repo / ".gitattributes").write_text("creds.yml diff=creds-lint\n", encoding="utf-8")
+    _git(repo, "config", *setting)
+    (repo / "creds.yml").write_text(dump_store(store), encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "initial")
+    (repo / "creds.yml").write_text(dump_store(edited), encoding="utf-8")
+
+    out = _git(repo, "diff", "creds.yml")
+    assert_secret_free(out, store, edited)
+    old_fp, new_fp = fingerprint(store["nats_password"]), fingerprint(edited["nats_password"])
+    enc_fp = fingerprint(store["credhub_encryption_password"])
+    if setting[0].endswith("textconv"):
+        assert f"-credhub_encryption_password (encryption key): {enc_fp}" in out.splitlines()
+        assert f"-nats_password (agent credential): {old_fp}" in out.splitlines()
+        assert f"+nats_password (agent credential): {new_fp}" in out.splitlines()
+    else:
+        assert f"    value: {old_fp} -> {new_fp}" in out.splitlines()
+        assert "- credhub_encryption_password (encryption key), removed (was line 229)" in out.splitlines()
+        assert out.splitlines()[-1] == "0 added, 1 removed, 1 changed, 27 unchanged"
+    # the raw diff (what the driver replaces) would have shown the secrets
+    raw = _git(repo, "diff", "--no-ext-diff", "--no-textconv", "creds.yml")
+    assert str(store["credhub_encryption_password"]) in raw
+
+
+# --------------------------------------------------------------------------------------------- real examples
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared bosh-deployment examples are not beside the repository")
+def test_examples_diff_is_readable_and_secret_free(cli: RunCli) -> None:
+    import yaml
+
+    old_path, new_path = SHARED / "creds.yml", SHARED / "creds-after-incident.yml"
+    run = cli("diff", old_path, new_path)
+    assert run.code == 0
+    lines = run.out.splitlines()
+    assert "~ credhub_encryption_password (encryption key), changed at line 295" in lines
+    assert "~ nats_ca (CA), changed at line 713" in lines
+    assert lines[-1] == "0 added, 0 removed, 14 changed, 15 unchanged"
+    assert max(len(line) for line in lines) < 140
+    old = yaml.safe_load(old_path.read_text(encoding="utf-8"))
+    new = yaml.safe_load(new_path.read_text(encoding="utf-8"))
+    assert_secret_free(run.out, old, new)
