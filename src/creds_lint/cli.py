@@ -11,7 +11,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from creds_lint import __version__
+from creds_lint import __version__, config
+from creds_lint.config import Config
 from creds_lint.engine import Options, check
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import Severity
@@ -71,21 +72,63 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fail-on",
         type=Severity.parse,
-        default=Severity.ERROR,
+        default=None,
         metavar="{error,warning,info}",
         help="lowest severity that makes the run fail with exit code 1 (default: error)",
     )
     parser.add_argument(
         "--expiry-days",
         type=int,
-        default=30,
+        default=None,
         metavar="N",
         help="warn about certificates that expire within N days (default: 30)",
     )
+    add_config_options(parser)
 
 
-def options_from(args: argparse.Namespace) -> Options:
-    return Options(check_all=args.check_all, expiry_days=args.expiry_days)
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("configuration (docs/configuration.md; flags override the file)")
+    group.add_argument(
+        "--config",
+        metavar="PATH",
+        help="read this configuration file (default: .creds-lint.yml or pyproject.toml found above the checked file)",
+    )
+    group.add_argument("--no-config", action="store_true", help="ignore every configuration file")
+    group.add_argument(
+        "--severity",
+        action="append",
+        default=[],
+        metavar="RULE=LEVEL",
+        help="set a rule's severity (error, warning, info, or off); repeatable",
+    )
+    group.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="RULE:VARIABLE",
+        help="allow one deliberate change for this run (reported as allowed, never fails); repeatable",
+    )
+
+
+def settings_from(args: argparse.Namespace, paths: Sequence[str]) -> Config:
+    """The configuration file's settings overridden by the flags."""
+    found = config.load(
+        explicit=args.config, start=config.start_directory(paths), disabled=args.no_config and args.config is None
+    )
+    flags = config.from_flags(
+        fail_on=args.fail_on, expiry_days=args.expiry_days, severities=args.severity, allow=args.allow
+    )
+    return found.overridden_by(flags)
+
+
+def options_from(args: argparse.Namespace, settings: Config) -> Options:
+    return Options(
+        check_all=args.check_all,
+        expiry_days=settings.expiry_days if settings.expiry_days is not None else Options.expiry_days,
+        classifier=settings.classifier,
+        severities=settings.severities,
+        allowances=settings.allow,
+    )
 
 
 def targets_from(args: argparse.Namespace) -> list[Target]:
@@ -129,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.old is None or args.new is None:
         parser.error("the following arguments are required: OLD NEW")
     try:
-        report = check(targets_from(args), options_from(args))
+        settings = settings_from(args, [args.new])
+        report = check(targets_from(args), options_from(args, settings))
         sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
     except CredsLintError as exc:
         print(f"creds-lint: error: {exc}", file=sys.stderr)
@@ -141,4 +185,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for error in report.errors:
         print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)
-    return report.exit_code(args.fail_on)
+    return report.exit_code(settings.fail_on or Severity.ERROR)

@@ -1,4 +1,9 @@
-"""Runs the rules over two versions of a var-store and turns their hits into sorted, immutable findings."""
+"""Runs the rules over two versions of a var-store and turns their hits into sorted, immutable findings.
+
+Steps: rules (then the final rules, which see what the others explained) -> severities from the options (a rule
+set to ``None`` is off) -> allowances (findings they cover are marked allowed) -> sorting. After every file of a
+run, the allowance rules report allowances that matched nothing or expired.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,28 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
-from creds_lint import x509
+from creds_lint import allowances, x509
+from creds_lint.allowances import Allowance, Uses
 from creds_lint.diff import NO_CHANGES, Changes
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import FileError, Finding, Report, Severity
 from creds_lint.loader import parse_store
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore
-from creds_lint.rules import FINAL_RULES, RULES, Context, Hit, Rule
+from creds_lint.rules import FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
 from creds_lint.sources import Source, Target
 
 
 @dataclass(frozen=True, kw_only=True)
 class Options:
-    """What shapes a run. ``severities`` maps a rule name to its severity, or to ``None`` to turn it off."""
+    """What shapes a run. ``severities`` maps a rule name to its severity, or to ``None`` to turn it off;
+    ``allowances`` mark deliberate changes (see :mod:`creds_lint.allowances`)."""
 
     classifier: Classifier = DEFAULT_CLASSIFIER
     severities: Mapping[str, Severity | None] = field(default_factory=lambda: MappingProxyType({}))
     check_all: bool = False
     expiry_days: int = 30
     now: datetime | None = None
+    allowances: tuple[Allowance, ...] = ()
 
 
 DEFAULT_OPTIONS = Options()
@@ -41,7 +49,14 @@ def compare(old: VarStore, new: VarStore) -> Changes:
 
 
 def lint(old: VarStore | None, new: VarStore, options: Options = DEFAULT_OPTIONS) -> tuple[Finding, ...]:
-    """Every finding about ``new`` (compared with ``old``, or audited alone when ``old`` is ``None``)."""
+    """Every finding about ``new`` (compared with ``old``, or audited alone when ``old`` is ``None``), including
+    what the allowances of ``options`` did."""
+    findings, uses = _lint(old, new, options)
+    return tuple(sorted((*findings, *allowance_findings(uses, options)), key=Finding.sort_key))
+
+
+def _lint(old: VarStore | None, new: VarStore, options: Options) -> tuple[tuple[Finding, ...], Uses]:
+    """The findings about one file, allowances applied, and what each allowance matched in it."""
     context = Context(
         new=new,
         old=old,
@@ -55,12 +70,39 @@ def lint(old: VarStore | None, new: VarStore, options: Options = DEFAULT_OPTIONS
     # A rule turned off still explains its variables, or unexplained-change would report them again.
     final = replace(context, explained=frozenset(hit.variable for _, hit in hits if hit.variable is not None))
     hits.extend((r, hit) for r in FINAL_RULES for hit in r(final))
-    findings = [
+    findings = _findings(hits, context, options)
+
+    def fingerprint_of(name: str) -> str:
+        entry = new.get(name) or (old.get(name) if old is not None else None)
+        return entry.fingerprint if entry is not None else ""
+
+    return allowances.apply(
+        findings, allowances=options.allowances, fingerprint_of=fingerprint_of, today=context.now.date()
+    )
+
+
+def _findings(hits: list[tuple[Rule, Hit]], context: Context, options: Options) -> list[Finding]:
+    return [
         _finding(r, severity, hit, context)
         for r, hit in hits
         if (severity := options.severities.get(r.name, r.severity)) is not None
     ]
-    return tuple(sorted(findings, key=Finding.sort_key))
+
+
+def allowance_findings(uses: Uses, options: Options) -> list[Finding]:
+    """What the allowance rules say about the allowances of a run, attributed to the file each was written in."""
+    now = options.now or x509.now_utc()
+    findings: list[Finding] = []
+    for source in dict.fromkeys(a.source for a in options.allowances):
+        context = Context(
+            new=VarStore(source=source, entries=MappingProxyType({})),
+            old=None,
+            changes=NO_CHANGES,
+            now=now,
+            allowances=tuple(use for a, use in uses.items() if a.source == source),
+        )
+        findings.extend(_findings([(r, hit) for r in RUN_RULES for hit in r(context)], context, options))
+    return findings
 
 
 def _finding(rule: Rule, severity: Severity, hit: Hit, context: Context) -> Finding:
@@ -80,23 +122,31 @@ def _finding(rule: Rule, severity: Severity, hit: Hit, context: Context) -> Find
 
 
 def check(targets: Sequence[Target], options: Options = DEFAULT_OPTIONS) -> Report:
-    """Lint every target into one report. A target that cannot be read becomes an error of the report."""
+    """Lint every target into one report. A target that cannot be read becomes an error of the report (and then
+    allowances are not judged: the file they were written for may be the one that could not be read)."""
     findings: list[Finding] = []
     errors: list[FileError] = []
+    uses: Uses = MappingProxyType({})
     for target in targets:
         try:
-            findings.extend(check_target(target, options))
+            found, used = check_target(target, options)
         except CredsLintError as exc:
             errors.append(FileError(file=exc.source or target.label, message=exc.message))
+            continue
+        findings.extend(found)
+        uses = allowances.merge(uses, used)
+    if not errors:
+        findings.extend(allowance_findings(uses, options))
     return Report(findings=tuple(sorted(findings, key=Finding.sort_key)), errors=tuple(errors), files=len(targets))
 
 
-def check_target(target: Target, options: Options = DEFAULT_OPTIONS) -> tuple[Finding, ...]:
+def check_target(target: Target, options: Options = DEFAULT_OPTIONS) -> tuple[tuple[Finding, ...], Uses]:
+    """The findings about one target, allowances applied, and what each allowance matched in it."""
     if target.new is None:
         raise CredsLintError("nothing to check: the file was deleted", source=target.label)
     new = _load(target.new)
     old = _load(target.old) if target.old is not None else None
-    return lint(old, new, options)
+    return _lint(old, new, options)
 
 
 def _load(source: Source) -> VarStore:

@@ -233,3 +233,14 @@ def _refuse_tag(node: yaml.Node, source: str) -> None:
         f"line {_line(node)}: YAML tag {shown} is not allowed in a var-store (nothing was constructed)",
         source=source,
     )
+
+
+def compose_yaml(data: bytes, *, source: str) -> yaml.Node | None:
+    """The YAML node graph of any small file creds-lint reads besides var-stores (its configuration, manifests),
+    with the same safety: no object construction, bounded aliases, errors that never quote the file."""
+    if len(data) > MAX_BYTES:
+        raise CredsLintError(f"larger than {MAX_BYTES // 2**20} MiB", source=source)
+    root = _compose(_decode(data, source), source)
+    if root is not None:
+        _check_expansion(root, source)
+    return root

@@ -87,8 +87,9 @@ KNOWN_CONSEQUENCES: Mapping[str, str] = MappingProxyType(
 class Classifier:
     """Name patterns that say what depends on a variable. The defaults match bosh-deployment and cf-deployment.
 
-    Exact names and extra patterns come from the configuration; a name matches a role when it is listed or a
-    pattern matches it with :func:`re.search`.
+    Extra patterns and exact names come from the configuration (:meth:`extended`). A name listed in ``names``
+    has that role and no other, whatever the patterns say; otherwise a name matches a role when one of the role's
+    patterns matches it with :func:`re.search`.
     """
 
     encryption_key: tuple[str, ...] = (r"(^|_)encrypt(ion)?(_|$)|_passphrase$",)
@@ -97,6 +98,14 @@ class Classifier:
     signing_key: tuple[str, ...] = (r"(^|_)(jwt|signing)(_|$)|_host_key$|secure_link_secret$|route_services_secret$",)
     login: tuple[str, ...] = (r"(^|_)admin_password$|_client_secret$|_user_password$|(^|_)jumpbox_ssh$",)
     disposable: tuple[str, ...] = ()
+    names: Mapping[str, Role] = field(default_factory=lambda: MappingProxyType({}))
+
+    def extended(self, *, patterns: Mapping[Role, tuple[str, ...]], names: Mapping[str, Role]) -> Classifier:
+        """These patterns and exact names on top of this classifier's (exact names win over every pattern)."""
+        grown = {
+            category: getattr(self, category) + patterns.get(role, ()) for role, category in CATEGORY_OF_ROLE.items()
+        }
+        return Classifier(**grown, names=MappingProxyType({**self.names, **names}))
 
     @cached_property
     def _compiled(self) -> dict[str, re.Pattern[str]]:
@@ -113,6 +122,9 @@ class Classifier:
         }
 
     def matches(self, category: str, name: str) -> bool:
+        listed = self.names.get(name)
+        if listed is not None:
+            return CATEGORY_OF_ROLE.get(listed) == category
         return self._compiled[category].search(name) is not None
 
     def consequence(self, name: str, role: Role) -> str:
@@ -135,6 +147,18 @@ class Classifier:
                 return role
         return Role.PLAIN
 
+
+#: The Classifier field (and ``matches`` category) of each role that names can be given for.
+CATEGORY_OF_ROLE: Mapping[Role, str] = MappingProxyType(
+    {
+        Role.ENCRYPTION_KEY: "encryption_key",
+        Role.CA: "ca",
+        Role.AGENT_CREDENTIAL: "agent_credential",
+        Role.SIGNING_KEY: "signing_key",
+        Role.LOGIN: "login",
+        Role.DISPOSABLE: "disposable",
+    }
+)
 
 DEFAULT_CLASSIFIER = Classifier()
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from creds_lint.rules import certificates, integrity, presence, secrets
+from creds_lint.rules import certificates, deliberate, integrity, presence, secrets
 from creds_lint.rules.base import Category, Context, Hit, Rule, rule
 
-#: Every rule, in documentation order. The engine runs ``RULES`` first, then ``FINAL_RULES``.
-RULES: tuple[Rule, ...] = (*presence.RULES, *secrets.RULES, *certificates.RULES, *integrity.RULES)
+#: Every rule, in documentation order. The engine runs ``RULES`` first, then ``FINAL_RULES`` on each file, then
+#: ``RUN_RULES`` once per run (over the allowances).
+RULES: tuple[Rule, ...] = (
+    *presence.RULES,
+    *secrets.RULES,
+    *certificates.RULES,
+    *integrity.RULES,
+    *deliberate.RULES,
+)
 FINAL_RULES: tuple[Rule, ...] = integrity.FINAL_RULES
-ALL_RULES: tuple[Rule, ...] = (*RULES, *FINAL_RULES)
+RUN_RULES: tuple[Rule, ...] = deliberate.RUN_RULES
+ALL_RULES: tuple[Rule, ...] = (*RULES, *FINAL_RULES, *RUN_RULES)
 BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
 
@@ -24,6 +32,7 @@ __all__ = [
     "BY_NAME",
     "FINAL_RULES",
     "RULES",
+    "RUN_RULES",
     "Category",
     "Context",
     "Hit",

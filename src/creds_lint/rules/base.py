@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from creds_lint import x509
+from creds_lint.allowances import Use
 from creds_lint.diff import Change, ChangeKind, Changes
 from creds_lint.findings import Severity
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, Role, VarStore
@@ -35,6 +36,7 @@ class Category(enum.Enum):
     KEYPAIR = "key pair"
     CERTIFICATE = "certificate"
     SECRET = "secret"  # noqa: S105 - a category name, not a secret
+    DISPOSABLE = "disposable"  # declared safe to regenerate in the configuration (never a CA or a certificate)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +57,7 @@ class Context:
     """Everything a rule may look at: both stores, the changes between them, and the options that shape checks.
 
     ``old`` is ``None`` when a single file is audited. Certificates and keys are parsed on demand and cached.
+    ``allowances`` is only set for the allowance rules, which run once per run after every file was checked.
     """
 
     new: VarStore
@@ -65,6 +68,7 @@ class Context:
     expiry_days: int = 30
     now: datetime = dataclasses.field(default_factory=x509.now_utc)
     explained: frozenset[str] = frozenset()
+    allowances: tuple[Use, ...] = ()
 
     def of(self, kind: ChangeKind) -> Iterator[Change]:
         return self.changes.of(kind)
@@ -104,6 +108,8 @@ class Context:
     def category(self, entry: Entry) -> Category:
         if entry.kind is Kind.CERTIFICATE:
             return Category.CA if self.is_ca(entry) else Category.CERTIFICATE
+        if self.classifier.matches("disposable", entry.name):
+            return Category.DISPOSABLE
         if entry.kind in (Kind.RSA, Kind.SSH):
             return Category.KEYPAIR
         if self.classifier.matches("encryption_key", entry.name):

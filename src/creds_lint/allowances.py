@@ -1,0 +1,105 @@
+"""Allowances: an operator's statement that one finding is a deliberate change.
+
+An allowance names a rule and a variable, gives a reason, and may be limited in time (``expires``: the last day
+it applies) and to one exact value (``fingerprint``: the ``sha256:…`` of the variable's value in the new file, as
+findings show it; for a removed variable, of the value that was removed). A finding it covers is still reported,
+marked allowed with the reason, and never fails the run. The engine applies allowances after the rules ran; what
+each allowance matched over the whole run is then reported by the allowance rules (unused, expired).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from types import MappingProxyType
+
+from creds_lint.findings import Finding
+
+COMMAND_LINE = "command line"
+COMMAND_LINE_REASON = "allowed on the command line"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Allowance:
+    """One deliberate change. ``source`` and ``line`` say where it was written (a config file, or the command
+    line)."""
+
+    rule: str
+    variable: str
+    reason: str
+    expires: date | None = None
+    fingerprint: str | None = None
+    source: str = COMMAND_LINE
+    line: int | None = None
+
+    def expired(self, today: date) -> bool:
+        """Whether ``today`` is past the last day the allowance applies."""
+        return self.expires is not None and today > self.expires
+
+    def names(self, finding: Finding) -> bool:
+        """Whether it is about this finding's rule and variable (whatever its fingerprint and date)."""
+        return finding.rule == self.rule and finding.variable == self.variable
+
+    @property
+    def label(self) -> str:
+        """``RULE:VARIABLE``, with its fingerprint when it has one."""
+        text = f"{self.rule}:{self.variable}"
+        return f"{text} ({self.fingerprint})" if self.fingerprint else text
+
+
+@dataclass(frozen=True, kw_only=True)
+class Use:
+    """What one allowance did over a run: the findings it covered, and those of its rule and variable it did not
+    cover (another fingerprint, or because it expired), by fingerprint."""
+
+    allowance: Allowance
+    matched: int = 0
+    missed: tuple[str, ...] = ()
+
+    def merged(self, other: Use) -> Use:
+        return Use(
+            allowance=self.allowance,
+            matched=self.matched + other.matched,
+            missed=tuple(dict.fromkeys(self.missed + other.missed)),
+        )
+
+
+Uses = Mapping[Allowance, Use]
+
+
+def apply(
+    findings: Iterable[Finding],
+    *,
+    allowances: tuple[Allowance, ...],
+    fingerprint_of: Callable[[str], str],
+    today: date,
+) -> tuple[tuple[Finding, ...], Uses]:
+    """Mark the findings that an allowance covers. ``fingerprint_of`` gives a variable's fingerprint, the one an
+    allowance's ``fingerprint`` is compared with. The first allowance that covers a finding gives its reason."""
+    uses = {a: Use(allowance=a) for a in allowances}
+    out: list[Finding] = []
+    for finding in findings:
+        cover: Allowance | None = None
+        for allowance in allowances:
+            if not allowance.names(finding):
+                continue
+            fingerprint = fingerprint_of(allowance.variable)
+            if allowance.expired(today) or (allowance.fingerprint and allowance.fingerprint != fingerprint):
+                use = uses[allowance]
+                uses[allowance] = dataclasses.replace(use, missed=tuple(dict.fromkeys((*use.missed, fingerprint))))
+                continue
+            if cover is None:
+                cover = allowance
+            uses[allowance] = dataclasses.replace(uses[allowance], matched=uses[allowance].matched + 1)
+        out.append(finding if cover is None else dataclasses.replace(finding, allowed=True, reason=cover.reason))
+    return tuple(out), MappingProxyType(uses)
+
+
+def merge(a: Uses, b: Uses) -> Uses:
+    """The uses of two parts of one run, added up."""
+    merged = dict(a)
+    for allowance, use in b.items():
+        merged[allowance] = merged[allowance].merged(use) if allowance in merged else use
+    return MappingProxyType(merged)
