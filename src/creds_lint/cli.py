@@ -20,7 +20,24 @@ from creds_lint.reporters import FORMATS, REPORTERS, resolve
 from creds_lint.reporters.style import Style
 from creds_lint.sources import Source, Target
 
+USAGE = """\
+creds-lint [options] OLD NEW
+       creds-lint [options] [--rev REV] FILE...
+       creds-lint [options] --staged [PATH...]
+       creds-lint [options] --base REV [--head REV] [PATH...]
+       creds-lint [options] --hook [PATH...]"""
+
 EPILOG = """\
+modes:
+  OLD NEW          compare two files
+  FILE             pre-flight: FILE on disk against its committed version at --rev (default HEAD); with
+                   --rev, every FILE given is checked that way
+  --staged         what the next commit changes: the index against HEAD, for PATHs or every staged var-store
+  --base REV       what a pull request changes: --head (default HEAD) against where it forked from REV
+  --hook           for pre-commit: the files it passes, staged, plus var-stores the commit deletes
+without PATHs, var-stores are recognised by name (--var-store-glob; default: creds.yml, *-creds.yml,
+*_creds.yml, *vars-store*.yml, *vars_store*.yml, state/*vars*.yml, secrets/*vars*.yml, also .yaml).
+
 exit codes: 0 no finding reaches --fail-on; 1 one does; 2 bad usage or a file that could not be checked.
 docs: docs/usage.md, rules: docs/rules.md, or `creds-lint --explain RULE`."""
 
@@ -32,11 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
             "Compare two versions of a BOSH var-store (creds.yml) and fail on changes that would make bosh "
             "regenerate encryption keys, CAs, key pairs or passwords."
         ),
+        usage=USAGE,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("old", metavar="OLD", nargs="?", help="the var-store as it was (e.g. the committed creds.yml)")
-    parser.add_argument("new", metavar="NEW", nargs="?", help="the var-store as it is now")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="OLD NEW, a FILE to pre-flight, or the PATHs to check in a git mode"
+    )
+    add_git_options(parser)
     parser.add_argument(
         "--explain",
         metavar="RULE",
@@ -51,6 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"creds-lint {__version__}")
     return parser
+
+
+def add_git_options(parser: argparse.ArgumentParser) -> None:
+    git = parser.add_argument_group("git")
+    mode = git.add_mutually_exclusive_group()
+    mode.add_argument("--staged", action="store_true", help="check the index against HEAD (the next commit)")
+    mode.add_argument("--base", metavar="REV", help="check what changed since the head forked from REV (pull requests)")
+    mode.add_argument("--hook", action="store_true", help="pre-commit hook mode (see .pre-commit-hooks.yaml)")
+    git.add_argument("--head", metavar="REV", help="with --base: the head revision (default: HEAD, the commit)")
+    git.add_argument("--rev", metavar="REV", help="pre-flight: compare FILE on disk with its version at REV")
+    git.add_argument(
+        "--var-store-glob",
+        dest="var_store_globs",
+        action="append",
+        metavar="GLOB",
+        help="a var-store's file name pattern, matched against the end of a path; repeat for several (replaces "
+        "the default list)",
+    )
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -131,8 +169,39 @@ def options_from(args: argparse.Namespace, settings: Config) -> Options:
     )
 
 
+def _git_mode(args: argparse.Namespace) -> bool:
+    """Whether the arguments ask for a git mode explicitly (two bare paths are OLD NEW, one is a pre-flight)."""
+    return bool(args.staged or args.hook or args.base is not None or args.rev is not None)
+
+
+def usage_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with a combination of arguments that argparse cannot express, or ``None``."""
+    if args.head is not None and args.base is None:
+        return "--head needs --base"
+    if args.rev is not None and (args.staged or args.base is not None or args.hook):
+        return "--rev is for a pre-flight on FILEs; with --staged, --base or --hook it has no meaning"
+    if not _git_mode(args) and len(args.paths) not in (1, 2):
+        return "give OLD NEW, a FILE to pre-flight, or a mode (--staged, --base REV, --hook)"
+    if args.rev is not None and not args.paths:
+        return "--rev needs at least one FILE"
+    return None
+
+
 def targets_from(args: argparse.Namespace) -> list[Target]:
-    return [Target(old=Source.file(args.old), new=Source.file(args.new))]
+    """The targets of the mode the arguments select (see :mod:`creds_lint.targets` for the git modes)."""
+    paths: list[str] = args.paths
+    if not _git_mode(args) and len(paths) == 2:
+        return [Target(old=Source.file(paths[0]), new=Source.file(paths[1]))]
+    from creds_lint import targets
+
+    globs = tuple(args.var_store_globs or targets.DEFAULT_VAR_STORE_GLOBS)
+    if args.hook:
+        return targets.hook_targets(paths, globs=globs)
+    if args.staged:
+        return targets.staged_targets(paths or None, globs=globs)
+    if args.base is not None:
+        return targets.range_targets(args.base, args.head, paths or None, globs=globs)
+    return targets.preflight_targets(paths, rev=args.rev or "HEAD")
 
 
 def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
@@ -169,8 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.explain is not None:
         return explain(args.explain)
-    if args.old is None or args.new is None:
-        parser.error("the following arguments are required: OLD NEW")
+    problem = usage_error(args)
+    if problem is not None:
+        parser.error(problem)
     try:
         settings = settings_from(args, [args.new])
         report = check(targets_from(args), options_from(args, settings))

@@ -19,7 +19,7 @@ from creds_lint.errors import CredsLintError
 from creds_lint.findings import FileError, Finding, Report, Severity
 from creds_lint.loader import parse_store
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore
-from creds_lint.rules import FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
+from creds_lint.rules import FILE_RULES, FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
 from creds_lint.sources import Source, Target
 
 
@@ -48,28 +48,38 @@ def compare(old: VarStore, new: VarStore) -> Changes:
     return diff.compare(old, new)
 
 
-def lint(old: VarStore | None, new: VarStore, options: Options = DEFAULT_OPTIONS) -> tuple[Finding, ...]:
+def lint(
+    old: VarStore | None, new: VarStore, options: Options = DEFAULT_OPTIONS, *, deleted: bool = False
+) -> tuple[Finding, ...]:
     """Every finding about ``new`` (compared with ``old``, or audited alone when ``old`` is ``None``), including
-    what the allowances of ``options`` did."""
-    findings, uses = _lint(old, new, options)
+    what the allowances of ``options`` did.
+
+    ``deleted``: the file was deleted and ``new`` is an empty stand-in named after it; only the file rules speak
+    (one finding for the file rather than one removal per variable).
+    """
+    findings, uses = _lint(old, new, options, deleted=deleted)
     return tuple(sorted((*findings, *allowance_findings(uses, options)), key=Finding.sort_key))
 
 
-def _lint(old: VarStore | None, new: VarStore, options: Options) -> tuple[tuple[Finding, ...], Uses]:
+def _lint(
+    old: VarStore | None, new: VarStore, options: Options, *, deleted: bool = False
+) -> tuple[tuple[Finding, ...], Uses]:
     """The findings about one file, allowances applied, and what each allowance matched in it."""
     context = Context(
         new=new,
         old=old,
-        changes=compare(old, new) if old is not None else NO_CHANGES,
+        changes=compare(old, new) if old is not None and not deleted else NO_CHANGES,
         classifier=options.classifier,
         check_all=options.check_all,
         expiry_days=options.expiry_days,
         now=options.now or x509.now_utc(),
+        deleted=deleted,
     )
-    hits = [(r, hit) for r in RULES for hit in r(context)]
-    # A rule turned off still explains its variables, or unexplained-change would report them again.
-    final = replace(context, explained=frozenset(hit.variable for _, hit in hits if hit.variable is not None))
-    hits.extend((r, hit) for r in FINAL_RULES for hit in r(final))
+    hits = [(r, hit) for r in (FILE_RULES if deleted else RULES) for hit in r(context)]
+    if not deleted:
+        # A rule turned off still explains its variables, or unexplained-change would report them again.
+        final = replace(context, explained=frozenset(hit.variable for _, hit in hits if hit.variable is not None))
+        hits.extend((r, hit) for r in FINAL_RULES for hit in r(final))
     findings = _findings(hits, context, options)
 
     def fingerprint_of(name: str) -> str:
@@ -143,7 +153,10 @@ def check(targets: Sequence[Target], options: Options = DEFAULT_OPTIONS) -> Repo
 def check_target(target: Target, options: Options = DEFAULT_OPTIONS) -> tuple[tuple[Finding, ...], Uses]:
     """The findings about one target, allowances applied, and what each allowance matched in it."""
     if target.new is None:
-        raise CredsLintError("nothing to check: the file was deleted", source=target.label)
+        if target.old is None:
+            raise CredsLintError("nothing to check: no version of the file", source=target.label)
+        removed = VarStore(source=target.label, entries=MappingProxyType({}))
+        return _lint(_load(target.old), removed, options, deleted=True)
     new = _load(target.new)
     old = _load(target.old) if target.old is not None else None
     return _lint(old, new, options)

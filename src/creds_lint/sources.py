@@ -28,13 +28,19 @@ class Source:
 
 @dataclass(frozen=True, kw_only=True)
 class Target:
-    """A var-store to check: ``new`` compared with ``old``. ``new`` is ``None`` when the file was deleted."""
+    """A var-store to check: ``new`` compared with ``old``. ``new`` is ``None`` when the file was deleted.
+
+    ``name`` is how reports name a deleted file (its path, where ``old`` is labelled ``REV:path``).
+    """
 
     new: Source | None
     old: Source | None = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
+        if self.name is not None:
+            return self.name
         source = self.new or self.old
         assert source is not None
         return source.label

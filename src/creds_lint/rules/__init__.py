@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from creds_lint.rules import certificates, deliberate, integrity, presence, secrets
+from creds_lint.rules import certificates, deliberate, files, integrity, presence, secrets
 from creds_lint.rules.base import Category, Context, Hit, Rule, rule
 
 #: Every rule, in documentation order. The engine runs ``RULES`` first, then ``FINAL_RULES`` on each file, then
@@ -16,7 +16,10 @@ RULES: tuple[Rule, ...] = (
 )
 FINAL_RULES: tuple[Rule, ...] = integrity.FINAL_RULES
 RUN_RULES: tuple[Rule, ...] = deliberate.RUN_RULES
-ALL_RULES: tuple[Rule, ...] = (*RULES, *FINAL_RULES, *RUN_RULES)
+#: The rules that speak for a var-store that was deleted, instead of all the others (one finding for the file
+#: rather than one removal per variable).
+FILE_RULES: tuple[Rule, ...] = files.RULES
+ALL_RULES: tuple[Rule, ...] = (*RULES, *FINAL_RULES, *RUN_RULES, *FILE_RULES)
 BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
 
@@ -30,6 +33,7 @@ __all__ = [
     "ALL_RULES",
     "BY_CODE",
     "BY_NAME",
+    "FILE_RULES",
     "FINAL_RULES",
     "RULES",
     "RUN_RULES",

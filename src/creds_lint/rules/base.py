@@ -56,7 +56,8 @@ class Hit:
 class Context:
     """Everything a rule may look at: both stores, the changes between them, and the options that shape checks.
 
-    ``old`` is ``None`` when a single file is audited. Certificates and keys are parsed on demand and cached.
+    ``old`` is ``None`` when a single file is audited. ``deleted`` says the file itself was deleted: ``new`` is
+    then an empty stand-in named after it. Certificates and keys are parsed on demand and cached.
     ``allowances`` is only set for the allowance rules, which run once per run after every file was checked.
     """
 
@@ -69,6 +70,7 @@ class Context:
     now: datetime = dataclasses.field(default_factory=x509.now_utc)
     explained: frozenset[str] = frozenset()
     allowances: tuple[Use, ...] = ()
+    deleted: bool = False
 
     def of(self, kind: ChangeKind) -> Iterator[Change]:
         return self.changes.of(kind)

@@ -1,0 +1,270 @@
+"""Every use of git, in one place: plain ``git`` subprocesses with fixed argument lists, never a shell.
+
+Git failures become one readable :class:`~creds_lint.errors.CredsLintError` (not a repository, unknown revision,
+a file git does not know, a shallow clone that lacks the base). Nothing here quotes a blob's content.
+
+Environment. A git hook (and pre-commit, which git runs as one) inherits variables that describe the repository
+being committed to, and they must be kept: ``GIT_INDEX_FILE`` names the index the commit is made from
+(``git commit -a`` and ``git commit PATH`` build a temporary one, ``.git/index.lock`` or ``next-index-*.lock``:
+reading ``.git/index`` instead would check the wrong content), ``GIT_DIR`` names a linked worktree's repository.
+Two things are adjusted: relative ``GIT_DIR``/``GIT_WORK_TREE``/``GIT_INDEX_FILE``/object directories are made
+absolute (against the directory creds-lint started in, which is where git meant them), and ``GIT_WORK_TREE`` is
+set to that directory when only ``GIT_DIR`` is (git's own rule for that case), so that running git from another
+directory still means the same repository and work tree. ``GIT_OPTIONAL_LOCKS=0`` keeps creds-lint from touching
+the index lock that a running ``git commit`` holds; ``GIT_LITERAL_PATHSPECS=1`` makes every path a plain path.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from creds_lint.errors import CredsLintError
+
+#: Variables holding a path that git resolves against its working directory.
+_PATH_VARIABLES = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_COMMON_DIR",
+)
+
+#: Regular files (including executable ones) are var-stores; symlinks and submodules are not read.
+_FILE_MODES = frozenset({"100644", "100755"})
+
+_NULL_OID = frozenset({"0" * 40, "0" * 64})
+
+SHALLOW_HINT = (
+    "this is a shallow clone: fetch the missing history with `git fetch --deepen=100` (or `git fetch --unshallow`, "
+    "or `fetch-depth: 0` for actions/checkout) and make sure the base branch itself was fetched"
+)
+
+
+def git_environment(environ: Mapping[str, str], cwd: str) -> dict[str, str]:
+    """The environment every git call runs with (see the module docstring)."""
+    env = dict(environ)
+    for name in _PATH_VARIABLES:
+        value = env.get(name)
+        if value and not os.path.isabs(value):
+            env[name] = os.path.join(cwd, value)
+    if env.get("GIT_DIR") and not env.get("GIT_WORK_TREE"):
+        env["GIT_WORK_TREE"] = cwd
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env["GIT_LITERAL_PATHSPECS"] = "1"
+    return env
+
+
+class Status(enum.Enum):
+    """How a file changed between two versions (``git diff --raw`` letters)."""
+
+    ADDED = "A"
+    MODIFIED = "M"
+    DELETED = "D"
+    RENAMED = "R"
+    TYPE_CHANGED = "T"
+    UNMERGED = "U"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileChange:
+    """One changed path. ``old_path``/``old_oid`` are ``None`` for an added file, ``new_*`` for a deleted one.
+
+    ``new_oid`` is ``None`` also when the new side is the work tree (read the file from disk then). Paths are
+    relative to the top of the work tree, with ``/`` separators.
+    """
+
+    status: Status
+    path: str
+    old_path: str | None
+    old_oid: str | None
+    new_oid: str | None
+    regular: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Repo:
+    """A git work tree. Build it with :meth:`discover`; blobs are read once and kept for the run."""
+
+    root: Path
+    env: Mapping[str, str]
+    _blobs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    # --- finding the repository -----------------------------------------------------------------------------
+
+    @classmethod
+    def discover(cls, start: str | Path | None = None) -> Repo:
+        """The work tree that contains ``start`` (a file or directory; default: the current directory).
+
+        With ``GIT_DIR`` set (inside a git hook), that repository is used whatever ``start`` is: it is the one git
+        is committing to.
+        """
+        cwd = os.getcwd()
+        env = git_environment(os.environ, cwd)
+        where = Path(cwd) if start is None or env.get("GIT_DIR") else _existing_directory(Path(start))
+        result = _run(["rev-parse", "--show-toplevel"], cwd=where, env=env)
+        if result.returncode != 0:
+            raise CredsLintError(
+                "not inside a git work tree (to compare two files, give both: creds-lint OLD NEW)",
+                source=None if start is None else str(start),
+            )
+        root = os.fsdecode(result.stdout).rstrip("\n")
+        return cls(root=Path(root), env=env)
+
+    def relative(self, path: str | Path) -> str:
+        """``path`` (absolute, or relative to the current directory) relative to the top of the work tree."""
+        absolute = os.path.realpath(path)
+        top = os.path.realpath(self.root)
+        relative = os.path.relpath(absolute, top)
+        if relative == os.curdir or relative.startswith(os.pardir + os.sep) or relative == os.pardir:
+            raise CredsLintError(f"outside the git work tree {self.root}", source=str(path))
+        return Path(relative).as_posix()
+
+    # --- revisions --------------------------------------------------------------------------------------------
+
+    def is_shallow(self) -> bool:
+        return self._output(["rev-parse", "--is-shallow-repository"]).strip() == "true"
+
+    def resolve(self, rev: str) -> str:
+        """The commit id ``rev`` names, or an error saying it is unknown (and how to fetch it when shallow)."""
+        if rev.startswith("-"):
+            raise CredsLintError(f"unknown revision '{rev}'")
+        result = self._git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"])
+        if result.returncode != 0:
+            hint = f" ({SHALLOW_HINT})" if self.is_shallow() else ""
+            raise CredsLintError(f"unknown revision '{rev}'{hint}")
+        return os.fsdecode(result.stdout).strip()
+
+    def has_head(self) -> bool:
+        return self._git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).returncode == 0
+
+    def merge_base(self, base: str, head: str, *, base_name: str) -> str:
+        """Where ``head`` forked from ``base`` (commit ids): what a pull request's changes are compared with."""
+        result = self._git(["merge-base", base, head])
+        if result.returncode != 0:
+            if self.is_shallow():
+                raise CredsLintError(f"cannot find where the changes forked from '{base_name}' ({SHALLOW_HINT})")
+            raise CredsLintError(f"'{base_name}' and the head have no common history")
+        return os.fsdecode(result.stdout).strip()
+
+    # --- files ------------------------------------------------------------------------------------------------
+
+    def blob_at(self, rev: str, path: str) -> str | None:
+        """The blob id of ``path`` (relative to the top) in commit ``rev``; ``None`` if not a regular file there."""
+        out = self._output(["ls-tree", "-z", "--full-tree", rev, "--", path])
+        for mode, _type, oid, name in _ls_tree(out):
+            if name == path and mode in _FILE_MODES:
+                return oid
+        return None
+
+    def staged_blob(self, path: str) -> str | None:
+        """The blob id of ``path`` in the index (stage 0), ``None`` if the index does not have it."""
+        out = self._output(["ls-files", "-z", "--stage", "--full-name", "--", path])
+        for record in _split(out):
+            info, _, name = record.partition("\t")
+            mode, oid, stage = info.split(" ")
+            if name == path and stage == "0" and mode in _FILE_MODES:
+                return oid
+        return None
+
+    def staged_changes(self) -> list[FileChange]:
+        """What the next commit changes: the index against ``HEAD`` (against nothing before the first commit)."""
+        return self._diff(["--cached", *(["HEAD"] if self.has_head() else [])])
+
+    def changes_between(self, old: str, new: str) -> list[FileChange]:
+        """What changed from commit ``old`` to commit ``new``, renames detected."""
+        return self._diff([old, new])
+
+    def read_blob(self, oid: str, *, label: str) -> bytes:
+        """The content of a blob, read from git once per run."""
+        data = self._blobs.get(oid)
+        if data is None:
+            result = self._git(["cat-file", "blob", oid])
+            if result.returncode != 0:
+                raise CredsLintError(f"git cannot read this version ({_first_line(result.stderr)})", source=label)
+            data = self._blobs[oid] = result.stdout
+        return data
+
+    # --- plumbing ---------------------------------------------------------------------------------------------
+
+    def _diff(self, args: Sequence[str]) -> list[FileChange]:
+        out = self._output(
+            ["diff", "--raw", "-z", "-M", "--no-relative", "--no-ext-diff", "--no-textconv", "--no-abbrev", *args]
+        )
+        return list(_parse_raw(out))
+
+    def _git(self, args: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+        return _run(args, cwd=self.root, env=self.env)
+
+    def _output(self, args: Sequence[str]) -> str:
+        result = self._git(args)
+        if result.returncode != 0:
+            raise CredsLintError(f"git {args[0]} failed: {_first_line(result.stderr)}")
+        return os.fsdecode(result.stdout)
+
+
+def _run(args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, env=env, capture_output=True, stdin=subprocess.DEVNULL, check=False
+        )
+    except FileNotFoundError:
+        raise CredsLintError("git is not installed (or not on PATH)") from None
+    except OSError as exc:
+        raise CredsLintError(f"cannot run git ({exc.strerror or type(exc).__name__})") from None
+
+
+def _existing_directory(path: Path) -> Path:
+    """The directory to look for a repository from: the file's directory, or its nearest existing parent."""
+    candidate = path if path.is_dir() else path.parent
+    candidate = Path(os.path.abspath(candidate))
+    while not candidate.is_dir() and candidate != candidate.parent:
+        candidate = candidate.parent
+    return candidate
+
+
+def _first_line(stderr: bytes) -> str:
+    lines = [line.strip() for line in os.fsdecode(stderr).splitlines() if line.strip()]
+    return lines[0] if lines else "no message"
+
+
+def _split(out: str) -> list[str]:
+    return [record for record in out.split("\0") if record]
+
+
+def _ls_tree(out: str) -> Iterator[tuple[str, str, str, str]]:
+    for record in _split(out):
+        info, _, name = record.partition("\t")
+        mode, kind, oid = info.split(" ")
+        yield mode, kind, oid, name
+
+
+def _parse_raw(out: str) -> Iterator[FileChange]:
+    """Parse ``git diff --raw -z``: ``:oldmode newmode oldoid newoid STATUS\\0path\\0[newpath\\0]``."""
+    fields = out.split("\0")
+    i = 0
+    while i < len(fields) and fields[i]:
+        old_mode, new_mode, old_oid, new_oid, letters = fields[i].lstrip(":").split(" ")
+        status = Status(letters[0])
+        if status is Status.RENAMED:
+            old_path, path = fields[i + 1], fields[i + 2]
+            i += 3
+        else:
+            old_path = path = fields[i + 1]
+            i += 2
+        yield FileChange(
+            status=status,
+            path=path,
+            old_path=None if status is Status.ADDED else old_path,
+            old_oid=None if status is Status.ADDED else old_oid,
+            new_oid=None if status is Status.DELETED or new_oid in _NULL_OID else new_oid,
+            regular=status is Status.UNMERGED
+            or (
+                (status is Status.DELETED or new_mode in _FILE_MODES)
+                and (status is Status.ADDED or old_mode in _FILE_MODES)
+            ),
+        )

@@ -1,0 +1,64 @@
+"""Whole var-store files: a file that a commit or pull request deletes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from creds_lint.findings import Severity
+from creds_lint.rules.base import Category, Context, Hit, rule
+
+#: How many variable names a message lists per category before it says "and N more".
+_NAMES_SHOWN = 5
+
+_PLURALS = {
+    Category.ENCRYPTION_KEY: "encryption keys",
+    Category.CA: "CAs",
+    Category.KEYPAIR: "key pairs",
+    Category.SECRET: "passwords",
+    Category.CERTIFICATE: "certificates",
+}
+
+
+@rule(
+    code="CL501",
+    name="removed-file",
+    severity=Severity.ERROR,
+    summary="A var-store file was deleted.",
+    remedy=(
+        "Restore the file from version control (git restore --source=HEAD -- FILE, or git revert the commit). "
+        "If the deployment is gone for good, allow the change explicitly."
+    ),
+)
+def removed_file(ctx: Context) -> Iterator[Hit]:
+    """A deleted var-store loses every secret in it at once: the next ``bosh create-env`` or ``bosh deploy``
+    with ``--vars-store`` generates all of them anew — new encryption keys (CredHub and UAA can no longer decrypt
+    their data), new CAs (no agent or client trusts the director any more), new passwords — exactly the incident
+    creds-lint exists for, for every variable together. A var-store renamed to a name that is not a var-store's
+    counts as deleted: the path bosh reads no longer has it."""
+    if not ctx.deleted or ctx.old is None:
+        return
+    counts: dict[Category, list[str]] = {}
+    for entry in ctx.old:
+        counts.setdefault(ctx.category(entry), []).append(entry.name)
+    parts = []
+    for category in (Category.ENCRYPTION_KEY, Category.CA, Category.KEYPAIR, Category.SECRET, Category.CERTIFICATE):
+        names = counts.get(category, [])
+        if names:
+            shown = ", ".join(names[:_NAMES_SHOWN]) + (
+                f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else ""
+            )
+            parts.append(f"{len(names)} {_PLURALS[category] if len(names) != 1 else category.value} ({shown})")
+    total = len(ctx.old)
+    consequence = (
+        f"bosh will generate all {total} of its variables anew on the next deploy: {'; '.join(parts)}"
+        if total
+        else "it had no variables"
+    )
+    yield Hit(
+        variable=None,
+        message=f"the var-store was deleted: {consequence}.",
+        details={"variables": str(total), **{_PLURALS[c]: str(len(n)) for c, n in counts.items()}},
+    )
+
+
+RULES = (removed_file,)

@@ -1,0 +1,194 @@
+"""Which var-stores to check, and which two versions of each, for every way creds-lint runs in a git repository.
+
+* pre-flight: a file on disk against its version in a commit (``creds-lint creds.yml``, ``--rev``);
+* staged: the index against ``HEAD`` (``--staged``), which is what the next commit changes;
+* range: a head commit against where it forked from a base (``--base``/``--head``), which is what a pull request
+  changes;
+* hook: what pre-commit asks for (``--hook``): the files it passes, staged, plus var-stores the commit deletes; a
+  range when pre-commit runs with ``--from-ref``/``--to-ref`` (or as a pre-push hook).
+
+Without explicit paths, a changed file is a var-store when its path matches one of the var-store globs.
+Reports name the new version of a file by its path relative to the top of the work tree (as given on the command
+line for a pre-flight) and the old one ``REV:path``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from creds_lint.errors import CredsLintError
+from creds_lint.git import FileChange, Repo, Status
+from creds_lint.sources import Source, Target
+
+#: How bosh-deployment users name var-stores: `--vars-store creds.yml` in the docs, `<env>-creds.yml` for several
+#: environments, bbl's `vars/director-vars-store.yml`, and `*vars*.yml` kept in a `state/` or `secrets/` folder.
+#: A pattern is matched against the end of a path (``*`` never crosses ``/``), so ``creds.yml`` matches in any
+#: folder.
+DEFAULT_VAR_STORE_GLOBS: tuple[str, ...] = tuple(
+    pattern + extension
+    for pattern in ("creds", "*-creds", "*_creds", "*vars-store*", "*vars_store*", "state/*vars*", "secrets/*vars*")
+    for extension in (".yml", ".yaml")
+)
+
+
+def is_var_store(path: str, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS) -> bool:
+    """Whether ``path`` (``/``-separated) names a var-store by one of ``globs``."""
+    posix = PurePosixPath(path)
+    return any(posix.match(glob) for glob in globs)
+
+
+# --- the modes ------------------------------------------------------------------------------------------------
+
+
+def preflight_targets(paths: Sequence[str], *, rev: str = "HEAD") -> list[Target]:
+    """Each file on disk against its version in ``rev``. A file git does not know there cannot be checked."""
+    targets = []
+    for path in paths:
+        repo = Repo.discover(path)
+        relative = repo.relative(path)
+        commit = repo.resolve(rev)
+        oid = repo.blob_at(commit, relative)
+        old = (
+            _blob(repo, oid, f"{rev}:{relative}")
+            if oid is not None
+            else _unreadable(
+                path,
+                f"git does not know this file at {rev} (commit it first, or compare two files: creds-lint OLD NEW)",
+            )
+        )
+        if not os.path.lexists(path) and oid is not None:
+            targets.append(Target(new=None, old=old, name=path))
+        else:
+            targets.append(Target(new=Source.file(path), old=old))
+    return targets
+
+
+def staged_targets(
+    paths: Sequence[str] | None, *, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS, deletions: bool = False
+) -> list[Target]:
+    """The index against ``HEAD`` for ``paths`` (every staged var-store when ``None``).
+
+    ``deletions`` adds the var-stores (by ``globs``) that the commit deletes, which pre-commit never passes.
+    """
+    repo = Repo.discover()
+    head = "HEAD" if repo.has_head() else None
+    changes = repo.staged_changes()
+    relatives = None if paths is None else [repo.relative(p) for p in paths]
+    targets = [_target(repo, c, old_rev="HEAD") for c in _select(changes, relatives, globs, deletions=deletions)]
+    for path in _unchanged(changes, relatives):
+        oid = repo.staged_blob(path)
+        if oid is None:
+            targets.append(Target(new=_unreadable(path, "not known to git (not in the index)")))
+            continue
+        old_oid = repo.blob_at(head, path) if head is not None else None
+        old = _blob(repo, old_oid, f"HEAD:{path}") if old_oid is not None else None
+        targets.append(Target(new=_blob(repo, oid, path), old=old))
+    return targets
+
+
+def range_targets(
+    base: str,
+    head: str | None,
+    paths: Sequence[str] | None,
+    *,
+    globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS,
+    deletions: bool = False,
+) -> list[Target]:
+    """``head`` (default ``HEAD``) against where it forked from ``base``, as a pull request is reviewed."""
+    repo = Repo.discover()
+    base_commit = repo.resolve(base)
+    head_commit = repo.resolve(head or "HEAD")
+    fork = repo.merge_base(base_commit, head_commit, base_name=base)
+    old_rev = base if fork == base_commit else fork[:12]
+    changes = repo.changes_between(fork, head_commit)
+    relatives = None if paths is None else [repo.relative(p) for p in paths]
+    targets = [_target(repo, c, old_rev=old_rev) for c in _select(changes, relatives, globs, deletions=deletions)]
+    for path in _unchanged(changes, relatives):
+        oid = repo.blob_at(head_commit, path)
+        if oid is None:
+            targets.append(Target(new=_unreadable(path, f"not known to git at {head or 'HEAD'}")))
+        else:
+            targets.append(Target(new=_blob(repo, oid, path), old=_blob(repo, oid, f"{old_rev}:{path}")))
+    return targets
+
+
+def hook_targets(
+    paths: Sequence[str], *, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS, environ: Mapping[str, str] = os.environ
+) -> list[Target]:
+    """What the pre-commit hook checks: ``paths`` as pre-commit passes them, and var-stores being deleted.
+
+    pre-commit sets ``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF`` for ``run --from-ref/--to-ref`` and pre-push:
+    then the range between them is checked, not the index (which has nothing to do with those commits).
+    """
+    from_ref, to_ref = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
+    if from_ref and to_ref:
+        return range_targets(from_ref, to_ref, paths, globs=globs, deletions=True)
+    return staged_targets(paths, globs=globs, deletions=True)
+
+
+# --- helpers --------------------------------------------------------------------------------------------------
+
+
+def _select(
+    changes: Iterable[FileChange], relatives: Sequence[str] | None, globs: Sequence[str], *, deletions: bool
+) -> list[FileChange]:
+    """The changes to check: those of the given paths, or those of var-stores by ``globs``; with ``deletions``,
+    also var-stores deleted (by ``globs``) when paths are given."""
+    wanted = None if relatives is None else frozenset(relatives)
+    picked = (_pick(c, wanted, globs, deletions=deletions) for c in changes if c.regular)
+    return [c for c in picked if c is not None]
+
+
+def _pick(
+    change: FileChange, wanted: frozenset[str] | None, globs: Sequence[str], *, deletions: bool
+) -> FileChange | None:
+    """``change`` if it is to be checked (as a deletion, for a var-store renamed to a name that is not a var-store's:
+    the ``--vars-store`` path bosh reads no longer has it), else ``None``."""
+    old_is_store = change.old_path is not None and is_var_store(change.old_path, globs)
+    new_is_store = change.status is not Status.DELETED and is_var_store(change.path, globs)
+    if wanted is not None and (change.path in wanted or change.old_path in wanted):
+        return change
+    if wanted is not None and not deletions:
+        return None
+    if change.status is Status.RENAMED and old_is_store and not new_is_store:
+        assert change.old_path is not None
+        return replace(change, status=Status.DELETED, path=change.old_path, new_oid=None)
+    if wanted is None and (new_is_store or old_is_store):
+        return change
+    if change.status is Status.DELETED and old_is_store:
+        return change
+    return None
+
+
+def _unchanged(changes: Sequence[FileChange], relatives: Sequence[str] | None) -> list[str]:
+    """The given paths that no change covers, in the order given, each once."""
+    if relatives is None:
+        return []
+    covered = {c.path for c in changes} | {c.old_path for c in changes if c.old_path is not None}
+    return list(dict.fromkeys(p for p in relatives if p not in covered))
+
+
+def _target(repo: Repo, change: FileChange, *, old_rev: str) -> Target:
+    if change.status is Status.UNMERGED:
+        return Target(new=_unreadable(change.path, "unmerged: resolve the merge conflict and stage the file"))
+    old = None
+    if change.old_oid is not None and change.old_path is not None:
+        old = _blob(repo, change.old_oid, f"{old_rev}:{change.old_path}")
+    if change.status is Status.DELETED:
+        return Target(new=None, old=old, name=change.path)
+    assert change.new_oid is not None  # both sides are in git: the index or a commit
+    return Target(new=_blob(repo, change.new_oid, change.path), old=old)
+
+
+def _blob(repo: Repo, oid: str, label: str) -> Source:
+    return Source(label=label, read=lambda: repo.read_blob(oid, label=label))
+
+
+def _unreadable(label: str, message: str) -> Source:
+    def read() -> bytes:
+        raise CredsLintError(message, source=label)
+
+    return Source(label=label, read=read)
