@@ -1,0 +1,553 @@
+"""creds-lint inside git: pre-flight, staged, pull-request ranges and hook mode, on real repositories."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import RunCli
+from creds_lint.git import git_environment
+from creds_lint.targets import DEFAULT_VAR_STORE_GLOBS, is_var_store
+from factory import BOSH_PASSWORDS, bosh_store, incident, leaf_rotation, password
+from gitrepo import GitRepo, isolate_git
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    """An empty repository (branch main), the current directory."""
+    isolate_git(monkeypatch, tmp_path / "home")
+    repo = GitRepo.init(tmp_path / "repo")
+    monkeypatch.chdir(repo.root)
+    return repo
+
+
+def without(store: dict[str, object], *names: str) -> dict[str, object]:
+    return {k: v for k, v in store.items() if k not in names}
+
+
+def findings(run: Any) -> list[tuple[str, str | None, str, str | None]]:  # noqa: ANN401 - a conftest Run
+    """(rule, variable, file, old_file) of every finding."""
+    return [(f["rule"], f["variable"], f["file"], f["old_file"]) for f in run.json["findings"]]
+
+
+# --- pre-flight -----------------------------------------------------------------------------------------------
+
+
+def test_preflight_compares_the_edited_file_with_head(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.commit("bosh create-env")
+    old_line = repo.line_of("creds.yml", "credhub_encryption_password")
+    repo.write("creds.yml", without(store, "credhub_encryption_password", "director_ssl"))
+
+    run = cli("creds.yml", "--format", "json")
+
+    assert run.code == 1
+    assert findings(run) == [
+        ("removed-encryption-key", "credhub_encryption_password", "creds.yml", "HEAD:creds.yml"),
+        ("removed-certificate", "director_ssl", "creds.yml", "HEAD:creds.yml"),
+    ]
+    assert run.json["findings"][0]["old_line"] == old_line
+    assert run.err == ""
+
+
+def test_preflight_text_points_at_the_committed_line(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.commit("bosh create-env")
+    old_line = repo.line_of("creds.yml", "credhub_encryption_password")
+    repo.write("creds.yml", without(store, "credhub_encryption_password"))
+
+    run = cli("creds.yml")
+
+    assert run.code == 1
+    lines = run.out.splitlines()
+    assert lines[0] == "creds.yml"
+    assert lines[1].startswith(
+        f"  HEAD:creds.yml:{old_line}: error CL101 removed-encryption-key: credhub_encryption_password: "
+    )
+    assert lines[-1] == "1 error, 0 warnings, 0 info in 1 file"
+
+
+def test_preflight_unchanged_file_is_clean(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    repo.commit("bosh create-env")
+
+    run = cli("creds.yml", "--format", "json")
+
+    assert (run.code, run.json["findings"], run.json["summary"]["files"]) == (0, [], 1)
+
+
+def test_preflight_from_another_directory_and_against_an_older_revision(
+    repo: GitRepo, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = bosh_store()
+    repo.write("deploy/prod/creds.yml", store)
+    repo.commit("bosh create-env")
+    repo.write("deploy/prod/creds.yml", without(store, "nats_ca"))
+    repo.commit("lost nats_ca")
+    repo.write("deploy/prod/creds.yml", without(store, "nats_ca", "admin_password"))
+    monkeypatch.chdir(tmp_path)
+    path = str(repo.root / "deploy/prod/creds.yml")
+
+    against_head = cli(path, "--format", "json")
+    against_first = cli("--rev", "HEAD~1", path, "--format", "json")
+
+    assert findings(against_head) == [("removed-password", "admin_password", path, "HEAD:deploy/prod/creds.yml")]
+    assert sorted(findings(against_first)) == [
+        ("removed-ca", "nats_ca", path, "HEAD~1:deploy/prod/creds.yml"),
+        ("removed-password", "admin_password", path, "HEAD~1:deploy/prod/creds.yml"),
+    ]
+
+
+def test_preflight_on_a_deleted_file_reports_removed_file(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    repo.commit("bosh create-env")
+    (repo.root / "creds.yml").unlink()
+
+    run = cli("creds.yml", "--format", "json")
+
+    assert run.code == 1
+    assert findings(run) == [("removed-file", None, "creds.yml", "HEAD:creds.yml")]
+    message = run.json["findings"][0]["message"]
+    assert message.startswith("the var-store was deleted: bosh will generate all 29 of its variables anew")
+    assert "2 encryption keys (credhub_encryption_password, uaa_encryption_key_1)" in message
+    assert run.json["findings"][0]["details"]["encryption keys"] == "2"
+
+
+def test_preflight_on_a_file_git_does_not_know(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    repo.commit("bosh create-env")
+    repo.write("staging-creds.yml", bosh_store())
+
+    run = cli("staging-creds.yml")
+
+    assert run.code == 2
+    assert run.err == (
+        "creds-lint: error: staging-creds.yml: git does not know this file at HEAD "
+        "(commit it first, or compare two files: creds-lint OLD NEW)\n"
+    )
+
+
+def test_preflight_outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: RunCli) -> None:
+    isolate_git(monkeypatch, tmp_path / "home")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    (tmp_path / "alone").mkdir()
+    path = tmp_path / "alone" / "creds.yml"
+    path.write_text("admin_password: x\n", encoding="utf-8")
+
+    run = cli(path)
+
+    assert run.code == 2
+    assert run.out == ""
+    assert run.err == (
+        f"creds-lint: error: {path}: not inside a git work tree (to compare two files, give both: creds-lint OLD NEW)\n"
+    )
+
+
+def test_unknown_revision(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    repo.commit("bosh create-env")
+
+    assert cli("--rev", "v9.9", "creds.yml").err == "creds-lint: error: unknown revision 'v9.9'\n"
+    run = cli("--base", "origin/main")
+    assert (run.code, run.err) == (2, "creds-lint: error: unknown revision 'origin/main'\n")
+
+
+def test_two_paths_are_still_old_and_new(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    old = repo.write("a.yml", store)
+    new = repo.write("b.yml", without(store, "nats_ca"))
+
+    run = cli(old, new, "--format", "json")
+
+    assert findings(run) == [("removed-ca", "nats_ca", str(new), str(old))]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give OLD NEW, a FILE to pre-flight, or a mode (--staged, --base REV, --hook)"),
+        (("a", "b", "c"), "give OLD NEW, a FILE to pre-flight, or a mode (--staged, --base REV, --hook)"),
+        (("--head", "HEAD"), "--head needs --base"),
+        (("--staged", "--rev", "HEAD"), "--rev is for a pre-flight on FILEs; with --staged, --base or --hook it has"),
+        (("--rev", "HEAD"), "--rev needs at least one FILE"),
+        (("--staged", "--base", "main"), "argument --base: not allowed with argument --staged"),
+    ],
+)
+def test_usage_errors(args: tuple[str, ...], message: str, cli: RunCli) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli(*args)
+    assert exc.value.code == 2
+
+
+# --- staged ---------------------------------------------------------------------------------------------------
+
+
+def test_staged_checks_the_index_not_the_work_tree(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.write("envs/staging-creds.yml", store)
+    repo.write("manifest.yml", {"name": "bosh"})
+    repo.commit("bosh create-env")
+    repo.write("creds.yml", {**store, "credhub_encryption_password": password("regenerated")})
+    repo.write("envs/staging-creds.yml", without(store, "director_ssl"))
+    repo.write("manifest.yml", {"name": "other"})
+    repo.git("add", "creds.yml", "envs/staging-creds.yml", "manifest.yml")
+    repo.write("creds.yml", without(store, "nats_ca"))  # not staged: not part of the commit
+
+    run = cli("--staged", "--format", "json")
+
+    assert run.code == 1
+    assert findings(run) == [
+        ("regenerated-encryption-key", "credhub_encryption_password", "creds.yml", "HEAD:creds.yml"),
+        ("removed-certificate", "director_ssl", "envs/staging-creds.yml", "HEAD:envs/staging-creds.yml"),
+    ]
+    assert run.json["summary"]["files"] == 2
+
+
+def test_staged_text_report_is_grouped_by_file_and_exit_is_the_worst(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    repo.write("a-creds.yml", store)
+    repo.write("b-creds.yml", store)
+    repo.commit("two environments")
+    repo.write("a-creds.yml", without(store, "director_ssl"))
+    repo.write("b-creds.yml", without(store, "nats_password"))
+    repo.git("add", "--all")
+
+    run = cli("--staged")
+
+    assert run.code == 1
+    lines = run.out.splitlines()
+    assert [line for line in lines if not line.startswith(" ")] == [
+        "a-creds.yml",
+        "b-creds.yml",
+        "1 error, 1 warning, 0 info in 2 files",
+    ]
+    assert re.match(r"  HEAD:a-creds\.yml:\d+: warning CL105 removed-certificate: director_ssl: ", lines[1])
+    assert re.match(r"  HEAD:b-creds\.yml:\d+: error CL104 removed-password: nats_password: ", lines[3])
+    assert cli("--staged", "a-creds.yml").code == 0  # a warning alone passes --fail-on error
+    assert cli("--staged", "a-creds.yml", "--fail-on", "warning").code == 1
+
+
+def test_staged_paths_limit_the_check_and_unchanged_paths_count(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.write("other.yml", store)
+    repo.commit("bosh create-env")
+    repo.write("creds.yml", without(store, "nats_ca"))
+    repo.write("other.yml", without(store, "default_ca"))
+    repo.git("add", "--all")
+
+    run = cli("--staged", "other.yml", "--format", "json")
+
+    assert findings(run) == [("removed-ca", "default_ca", "other.yml", "HEAD:other.yml")]
+    repo.commit("both")
+    unchanged = cli("--staged", "other.yml", "--format", "json")
+    assert (unchanged.code, unchanged.json["findings"], unchanged.json["summary"]["files"]) == (0, [], 1)
+    unknown = cli("--staged", "nothing.yml")
+    assert (unknown.code, unknown.err) == (2, "creds-lint: error: nothing.yml: not known to git (not in the index)\n")
+
+
+def test_staged_new_file_is_audited_alone(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("README.md", {"readme": "yes"})
+    repo.commit("start")
+    repo.write("creds.yml", {**bosh_store(), "hm_password": ""})
+    repo.git("add", "creds.yml")
+
+    run = cli("--staged", "--format", "json")
+
+    assert findings(run) == [("empty-value", "hm_password", "creds.yml", None)]
+
+
+def test_staged_before_the_first_commit(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    repo.git("add", "creds.yml")
+
+    run = cli("--staged", "--format", "json")
+
+    assert (run.code, run.json["findings"], run.json["summary"]["files"]) == (0, [], 1)
+
+
+def test_staged_reads_the_index_a_hook_is_given(repo: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`git commit -a` runs hooks with GIT_INDEX_FILE pointing at a temporary index: that is the commit."""
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.commit("bosh create-env")
+    repo.write("creds.yml", without(store, "credhub_encryption_password"))
+    commit_index = repo.root / ".git" / "next-index-42.lock"
+    repo.git("read-tree", "HEAD", env={"GIT_INDEX_FILE": str(commit_index)})
+    repo.git("add", "creds.yml", env={"GIT_INDEX_FILE": str(commit_index)})
+
+    assert cli("--staged", "--format", "json").json["findings"] == []  # .git/index has no change
+    monkeypatch.setenv("GIT_INDEX_FILE", str(commit_index))
+    run = cli("--staged", "--format", "json")
+    assert findings(run) == [
+        ("removed-encryption-key", "credhub_encryption_password", "creds.yml", "HEAD:creds.yml"),
+    ]
+
+
+def test_linked_worktree_hook_environment(
+    repo: GitRepo, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a linked worktree git runs hooks with GIT_DIR set and no GIT_WORK_TREE: the hook's directory is the top
+    of the work tree, even for a file in a subdirectory."""
+    store = bosh_store()
+    repo.write("deploy/creds.yml", store)
+    repo.commit("bosh create-env")
+    worktree = tmp_path / "linked"
+    repo.git("worktree", "add", "-q", "-b", "rotate", str(worktree))
+    (worktree / "deploy" / "creds.yml").write_text(
+        (repo.root / "deploy" / "creds.yml").read_text(encoding="utf-8").replace("nats_ca:", "nats_ca_old:"),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(worktree)
+    monkeypatch.setenv("GIT_DIR", str(repo.root / ".git" / "worktrees" / "linked"))
+
+    run = cli("deploy/creds.yml", "--format", "json")
+
+    assert [(rule, variable) for rule, variable, *_ in findings(run)] == [
+        ("removed-ca", "nats_ca"),
+        ("added-variable", "nats_ca_old"),
+    ]
+    assert findings(run)[0][2:] == ("deploy/creds.yml", "HEAD:deploy/creds.yml")
+
+
+def test_git_environment_makes_hook_paths_absolute() -> None:
+    env = git_environment({"GIT_DIR": ".git", "GIT_INDEX_FILE": ".git/index.lock", "PATH": "/bin"}, "/srv/repo")
+
+    assert env == {
+        "GIT_DIR": "/srv/repo/.git",
+        "GIT_INDEX_FILE": "/srv/repo/.git/index.lock",
+        "GIT_WORK_TREE": "/srv/repo",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_LITERAL_PATHSPECS": "1",
+        "PATH": "/bin",
+    }
+
+
+# --- pull-request range ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pull_request(repo: GitRepo) -> GitRepo:
+    """main has four var-stores; branch `feature` modifies, renames, deletes and adds one each, while main moves
+    on with a change of its own."""
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.write("envs/old/prod-creds.yml", store)
+    repo.write("envs/staging-creds.yml", store)
+    repo.write("state/vars.yml", store)
+    repo.write("manifest.yml", {"name": "bosh"})
+    repo.commit("four environments")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("creds.yml", without(store, "nats_ca"))
+    repo.git("mv", "envs/old/prod-creds.yml", "envs/prod-creds.yml")
+    repo.write("envs/prod-creds.yml", without(store, "admin_password"))
+    repo.git("rm", "-q", "envs/staging-creds.yml")
+    # Another environment's var-store: its own secrets (with the same secrets, git would pair it with the deleted
+    # one as a rename, and the two would be compared: a copy is a move).
+    repo.write("envs/dev-creds.yml", {**incident(store, passwords=BOSH_PASSWORDS), "hm_password": ""})
+    repo.write("manifest.yml", without(store, "nats_ca"))  # not a var-store: not checked
+    repo.commit("rework environments")
+    repo.git("checkout", "-q", "main")
+    repo.write("state/vars.yml", without(store, "default_ca"))  # on main after the fork: not the PR's change
+    repo.commit("main moves on")
+    repo.git("checkout", "-q", "feature")
+    return repo
+
+
+PR_FINDINGS = [
+    ("removed-ca", "nats_ca", "creds.yml", "main:creds.yml"),
+    ("empty-value", "hm_password", "envs/dev-creds.yml", None),
+    ("removed-password", "admin_password", "envs/prod-creds.yml", "main:envs/old/prod-creds.yml"),
+    ("removed-file", None, "envs/staging-creds.yml", "main:envs/staging-creds.yml"),
+]
+
+
+def test_range_modified_renamed_deleted_added(pull_request: GitRepo, cli: RunCli) -> None:
+    run = cli("--base", "main", "--format", "json")
+
+    fork = pull_request.git("merge-base", "main", "feature").strip()[:12]
+    assert run.code == 1
+    assert findings(run) == [(r, v, f, o.replace("main:", f"{fork}:") if o else o) for r, v, f, o in PR_FINDINGS]
+    assert run.json["summary"]["files"] == 4
+
+
+def test_range_with_explicit_head_and_paths(pull_request: GitRepo, cli: RunCli) -> None:
+    pull_request.git("checkout", "-q", "main")
+    fork = pull_request.git("merge-base", "main", "feature").strip()
+
+    everything = cli("--base", fork, "--head", "feature", "--format", "json")
+    only_prod = cli("--base", fork, "--head", "feature", "envs/prod-creds.yml", "--format", "json")
+
+    assert findings(everything) == [(r, v, f, o.replace("main:", f"{fork}:") if o else o) for r, v, f, o in PR_FINDINGS]
+    assert findings(only_prod) == [
+        ("removed-password", "admin_password", "envs/prod-creds.yml", f"{fork}:envs/old/prod-creds.yml")
+    ]
+
+
+def test_range_from_an_ancestor_names_the_base(pull_request: GitRepo, cli: RunCli) -> None:
+    pull_request.git("merge", "-q", "--no-edit", "main")
+
+    run = cli("--base", "main", "--format", "json")
+
+    assert findings(run) == PR_FINDINGS
+
+
+def test_range_var_store_globs(pull_request: GitRepo, cli: RunCli) -> None:
+    pull_request.git("merge", "-q", "--no-edit", "main")
+
+    run = cli(
+        "--base", "main", "--var-store-glob", "envs/*-creds.yml", "--var-store-glob", "*/old/*", "--format", "json"
+    )
+
+    assert findings(run) == PR_FINDINGS[1:]
+
+
+def test_renamed_away_from_a_var_store_name_counts_as_deleted(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    repo.commit("bosh create-env")
+    repo.git("mv", "creds.yml", "backup.txt")
+
+    run = cli("--staged", "--format", "json")
+
+    assert findings(run) == [("removed-file", None, "creds.yml", "HEAD:creds.yml")]
+
+
+@pytest.fixture
+def shallow(tmp_path: Path, repo: GitRepo) -> GitRepo:
+    """A clone of `feature` with depth 1, as actions/checkout makes it, where main was fetched shallow too."""
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.commit("first")
+    repo.write("creds.yml", without(store, "hm_password"))
+    repo.commit("second")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("creds.yml", without(store, "hm_password", "nats_ca"))
+    repo.commit("third")
+    clone = GitRepo(tmp_path / "clone")
+    GitRepo(tmp_path).git("clone", "-q", "--depth", "1", "--branch", "feature", repo.root.as_uri(), str(clone.root))
+    return clone
+
+
+def test_shallow_clone_without_the_base(shallow: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(shallow.root)
+
+    run = cli("--base", "HEAD~1")
+
+    assert run.code == 2
+    assert run.err == (
+        "creds-lint: error: unknown revision 'HEAD~1' (this is a shallow clone: fetch the missing history with "
+        "`git fetch --deepen=100` (or `git fetch --unshallow`, or `fetch-depth: 0` for actions/checkout) and make "
+        "sure the base branch itself was fetched)\n"
+    )
+
+
+def test_shallow_clone_without_the_fork_point(shallow: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(shallow.root)
+    shallow.git("fetch", "-q", "--depth", "1", "origin", "main:main")
+
+    run = cli("--base", "main")
+
+    assert run.code == 2
+    assert run.err.startswith("creds-lint: error: cannot find where the changes forked from 'main' (this is a shallow")
+    shallow.git("fetch", "-q", "--unshallow", "origin", "main:main", "feature")
+    fixed = cli("--base", "main", "--format", "json")
+    assert findings(fixed) == [("removed-ca", "nats_ca", "creds.yml", "main:creds.yml")]
+
+
+# --- hook mode ------------------------------------------------------------------------------------------------
+
+
+def test_hook_checks_passed_files_and_staged_deletions(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.write("old-creds.yml", store)
+    repo.write("custom.yml", store)
+    repo.commit("bosh create-env")
+    repo.write("creds.yml", without(store, "uaa_jwt_signing_key"))
+    repo.write("custom.yml", without(store, "nats_ca"))
+    repo.git("rm", "-q", "old-creds.yml")
+    repo.git("add", "--all")
+
+    passed = cli("--hook", "creds.yml", "--format", "json")
+    nothing_passed = cli("--hook", "--format", "json")
+
+    assert findings(passed) == [
+        ("removed-keypair", "uaa_jwt_signing_key", "creds.yml", "HEAD:creds.yml"),
+        ("removed-file", None, "old-creds.yml", "HEAD:old-creds.yml"),
+    ]
+    assert findings(nothing_passed) == [("removed-file", None, "old-creds.yml", "HEAD:old-creds.yml")]
+
+
+def test_hook_with_pre_commit_refs_checks_the_range(
+    pull_request: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", "main")
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", "feature")
+
+    run = cli("--hook", "creds.yml", "--format", "json")
+
+    fork = pull_request.git("merge-base", "main", "feature").strip()[:12]
+    assert findings(run) == [
+        ("removed-ca", "nats_ca", "creds.yml", f"{fork}:creds.yml"),
+        ("removed-file", None, "envs/staging-creds.yml", f"{fork}:envs/staging-creds.yml"),
+    ]
+
+
+# --- which files are var-stores -------------------------------------------------------------------------------
+
+NAMES = {
+    "creds.yml": True,
+    "deploy/prod/creds.yml": True,
+    "creds.yaml": True,
+    "prod-creds.yml": True,
+    "envs/lab_creds.yml": True,
+    "vars/director-vars-store.yml": True,
+    "bosh/vars_store.yaml": True,
+    "state/vars.yml": True,
+    "env/state/director-vars.yml": True,
+    "secrets/jumpbox-vars.yaml": True,
+    "vars.yml": False,
+    "manifest.yml": False,
+    "creds.yml.bak": False,
+    "ops/creds-ops.yml": False,
+    "state/state.json": False,
+    "secrets/deep/vars.yml": False,
+    "mycreds.yml": False,
+}
+
+
+@pytest.mark.parametrize(("path", "expected"), NAMES.items())
+def test_default_globs(path: str, expected: bool) -> None:
+    assert is_var_store(path, DEFAULT_VAR_STORE_GLOBS) is expected
+
+
+def test_pre_commit_hooks_file_pattern_matches_the_default_globs() -> None:
+    hooks = yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert [h["id"] for h in hooks] == ["creds-lint", "creds-lint-strict"]
+    for hook in hooks:
+        assert hook["pass_filenames"] is True
+        assert hook["entry"].startswith("creds-lint --hook")
+        pattern = re.compile(hook["files"])
+        assert {path: bool(pattern.search(path)) for path in NAMES} == NAMES
+
+
+def test_leaf_rotation_passes(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.commit("bosh create-env")
+    repo.write("creds.yml", leaf_rotation(store))
+    repo.git("add", "creds.yml")
+
+    run = cli("--staged", "--format", "json")
+
+    assert run.code == 0
+    assert {rule for rule, *_ in findings(run)} == {"rotated-certificate"}
