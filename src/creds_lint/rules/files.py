@@ -10,13 +10,12 @@ from creds_lint.rules.base import Category, Context, Hit, rule
 #: How many variable names a message lists per category before it says "and N more".
 _NAMES_SHOWN = 5
 
-_PLURALS = {
-    Category.ENCRYPTION_KEY: "encryption keys",
-    Category.CA: "CAs",
-    Category.KEYPAIR: "key pairs",
-    Category.SECRET: "passwords",
-    Category.CERTIFICATE: "certificates",
-}
+#: How a message names each category (a secret of the var-store is a password).
+_NOUNS = {category: category.value for category in Category} | {Category.SECRET: "password"}
+
+
+def _plural(category: Category) -> str:
+    return _NOUNS[category] + "s"
 
 
 @rule(
@@ -47,7 +46,7 @@ def removed_file(ctx: Context) -> Iterator[Hit]:
             shown = ", ".join(names[:_NAMES_SHOWN]) + (
                 f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else ""
             )
-            parts.append(f"{len(names)} {_PLURALS[category] if len(names) != 1 else category.value} ({shown})")
+            parts.append(f"{len(names)} {_plural(category) if len(names) != 1 else _NOUNS[category]} ({shown})")
     total = len(ctx.old)
     consequence = (
         f"bosh will generate all {total} of its variables anew on the next deploy: {'; '.join(parts)}"
@@ -57,7 +56,7 @@ def removed_file(ctx: Context) -> Iterator[Hit]:
     yield Hit(
         variable=None,
         message=f"the var-store was deleted: {consequence}.",
-        details={"variables": str(total), **{_PLURALS[c]: str(len(n)) for c, n in counts.items()}},
+        details={"variables": str(total), **{_plural(c): str(len(n)) for c, n in counts.items()}},
     )
 
 
