@@ -413,6 +413,17 @@ def test_range_var_store_globs(pull_request: GitRepo, cli: RunCli) -> None:
     assert findings(run) == PR_FINDINGS[1:]
 
 
+def test_range_var_store_globs_from_the_configuration_file(pull_request: GitRepo, cli: RunCli) -> None:
+    pull_request.git("merge", "-q", "--no-edit", "main")
+    (pull_request.root / ".creds-lint.yml").write_text('var-stores: ["envs/*-creds.yml", "*/old/*"]\n', "utf-8")
+
+    run = cli("--base", "main", "--format", "json")
+    flag_wins = cli("--base", "main", "--var-store-glob", "creds.yml", "--format", "json")
+
+    assert findings(run) == PR_FINDINGS[1:]
+    assert findings(flag_wins) == PR_FINDINGS[:1]
+
+
 def test_renamed_away_from_a_var_store_name_counts_as_deleted(repo: GitRepo, cli: RunCli) -> None:
     repo.write("creds.yml", bosh_store())
     repo.commit("bosh create-env")

@@ -87,7 +87,7 @@ def add_git_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="GLOB",
         help="a var-store's file name pattern, matched against the end of a path; repeat for several (replaces "
-        "the default list)",
+        "the default list and the configuration's var-stores)",
     )
 
 
@@ -154,7 +154,11 @@ def settings_from(args: argparse.Namespace, paths: Sequence[str]) -> Config:
         explicit=args.config, start=config.start_directory(paths), disabled=args.no_config and args.config is None
     )
     flags = config.from_flags(
-        fail_on=args.fail_on, expiry_days=args.expiry_days, severities=args.severity, allow=args.allow
+        fail_on=args.fail_on,
+        expiry_days=args.expiry_days,
+        severities=args.severity,
+        allow=args.allow,
+        var_stores=args.var_store_globs,
     )
     return found.overridden_by(flags)
 
@@ -187,14 +191,14 @@ def usage_error(args: argparse.Namespace) -> str | None:
     return None
 
 
-def targets_from(args: argparse.Namespace) -> list[Target]:
+def targets_from(args: argparse.Namespace, settings: Config) -> list[Target]:
     """The targets of the mode the arguments select (see :mod:`creds_lint.targets` for the git modes)."""
     paths: list[str] = args.paths
     if not _git_mode(args) and len(paths) == 2:
         return [Target(old=Source.file(paths[0]), new=Source.file(paths[1]))]
     from creds_lint import targets
 
-    globs = tuple(args.var_store_globs or targets.DEFAULT_VAR_STORE_GLOBS)
+    globs = settings.var_stores or targets.DEFAULT_VAR_STORE_GLOBS
     if args.hook:
         return targets.hook_targets(paths, globs=globs)
     if args.staged:
@@ -242,8 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         parser.error(problem)
     try:
-        settings = settings_from(args, [args.new])
-        report = check(targets_from(args), options_from(args, settings))
+        settings = settings_from(args, args.paths)
+        report = check(targets_from(args, settings), options_from(args, settings))
         sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
     except CredsLintError as exc:
         print(f"creds-lint: error: {exc}", file=sys.stderr)
