@@ -18,7 +18,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from creds_lint import x509
+from creds_lint import rotations, x509
 from creds_lint.allowances import Use
 from creds_lint.diff import Change, ChangeKind, Changes
 from creds_lint.findings import Severity
@@ -37,6 +37,7 @@ class Category(enum.Enum):
     CERTIFICATE = "certificate"
     SECRET = "secret"  # noqa: S105 - a category name, not a secret
     DISPOSABLE = "disposable"  # declared safe to regenerate in the configuration (never a CA or a certificate)
+    ROTATION = "documented rotation"  # a change that follows a documented rotation (creds_lint.rotations)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +84,11 @@ class Context:
             return tuple(self.new)
         return tuple(c.new for c in self.changes if c.new is not None)
 
+    @cached_property
+    def rotations(self) -> Mapping[str, rotations.Rotation]:
+        """The changes that follow a documented rotation, by variable (see :mod:`creds_lint.rotations`)."""
+        return rotations.find(self.old, self.new, self.changes)
+
     # --- certificates -----------------------------------------------------------------------------------------
 
     def certificate(self, entry: Entry | None) -> Certificate | None:
@@ -119,7 +125,10 @@ class Context:
         return Category.SECRET
 
     def change_category(self, change: Change) -> Category:
-        """The category of a changed variable; a CA in either version counts as a CA."""
+        """The category of a changed variable: a documented rotation is one whatever the variable; otherwise a
+        CA in either version counts as a CA."""
+        if change.name in self.rotations:
+            return Category.ROTATION
         entries = [e for e in (change.old, change.new) if e is not None]
         categories = [self.category(e) for e in entries]
         return Category.CA if Category.CA in categories else categories[0]

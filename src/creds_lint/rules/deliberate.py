@@ -1,4 +1,5 @@
-"""Deliberate changes: variables declared disposable, and allowances that no longer do anything.
+"""Deliberate changes: documented rotations, variables declared disposable, and allowances that no longer do
+anything.
 
 The allowance rules (``RUN_RULES``) run once per run, after every file was checked and the allowances applied:
 their context has no var-store (its ``new`` is an empty store named after the configuration file) but the use of
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from creds_lint.diff import ChangeKind
+from creds_lint.diff import Change, ChangeKind
 from creds_lint.findings import Severity
+from creds_lint.rotations import Rotation, Step
 from creds_lint.rules.base import Category, Context, Hit, rule
 from creds_lint.rules.describe import change_details, entry_details, what
 
@@ -116,7 +118,66 @@ def expired_allowance(ctx: Context) -> Iterator[Hit]:
         )
 
 
-RULES = (disposable_changed,)
+def _rotation_message(ctx: Context, rotation: Rotation, change: Change) -> str:
+    entry = change.new or change.old
+    assert entry is not None
+    name, partner = what(ctx, entry), rotation.partner
+    if rotation.step is Step.KEPT:
+        assert change.old is not None
+        return (
+            f"{name} has a new value ({change.old.fingerprint} -> {entry.fingerprint}) and its old value is kept "
+            f"under {partner}: the documented rotation. Keep {partner} where the old value is still needed (a "
+            "decryption key list) until the rotation is complete."
+        )
+    if rotation.step is Step.MOVED:
+        return (
+            f"{name} was removed and its old value is kept under {partner}: the documented rotation. BOSH "
+            f"generates a new {rotation.name} on the next deploy; keep {partner} where the old value is still needed."
+        )
+    if rotation.step is Step.PROMOTED:
+        return (
+            f"{name} now holds the value of {partner} ({entry.fingerprint}): the last step of the documented "
+            f"rotation. What trusted or used {partner} keeps working."
+        )
+    if rotation.step is Step.RETIRED:
+        return f"{name} was removed after its value moved to {partner}: the last step of the documented rotation."
+    changed = [f"added {', '.join(f'CN={cn}' for cn in rotation.added)}"] if rotation.added else []
+    changed += [f"removed {', '.join(f'CN={cn}' for cn in rotation.removed)}"] if rotation.removed else []
+    return (
+        f"{name}: only its trusted CAs ('ca' field) changed ({'; '.join(changed) or 'same CAs'}), and it is still "
+        "signed by one of them: the trust step of a documented CA rotation."
+    )
+
+
+@rule(
+    code="CL602",
+    name="documented-rotation",
+    severity=Severity.INFO,
+    summary="A change that follows a documented rotation (NAME_old kept, NAME_2 promoted, CAs concatenated).",
+    remedy="Nothing to do: finish the rotation as documented, then remove the transitional variable.",
+)
+def documented_rotation(ctx: Context) -> Iterator[Hit]:
+    """Rotations documented for bosh var-stores look like regenerations to a diff, but keep what depends on the
+    old value working: an encryption password whose old value moves to ``NAME_old`` (CredHub keeps decrypting
+    with it), a CA rotated by adding ``NAME_2``, concatenating old and new CA certificates in the trust (``ca``)
+    fields, re-issuing the leaves, then moving ``NAME_2``'s value to ``NAME``. Each such change is reported here,
+    as information, instead of as a regenerated or removed secret. Only an exact match counts: ``NAME_old`` must
+    hold the very old value, ``NAME`` the very value ``NAME_2`` held, and a certificate whose trust changed must
+    still be signed by a CA it trusts."""
+    for name, rotation in ctx.rotations.items():
+        change = next(c for c in ctx.changes if c.name == name)
+        field = "ca" if rotation.step is Step.TRUST else None
+        yield Hit(
+            variable=name,
+            field=field,
+            line=change.new.field_line(field) if change.new is not None else None,
+            old_line=change.old.line if change.old is not None else None,
+            message=_rotation_message(ctx, rotation, change),
+            details={"step": rotation.step.value, **({"partner": rotation.partner} if rotation.partner else {})},
+        )
+
+
+RULES = (documented_rotation, disposable_changed)
 
 #: Rules that run once per run, over the allowances.
 RUN_RULES = (unused_allowance, expired_allowance)

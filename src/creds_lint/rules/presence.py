@@ -20,7 +20,7 @@ RESTORE = "Restore the old value from version control before the next deploy"
 def _removals(ctx: Context, category: Category) -> Iterator[Entry]:
     """The old entries of removed variables of one category."""
     for change in ctx.of(ChangeKind.REMOVED):
-        if change.old is not None and ctx.category(change.old) is category:
+        if change.old is not None and ctx.change_category(change) is category:
             yield change.old
 
 

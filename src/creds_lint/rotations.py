@@ -1,0 +1,126 @@
+"""Documented rotations: changes that look like a regeneration but follow the procedure the docs describe.
+
+* **Old value kept** — ``X`` has a new value (or was removed, for bosh to generate anew) and ``X_old`` now holds
+  ``X``'s old value: how an encryption password is rotated (``credhub_encryption_password_old``).
+* **Promoted** — ``X`` now holds the value that ``X_2`` (or ``X_new``) held: the last step of a CA rotation by
+  file. ``X_2`` removed in the same change, its value now under ``X``, is **retired**.
+* **Trust extended or narrowed** — only a certificate's ``ca`` field changed, it now holds several CA certificates
+  (old and new CA concatenated, as during a CA rotation) or fewer, and the certificate is still signed by one of
+  them: nothing it presents changed.
+
+Values are compared after normalisation (YAML formatting is no change); nothing here ever shows a value.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from creds_lint import x509
+from creds_lint.diff import Change, ChangeKind, Changes
+from creds_lint.model import Entry, Kind, VarStore, is_empty
+
+#: The transitional name that keeps an old value, and those that hold the next one.
+OLD_SUFFIX = "_old"
+NEXT_SUFFIXES = ("_2", "_new")
+
+
+class Step(enum.Enum):
+    KEPT = "old value kept"
+    MOVED = "old value moved"
+    PROMOTED = "promoted"
+    RETIRED = "retired"
+    TRUST = "trust changed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rotation:
+    """How one changed variable follows a documented rotation. ``partner`` is the other variable involved
+    (``X_old``, ``X_2``, or ``X`` for a retired ``X_2``); for a trust change, ``added`` and ``removed`` name the CA
+    certificates (by common name) that entered or left the ``ca`` field."""
+
+    name: str
+    step: Step
+    partner: str | None = None
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+def find(old: VarStore | None, new: VarStore, changes: Changes) -> Mapping[str, Rotation]:
+    """The documented rotations among ``changes``, by the name of the variable each explains."""
+    if old is None:
+        return MappingProxyType({})
+    found: dict[str, Rotation] = {}
+    for change in changes:
+        rotation = _rotation(change, old, new)
+        if rotation is not None:
+            found[change.name] = rotation
+    return MappingProxyType(found)
+
+
+def _rotation(change: Change, old: VarStore, new: VarStore) -> Rotation | None:
+    before, after = change.old, change.new
+    if before is None or is_empty(before.value):
+        return None
+    if after is None:
+        return _kept(change.name, before, None, new) or _retired(change.name, before, new)
+    if change.kind is not ChangeKind.MODIFIED or is_empty(after.value):
+        return None
+    return _kept(change.name, before, after, new) or _promoted(change.name, after, old) or _trust(change, before, after)
+
+
+def _kept(name: str, before: Entry, after: Entry | None, new: VarStore) -> Rotation | None:
+    """``name`` removed or set anew, its old value now under ``name_old``."""
+    kept = new.get(name + OLD_SUFFIX)
+    if kept is None or kept.value != before.value:
+        return None
+    if after is None:
+        return Rotation(name=name, step=Step.MOVED, partner=kept.name)
+    return Rotation(name=name, step=Step.KEPT, partner=kept.name) if after.kind is before.kind else None
+
+
+def _promoted(name: str, after: Entry, old: VarStore) -> Rotation | None:
+    """``name`` now holds what ``name_2`` (or ``name_new``) held."""
+    for suffix in NEXT_SUFFIXES:
+        following = old.get(name + suffix)
+        if following is not None and following.value == after.value:
+            return Rotation(name=name, step=Step.PROMOTED, partner=following.name)
+    return None
+
+
+def _retired(name: str, before: Entry, new: VarStore) -> Rotation | None:
+    """``name_2`` removed, its value now under ``name``."""
+    for suffix in NEXT_SUFFIXES:
+        base = name.removesuffix(suffix)
+        successor = new.get(base) if base != name else None
+        if successor is not None and successor.value == before.value:
+            return Rotation(name=name, step=Step.RETIRED, partner=base)
+    return None
+
+
+def _trust(change: Change, before: Entry, after: Entry) -> Rotation | None:
+    """A certificate whose only change is its ``ca`` field, still signed by a CA in it."""
+    if before.kind is not Kind.CERTIFICATE or after.kind is not Kind.CERTIFICATE:
+        return None
+    if change.type_changed or change.changed_fields + change.added_fields + change.removed_fields != ("ca",):
+        return None
+    own_pem, old_ca, new_ca = after.text("certificate"), before.text("ca"), after.text("ca")
+    own = x509.load_certificate(own_pem) if own_pem else None
+    old_trust = x509.load_certificates(old_ca) if old_ca else None
+    new_trust = x509.load_certificates(new_ca) if new_ca else None
+    if own is None or new_trust is None:
+        return None
+    if not any(x509.signed_by(own, ca) for ca in new_trust) and not (
+        x509.is_ca(own) and own.issuer == own.subject and x509.signed_by(own, own)
+    ):
+        return None
+    before_set = {x509.info(c).fingerprint for c in old_trust or ()}
+    after_set = {x509.info(c).fingerprint for c in new_trust}
+    return Rotation(
+        name=change.name,
+        step=Step.TRUST,
+        added=tuple(x509.info(c).common_name for c in new_trust if x509.info(c).fingerprint not in before_set),
+        removed=tuple(x509.info(c).common_name for c in old_trust or () if x509.info(c).fingerprint not in after_set),
+    )

@@ -1,0 +1,163 @@
+"""Documented rotations: NAME_old keeps the old value, NAME_2 is promoted, CA certificates are concatenated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from conftest import RunCli, WriteStore
+from factory import BOSH_CAS, BOSH_LEAVES, Cert, bosh_store, cert_from_value, make_ca, make_leaf, password
+
+NATS_LEAVES = sorted(name for name, (ca, *_) in BOSH_LEAVES.items() if ca == "nats_ca")
+NATS_CN = BOSH_CAS["nats_ca"]
+NEXT_CN = "default.nats-ca-2.bosh-internal"
+
+
+def findings(run_json: Mapping[str, object]) -> list[tuple[object, ...]]:
+    items = run_json["findings"]
+    assert isinstance(items, list)
+    return sorted((f["rule"], f["variable"], f["field"], f["severity"]) for f in items)
+
+
+def test_encryption_password_rotated_with_name_old(cli: RunCli, write_store: WriteStore) -> None:
+    before = {"credhub_encryption_password": password("one"), "admin_password": password("a")}
+    after = {
+        **before,
+        "credhub_encryption_password": password("two"),
+        "credhub_encryption_password_old": password("one"),
+    }
+    old, new = write_store("old.yml", before), write_store("new.yml", after)
+    run = cli(old, new, "--no-config", "--format", "json")
+    assert run.code == 0
+    assert findings(run.json) == [
+        ("added-variable", "credhub_encryption_password_old", None, "info"),
+        ("documented-rotation", "credhub_encryption_password", None, "info"),
+    ]
+    [rotation] = [f for f in run.json["findings"] if f["rule"] == "documented-rotation"]
+    assert run.json["summary"]["error"] == 0
+    # the fingerprints, as the same change reports them when NAME_old holds something else
+    bare = cli(old, write_store("bare.yml", {**after, "credhub_encryption_password_old": "else"}), "--format", "json")
+    [regenerated] = [f for f in bare.json["findings"] if f["rule"] == "regenerated-encryption-key"]
+    old_fp, new_fp = regenerated["details"]["old_fingerprint"], regenerated["details"]["new_fingerprint"]
+    assert rotation["message"] == (
+        f"credhub_encryption_password (encryption key) has a new value ({old_fp} -> {new_fp}) and its old value is "
+        "kept under credhub_encryption_password_old: the documented rotation. Keep credhub_encryption_password_old "
+        "where the old value is still needed (a decryption key list) until the rotation is complete."
+    )
+    assert rotation["details"] == {"step": "old value kept", "partner": "credhub_encryption_password_old"}
+    assert rotation["line"] == 2
+
+
+def test_name_old_with_another_value_is_no_rotation(cli: RunCli, write_store: WriteStore) -> None:
+    before = {"credhub_encryption_password": password("one")}
+    after = {"credhub_encryption_password": password("two"), "credhub_encryption_password_old": password("three")}
+    run = cli(write_store("old.yml", before), write_store("new.yml", after), "--no-config", "--format", "json")
+    assert run.code == 1
+    assert findings(run.json) == [
+        ("added-variable", "credhub_encryption_password_old", None, "info"),
+        ("regenerated-encryption-key", "credhub_encryption_password", None, "error"),
+    ]
+
+
+def test_name_removed_and_its_value_kept_under_name_old(cli: RunCli, write_store: WriteStore) -> None:
+    before = {"credhub_encryption_password": password("one")}
+    after = {"credhub_encryption_password_old": password("one")}
+    run = cli(write_store("old.yml", before), write_store("new.yml", after), "--no-config", "--format", "json")
+    assert run.code == 0
+    assert findings(run.json) == [
+        ("added-variable", "credhub_encryption_password_old", None, "info"),
+        ("documented-rotation", "credhub_encryption_password", None, "info"),
+    ]
+    [rotation] = [f for f in run.json["findings"] if f["rule"] == "documented-rotation"]
+    assert rotation["message"].startswith(
+        "credhub_encryption_password (encryption key) was removed and its old value is kept under "
+        "credhub_encryption_password_old: the documented rotation. BOSH generates a new credhub_encryption_password"
+    )
+    assert (rotation["line"], rotation["old_line"]) == (None, 1)
+
+
+def _nats(store: Mapping[str, object], ca: Cert, trust: str, signer: Cert | None = None, slot: int = 41) -> None:
+    """Put the nats leaves in ``store``: re-issued by ``signer`` when given (else kept), ``ca`` field ``trust``."""
+    assert isinstance(store, dict)
+    for name in NATS_LEAVES:
+        if signer is not None:
+            _, cn, sans, eku = BOSH_LEAVES[name]
+            value = make_leaf(cn, signer, key_slot=slot, sans=sans, extended_key_usage=eku).as_value()
+        else:
+            current = store[name]
+            assert isinstance(current, dict)
+            value = dict(current)
+        value["ca"] = trust
+        store[name] = value
+
+
+def test_ca_rotation_with_concatenated_trust_fields(cli: RunCli, write_store: WriteStore) -> None:
+    """The documented CA rotation, step by step: every step passes and says what it is."""
+    start = bosh_store()
+    nats_ca = cert_from_value(start["nats_ca"])  # type: ignore[arg-type]
+    nats_ca_2 = make_ca(NEXT_CN, key_slot=40)
+    both = nats_ca.certificate + nats_ca_2.certificate
+
+    # 1. add nats_ca_2 and trust both CAs
+    step1 = dict(start)
+    step1["nats_ca_2"] = nats_ca_2.as_value()
+    _nats(step1, nats_ca, both)
+    run = cli(write_store("s0.yml", start), write_store("s1.yml", step1), "--no-config", "--format", "json")
+    assert run.code == 0
+    assert findings(run.json) == sorted(
+        [("added-variable", "nats_ca_2", None, "info")]
+        + [("documented-rotation", name, "ca", "info") for name in NATS_LEAVES]
+    )
+    [server] = [f for f in run.json["findings"] if f["variable"] == "nats_server_tls"]
+    assert server["message"] == (
+        f"nats_server_tls (certificate): only its trusted CAs ('ca' field) changed (added CN={NEXT_CN}), and it is "
+        "still signed by one of them: the trust step of a documented CA rotation."
+    )
+
+    # 2. re-issue the leaves from nats_ca_2; they still trust both
+    step2 = dict(step1)
+    _nats(step2, nats_ca, both, signer=nats_ca_2)
+    run = cli(write_store("s1b.yml", step1), write_store("s2.yml", step2), "--no-config", "--format", "json")
+    assert run.code == 0
+    assert [r for r in findings(run.json) if r[3] != "info"] == []
+    assert {(rule, var) for rule, var, _, _ in findings(run.json)} == {
+        ("rotated-certificate", name) for name in NATS_LEAVES
+    }
+
+    # 3. promote nats_ca_2 to nats_ca, retire nats_ca_2, trust only the new CA
+    step3 = {k: v for k, v in step2.items() if k != "nats_ca_2"}
+    step3["nats_ca"] = nats_ca_2.as_value()
+    _nats(step3, nats_ca_2, nats_ca_2.certificate)
+    run = cli(write_store("s2b.yml", step2), write_store("s3.yml", step3), "--no-config", "--format", "json")
+    assert run.code == 0
+    assert findings(run.json) == sorted(
+        [("documented-rotation", "nats_ca", None, "info"), ("documented-rotation", "nats_ca_2", None, "info")]
+        + [("documented-rotation", name, "ca", "info") for name in NATS_LEAVES]
+    )
+    messages = {f["variable"]: f["message"] for f in run.json["findings"]}
+    assert messages["nats_ca_2"] == (
+        "nats_ca_2 (CA) was removed after its value moved to nats_ca: the last step of the documented rotation."
+    )
+    assert messages["nats_ca"].startswith("nats_ca (CA) now holds the value of nats_ca_2 (sha256:")
+    assert messages["nats_server_tls"] == (
+        f"nats_server_tls (certificate): only its trusted CAs ('ca' field) changed (removed CN={NATS_CN}), and it "
+        "is still signed by one of them: the trust step of a documented CA rotation."
+    )
+
+
+def test_dropping_the_signer_from_the_trust_field_is_no_rotation(cli: RunCli, write_store: WriteStore) -> None:
+    start = bosh_store()
+    stranger = make_ca("stranger", key_slot=42)
+    after = dict(start)
+    _nats(after, stranger, stranger.certificate)  # the leaves are still signed by the old nats_ca
+    run = cli(write_store("old.yml", start), write_store("new.yml", after), "--no-config", "--format", "json")
+    assert "documented-rotation" not in {f["rule"] for f in run.json["findings"]}
+
+
+def test_a_regenerated_ca_next_to_an_unrelated_name_2_is_still_an_error(cli: RunCli, write_store: WriteStore) -> None:
+    start = bosh_store()
+    start["nats_ca_2"] = make_ca(NEXT_CN, key_slot=40).as_value()
+    after = {**start, "nats_ca": make_ca(NATS_CN, key_slot=43).as_value()}
+    run = cli(write_store("old.yml", start), write_store("new.yml", after), "--no-config", "--format", "json")
+    assert run.code == 1
+    assert ("regenerated-ca", "nats_ca", "certificate", "error") in findings(run.json)
+    assert "documented-rotation" not in {f["rule"] for f in run.json["findings"]}
