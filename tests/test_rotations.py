@@ -161,3 +161,31 @@ def test_a_regenerated_ca_next_to_an_unrelated_name_2_is_still_an_error(cli: Run
     assert run.code == 1
     assert ("regenerated-ca", "nats_ca", "certificate", "error") in findings(run.json)
     assert "documented-rotation" not in {f["rule"] for f in run.json["findings"]}
+
+
+def test_a_ca_or_a_login_moved_to_name_old_is_no_rotation(cli: RunCli, write_store: WriteStore) -> None:
+    start = bosh_store()
+    after = {k: v for k, v in start.items() if k not in ("nats_ca", "admin_password")}
+    after["nats_ca_old"] = start["nats_ca"]
+    after["admin_password_old"] = start["admin_password"]
+    after["admin_password"] = password("new admin")
+    run = cli(write_store("old.yml", start), write_store("new.yml", after), "--no-config", "--format", "json")
+    assert run.code == 1
+    assert [(f[0], f[1]) for f in findings(run.json) if f[3] == "error"] == [
+        ("regenerated-password", "admin_password"),
+        ("removed-ca", "nats_ca"),
+    ]
+    assert "documented-rotation" not in {f["rule"] for f in run.json["findings"]}
+
+
+def test_signing_key_rotated_with_name_old(cli: RunCli, write_store: WriteStore) -> None:
+    from factory import make_rsa
+
+    before = {"uaa_jwt_signing_key": make_rsa(30)}
+    after = {"uaa_jwt_signing_key": make_rsa(31), "uaa_jwt_signing_key_old": make_rsa(30)}
+    run = cli(write_store("old.yml", before), write_store("new.yml", after), "--no-config", "--format", "json")
+    assert run.code == 0
+    assert findings(run.json) == [
+        ("added-variable", "uaa_jwt_signing_key_old", None, "info"),
+        ("documented-rotation", "uaa_jwt_signing_key", None, "info"),
+    ]

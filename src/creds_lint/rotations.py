@@ -1,7 +1,9 @@
 """Documented rotations: changes that look like a regeneration but follow the procedure the docs describe.
 
 * **Old value kept** — ``X`` has a new value (or was removed, for bosh to generate anew) and ``X_old`` now holds
-  ``X``'s old value: how an encryption password is rotated (``credhub_encryption_password_old``).
+  ``X``'s old value: how an encryption password is rotated (``credhub_encryption_password_old``). Only for
+  variables where a kept old value keeps things working (the caller says which: encryption and signing keys); a
+  CA moved to ``X_old`` is still a regenerated CA.
 * **Promoted** — ``X`` now holds the value that ``X_2`` (or ``X_new``) held: the last step of a CA rotation by
   file. ``X_2`` removed in the same change, its value now under ``X``, is **retired**.
 * **Trust extended or narrowed** — only a certificate's ``ca`` field changed, it now holds several CA certificates
@@ -14,7 +16,7 @@ Values are compared after normalisation (YAML formatting is no change); nothing 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -48,27 +50,31 @@ class Rotation:
     removed: tuple[str, ...] = ()
 
 
-def find(old: VarStore | None, new: VarStore, changes: Changes) -> Mapping[str, Rotation]:
-    """The documented rotations among ``changes``, by the name of the variable each explains."""
+def find(
+    old: VarStore | None, new: VarStore, changes: Changes, *, keeps_old: Callable[[Entry], bool]
+) -> Mapping[str, Rotation]:
+    """The documented rotations among ``changes``, by the name of the variable each explains. ``keeps_old`` says
+    for which variables keeping the old value under ``X_old`` is a rotation."""
     if old is None:
         return MappingProxyType({})
     found: dict[str, Rotation] = {}
     for change in changes:
-        rotation = _rotation(change, old, new)
+        rotation = _rotation(change, old, new, keeps_old)
         if rotation is not None:
             found[change.name] = rotation
     return MappingProxyType(found)
 
 
-def _rotation(change: Change, old: VarStore, new: VarStore) -> Rotation | None:
+def _rotation(change: Change, old: VarStore, new: VarStore, keeps_old: Callable[[Entry], bool]) -> Rotation | None:
     before, after = change.old, change.new
     if before is None or is_empty(before.value):
         return None
+    kept = _kept(change.name, before, after, new) if keeps_old(before) else None
     if after is None:
-        return _kept(change.name, before, None, new) or _retired(change.name, before, new)
+        return kept or _retired(change.name, before, new)
     if change.kind is not ChangeKind.MODIFIED or is_empty(after.value):
         return None
-    return _kept(change.name, before, after, new) or _promoted(change.name, after, old) or _trust(change, before, after)
+    return kept or _promoted(change.name, after, old) or _trust(change, before, after)
 
 
 def _kept(name: str, before: Entry, after: Entry | None, new: VarStore) -> Rotation | None:

@@ -87,7 +87,12 @@ class Context:
     @cached_property
     def rotations(self) -> Mapping[str, rotations.Rotation]:
         """The changes that follow a documented rotation, by variable (see :mod:`creds_lint.rotations`)."""
-        return rotations.find(self.old, self.new, self.changes)
+        return rotations.find(self.old, self.new, self.changes, keeps_old=self._keeps_old)
+
+    def _keeps_old(self, entry: Entry) -> bool:
+        """Whether a copy of the old value under ``NAME_old`` keeps what depends on it working: for encryption
+        keys (data is still decrypted) and signing keys (signatures still verify), never for certificates."""
+        return entry.kind is not Kind.CERTIFICATE and self.role(entry) in (Role.ENCRYPTION_KEY, Role.SIGNING_KEY)
 
     # --- certificates -----------------------------------------------------------------------------------------
 
