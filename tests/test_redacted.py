@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import os
 import shlex
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +9,10 @@ import pytest
 
 from conftest import RunCli, WriteStore
 from creds_lint import x509
+from creds_lint.loader import load_store
 from creds_lint.model import fingerprint
 from factory import Cert, bosh_store, make_ca, make_leaf, make_rsa, make_ssh, password
+from gitrepo import GitRepo, isolate_git
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "bosh-deployment"
 JAN_1 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -205,21 +205,10 @@ def test_external_diff_arguments(cli: RunCli, write_store: WriteStore) -> None:
 # ------------------------------------------------------------------------------------------------ real git
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(repo), "GIT_PAGER": "cat"}
-    env.pop("GIT_EXTERNAL_DIFF", None)
-    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "ops"
-    repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "config", "user.email", "ops@example.com")
-    _git(repo, "config", "user.name", "ops")
-    return repo
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    isolate_git(monkeypatch, tmp_path / "home")
+    return GitRepo.init(tmp_path / "ops")
 
 
 COMMAND = f"{shlex.quote(sys.executable)} -m creds_lint diff"
@@ -230,21 +219,19 @@ COMMAND = f"{shlex.quote(sys.executable)} -m creds_lint diff"
     [("diff.creds-lint.textconv", f"{COMMAND} --textconv"), ("diff.creds-lint.command", COMMAND)],
     ids=["textconv", "command"],
 )
-def test_git_diff_shows_no_secret(repo: Path, setting: tuple[str, str]) -> None:
-    from factory import dump_store
-
+def test_git_diff_shows_no_secret(repo: GitRepo, setting: tuple[str, str]) -> None:
     store = bosh_store()
     edited = dict(store)
     del edited["credhub_encryption_password"]
     edited["nats_password"] = password("regenerated")
-    (repo / ".gitattributes").write_text("creds.yml diff=creds-lint\n", encoding="utf-8")
-    _git(repo, "config", *setting)
-    (repo / "creds.yml").write_text(dump_store(store), encoding="utf-8")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "initial")
-    (repo / "creds.yml").write_text(dump_store(edited), encoding="utf-8")
+    # the lines docs/getting-started.md documents
+    (repo.root / ".gitattributes").write_text("creds.yml diff=creds-lint\n", encoding="utf-8")
+    repo.git("config", *setting)
+    repo.write("creds.yml", store)
+    repo.commit("initial")
+    repo.write("creds.yml", edited)
 
-    out = _git(repo, "diff", "creds.yml")
+    out = repo.git("diff", "creds.yml")
     assert_secret_free(out, store, edited)
     old_fp, new_fp = fingerprint(store["nats_password"]), fingerprint(edited["nats_password"])
     enc_fp = fingerprint(store["credhub_encryption_password"])
@@ -254,10 +241,11 @@ def test_git_diff_shows_no_secret(repo: Path, setting: tuple[str, str]) -> None:
         assert f"+nats_password (agent credential): {new_fp}" in out.splitlines()
     else:
         assert f"    value: {old_fp} -> {new_fp}" in out.splitlines()
-        assert "- credhub_encryption_password (encryption key), removed (was line 229)" in out.splitlines()
+        line = repo.line_of("creds.yml", "credhub_encryption_password", rev="HEAD")
+        assert f"- credhub_encryption_password (encryption key), removed (was line {line})" in out.splitlines()
         assert out.splitlines()[-1] == "0 added, 1 removed, 1 changed, 27 unchanged"
     # the raw diff (what the driver replaces) would have shown the secrets
-    raw = _git(repo, "diff", "--no-ext-diff", "--no-textconv", "creds.yml")
+    raw = repo.git("diff", "--no-ext-diff", "--no-textconv", "creds.yml")
     assert str(store["credhub_encryption_password"]) in raw
 
 
@@ -266,8 +254,6 @@ def test_git_diff_shows_no_secret(repo: Path, setting: tuple[str, str]) -> None:
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the shared bosh-deployment examples are not beside the repository")
 def test_examples_diff_is_readable_and_secret_free(cli: RunCli) -> None:
-    import yaml
-
     old_path, new_path = SHARED / "creds.yml", SHARED / "creds-after-incident.yml"
     run = cli("diff", old_path, new_path)
     assert run.code == 0
@@ -276,6 +262,4 @@ def test_examples_diff_is_readable_and_secret_free(cli: RunCli) -> None:
     assert "~ nats_ca (CA), changed at line 713" in lines
     assert lines[-1] == "0 added, 0 removed, 14 changed, 15 unchanged"
     assert max(len(line) for line in lines) < 140
-    old = yaml.safe_load(old_path.read_text(encoding="utf-8"))
-    new = yaml.safe_load(new_path.read_text(encoding="utf-8"))
-    assert_secret_free(run.out, old, new)
+    assert_secret_free(run.out, load_store(old_path).values(), load_store(new_path).values())

@@ -70,13 +70,15 @@ def _certificates(name: str, pem: str) -> list[Fact]:
 
 
 def _key(text: str) -> str:
-    key = x509.load_private_key(text) or x509.load_public_key(text)
-    if key is None:
-        return f"not a parseable key, {fingerprint(text)}"
-    bits = x509.key_bits(key)
-    algorithm = type(key).__name__.removeprefix("_").replace("PrivateKey", "").replace("PublicKey", "").lower()
-    size = f" {bits} bits" if bits else ""
-    return f"{algorithm or 'key'}{size}, public key {x509.key_id(key)}"
+    described = x509.describe_private_key(text) if "PRIVATE KEY" in text else None
+    if described is None:
+        public = x509.load_public_key(text)
+        if public is None:
+            return f"not a parseable key, {fingerprint(text)}"
+        name = type(public).__name__.removeprefix("_").replace("PublicKey", "").lower() or "key"
+        described = (name, x509.key_bits(public), x509.key_id(public))
+    algorithm, bits, key_id = described
+    return f"{algorithm}{f' {bits} bits' if bits else ''}, public key {key_id}"
 
 
 def _is_md5_hex(text: str) -> bool:

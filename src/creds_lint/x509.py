@@ -192,3 +192,22 @@ def certificate_key(cert: x509.Certificate) -> PublicKeyTypes | None:
         return cert.public_key()
     except (ValueError, TypeError):  # pragma: no cover - unsupported key algorithm
         return None
+
+
+@lru_cache(maxsize=8192)
+def describe_private_key(pem: str) -> tuple[str, int | None, str] | None:
+    """``(algorithm, bits, key id)`` of a PEM private key for display, or ``None`` when it does not parse.
+
+    Only the public half is used, so the RSA consistency checks (slow for large keys) are skipped: this is for
+    showing which key a value holds, never for deciding whether a key is sound.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_private_key(
+            pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
+        )
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return None
+    algorithm = type(key).__name__.removeprefix("_").replace("PrivateKey", "").lower() or "key"
+    return algorithm, key_bits(key), key_id(key)

@@ -102,5 +102,10 @@ def explain(rule: Rule) -> str:
     for paragraph in paragraphs(rule.rationale):
         out.extend(_wrapped("", paragraph, indent="  "))
     out += ["", "How to fix:", *_wrapped("", rule.remedy, indent="  ")]
-    out += ["", f"How to allow a deliberate change: an allow entry for {rule.name} in .creds-lint.yml, with a reason."]
+    out += [
+        "",
+        "How to allow a deliberate change:",
+        f"  --allow {rule.name}:VARIABLE for one run, or an allow entry (rule: {rule.name}, variable, reason)",
+        "  in .creds-lint.yml (docs/configuration.md).",
+    ]
     return "\n".join(out) + "\n"

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+# The documentation shows real output: every `$ creds-lint ...` command in a ```console block of these pages is
+# run, and the lines shown must be there, in order (`...` elides lines; a line ending in ` ...` is cut short).
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from conftest import RunCli
+from creds_lint.cli import build_parser
+from creds_lint.redacted import build_parser as build_diff_parser
+from creds_lint.reporters import FORMATS
+from creds_lint.reporters.json import document, finding_dict
+from reports import REPORT
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+INCIDENT = ROOT / "examples" / "incident"
+# page -> the directory its commands run in
+PAGES = {"output.md": INCIDENT, "incident.md": INCIDENT, "getting-started.md": ROOT}
+_BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def blocks(page: str, language: str) -> list[str]:
+    return [body for lang, body in _BLOCK.findall((DOCS / page).read_text(encoding="utf-8")) if lang == language]
+
+
+def commands(page: str) -> list[tuple[str, list[str]]]:
+    """(command line, lines shown after it) for every creds-lint command in the page's console blocks."""
+    out: list[tuple[str, list[str]]] = []
+    for body in blocks(page, "console"):
+        for line in body.splitlines():
+            if line.startswith("$ "):
+                out.append((line[2:], []))
+            elif out:
+                out[-1][1].append(line)
+    return [(cmd, shown) for cmd, shown in out if re.match(r"(\w+=\S+ )*creds-lint ", cmd)]
+
+
+def matches(shown: str, actual: str) -> bool:
+    return actual.startswith(shown[:-4]) if shown.endswith(" ...") else actual == shown
+
+
+def assert_shown(shown: list[str], actual: list[str]) -> None:
+    """Every shown line matches an actual line, in order; ``...`` skips any number of lines."""
+    position = 0
+    for line in shown:
+        if line == "...":
+            continue
+        found = next((i for i in range(position, len(actual)) if matches(line, actual[i])), None)
+        assert found is not None, f"documented line not in the output (or out of order): {line}"
+        position = found + 1
+
+
+CASES = [(page, cmd, shown) for page in PAGES for cmd, shown in commands(page)]
+
+
+@pytest.mark.parametrize(("page", "command", "shown"), CASES, ids=[f"{p}: {c}" for p, c, _ in CASES])
+def test_documented_commands_show_real_output(
+    cli: RunCli, monkeypatch: pytest.MonkeyPatch, page: str, command: str, shown: list[str]
+) -> None:
+    monkeypatch.chdir(PAGES[page])
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    words = shlex.split(command)
+    while "=" in words[0]:
+        name, value = words.pop(0).split("=", 1)
+        monkeypatch.setenv(name, value)
+    assert words[0] == "creds-lint"
+    expected_code = None
+    if shown and shown[-1].startswith("[exit "):  # `[exit N]` closes the output of a command that fails
+        expected_code = int(shown.pop().removeprefix("[exit ").rstrip("]"))
+    run = cli(*words[1:])
+    assert_shown(shown, run.out.splitlines())
+    if expected_code is not None:
+        assert run.code == expected_code
+
+
+def test_every_page_has_checked_commands() -> None:
+    for page in PAGES:
+        assert commands(page), page
+
+
+def test_json_example_is_the_contract() -> None:
+    (example,) = [b for b in blocks("output.md", "json") if '"findings"' in b]
+    doc = json.loads(example)
+    real = document(REPORT)
+    assert list(doc) == list(real)
+    assert list(doc["findings"][0]) == list(finding_dict(REPORT.findings[0]))
+    assert list(doc["errors"][0]) == list(real["errors"][0])
+    assert list(doc["summary"]) == list(real["summary"])
+    # the key table documents every finding key
+    text = (DOCS / "output.md").read_text(encoding="utf-8")
+    for key in finding_dict(REPORT.findings[0]):
+        assert re.search(rf"`(findings\[\])?\.{key}`|`findings\[\]\.{key}`", text), key
+
+
+def test_formats_table_matches_the_cli() -> None:
+    text = (DOCS / "output.md").read_text(encoding="utf-8")
+    table = text.split("| `--format` |", 1)[1].split("\n\n", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE)
+    assert documented == list(FORMATS)
+    (format_action,) = [a for a in build_parser()._actions if a.dest == "format"]
+    assert tuple(format_action.choices or ()) == FORMATS
+    assert format_action.default == "auto"
+
+
+def _flags(parser_options: list[str], text: str) -> list[str]:
+    return sorted({flag for flag in re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", text) if flag not in parser_options})
+
+
+@pytest.mark.parametrize("page", ["output.md", "getting-started.md", "incident.md", "ci.md"])
+def test_documented_flags_exist(page: str) -> None:
+    options = [o for p in (build_parser(), build_diff_parser()) for a in p._actions for o in a.option_strings]
+    text = (DOCS / page).read_text(encoding="utf-8")
+    # flags of other tools the pages quote (git, pip, GitHub's actions), not creds-lint's
+    others = {
+        "--no-ext-diff",
+        "--no-textconv",
+        "--global",
+        "--local",
+        "--quiet",
+        "--upgrade",
+        "--user",
+        "--depth",
+        "--vars-store",
+    }
+    assert [f for f in _flags(options, text) if f not in others] == []
+
+
+def test_output_options_are_documented() -> None:
+    text = (DOCS / "output.md").read_text(encoding="utf-8")
+    for flag in ("--format", "--color", "--quiet", "--explain", "--textconv", "--fail-on"):
+        assert re.search(rf"`(creds-lint )?{flag}", text), flag
