@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from datetime import UTC, datetime
@@ -263,3 +264,32 @@ def test_examples_diff_is_readable_and_secret_free(cli: RunCli) -> None:
     assert lines[-1] == "0 added, 0 removed, 14 changed, 15 unchanged"
     assert max(len(line) for line in lines) < 140
     assert_secret_free(run.out, load_store(old_path).values(), load_store(new_path).values())
+
+
+# ------------------------------------------------------------------------------------------ golden (bundled)
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "incident"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("incident.diff", ("diff", "creds.yml", "creds-after-create-env.yml")),
+        ("incident-edit.diff", ("diff", "creds.yml", "creds-after-edit.yml")),
+        ("incident.textconv", ("diff", "--textconv", "creds-after-create-env.yml")),
+    ],
+)
+def test_golden_on_the_bundled_incident(
+    cli: RunCli, monkeypatch: pytest.MonkeyPatch, name: str, args: tuple[str, ...]
+) -> None:
+    """The bundled examples are fixed files: their redacted views are byte-for-byte stable.
+
+    ``CREDS_LINT_UPDATE_GOLDEN=1`` rewrites the golden files (after ``examples/make_examples.py``)."""
+    monkeypatch.chdir(EXAMPLES)
+    run = cli(*args)
+    assert run.code == 0
+    path = GOLDEN / name
+    if os.environ.get("CREDS_LINT_UPDATE_GOLDEN") == "1":
+        path.write_text(run.out, encoding="utf-8")
+    assert run.out == path.read_text(encoding="utf-8")

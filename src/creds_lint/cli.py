@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from creds_lint import __version__, config
@@ -232,23 +232,11 @@ def explain(key: str) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["diff"]:
-        from creds_lint import redacted
-
-        return redacted.main(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.explain is not None:
-        return explain(args.explain)
-    problem = usage_error(args)
-    if problem is not None:
-        parser.error(problem)
+def guarded(command: Callable[[], int]) -> int:
+    """Run a command: a :class:`CredsLintError` becomes one line on stderr and exit 2; nothing ever shows a
+    traceback (it could quote a secret)."""
     try:
-        settings = settings_from(args, args.paths)
-        report = check(targets_from(args, settings), options_from(args, settings))
-        sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
+        return command()
     except CredsLintError as exc:
         print(f"creds-lint: error: {exc}", file=sys.stderr)
         return 2
@@ -257,6 +245,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # never a traceback: it could quote a secret
         print(f"creds-lint: internal error ({type(exc).__name__}); please report it", file=sys.stderr)
         return 2
-    for error in report.errors:
-        print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)
-    return report.exit_code(settings.fail_on or Severity.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["diff"]:
+        from creds_lint import redacted
+
+        return guarded(lambda: redacted.main(argv[1:]))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.explain is not None:
+        return explain(args.explain)
+    problem = usage_error(args)
+    if problem is not None:
+        parser.error(problem)
+
+    def run() -> int:
+        settings = settings_from(args, args.paths)
+        report = check(targets_from(args, settings), options_from(args, settings))
+        sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
+        for error in report.errors:
+            print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)
+        return report.exit_code(settings.fail_on or Severity.ERROR)
+
+    return guarded(run)

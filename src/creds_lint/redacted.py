@@ -231,26 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
+    """``creds-lint diff ...``; the CLI turns a :class:`CredsLintError` into one line on stderr and exit 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     files: list[str] = args.files
-    try:
-        if args.textconv is not None:
-            if files:
-                parser.error("--textconv takes one file and no other argument")
-            sys.stdout.write(textconv(args.textconv))
-        elif len(files) in _GIT_ARGS:
-            sys.stdout.write(external(files))
-        elif len(files) == 2:
-            sys.stdout.write(diff(_read(files[0], files[0]), _read(files[1], files[1])))
-        else:
-            parser.error("give OLD NEW, --textconv FILE, or git's diff-driver arguments")
-    except CredsLintError as exc:
-        print(f"creds-lint: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # never a traceback: it could quote a secret
-        print(f"creds-lint: internal error ({type(exc).__name__}); please report it", file=sys.stderr)
-        return 2
+    if args.textconv is not None:
+        if files:
+            parser.error("--textconv takes one file and no other argument")
+        sys.stdout.write(textconv(args.textconv))
+    elif len(files) in _GIT_ARGS:
+        sys.stdout.write(external(files))
+    elif len(files) == 2:
+        sys.stdout.write(diff(_read(files[0], files[0]), _read(files[1], files[1])))
+    else:
+        parser.error("give OLD NEW, --textconv FILE, or git's diff-driver arguments")
     return 0
