@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +258,25 @@ def test_staged_paths_limit_the_check_and_unchanged_paths_count(repo: GitRepo, c
     assert (unknown.code, unknown.err) == (2, "creds-lint: error: nothing.yml: not known to git (not in the index)\n")
 
 
+def test_staged_unmerged_file_cannot_be_checked(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.commit("bosh create-env")
+    repo.git("checkout", "-q", "-b", "other")
+    repo.write("creds.yml", {**store, "hm_password": password("theirs")})
+    repo.commit("theirs")
+    repo.git("checkout", "-q", "main")
+    repo.write("creds.yml", {**store, "hm_password": password("ours")})
+    repo.commit("ours")
+    merge = subprocess.run(["git", "merge", "-q", "other"], cwd=repo.root, capture_output=True, check=False)
+    assert merge.returncode == 1
+
+    run = cli("--staged")
+
+    assert (run.code, run.out) == (2, "")
+    assert run.err == "creds-lint: error: creds.yml: unmerged: resolve the merge conflict and stage the file\n"
+
+
 def test_staged_new_file_is_audited_alone(repo: GitRepo, cli: RunCli) -> None:
     repo.write("README.md", {"readme": "yes"})
     repo.commit("start")
@@ -460,6 +480,18 @@ def test_shallow_clone_without_the_base(shallow: GitRepo, cli: RunCli, monkeypat
         "creds-lint: error: unknown revision 'HEAD~1' (this is a shallow clone: fetch the missing history with "
         "`git fetch --deepen=100` (or `git fetch --unshallow`, or `fetch-depth: 0` for actions/checkout) and make "
         "sure the base branch itself was fetched)\n"
+    )
+
+
+def test_base_branch_not_fetched(shallow: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(shallow.root)
+
+    run = cli("--base", "origin/main")
+
+    assert run.code == 2
+    assert run.err.startswith(
+        "creds-lint: error: unknown revision 'origin/main' (fetch it with "
+        "`git fetch origin main:refs/remotes/origin/main`; this is a shallow clone: "
     )
 
 

@@ -135,9 +135,19 @@ class Repo:
             raise CredsLintError(f"unknown revision '{rev}'")
         result = self._git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"])
         if result.returncode != 0:
-            hint = f" ({SHALLOW_HINT})" if self.is_shallow() else ""
-            raise CredsLintError(f"unknown revision '{rev}'{hint}")
+            hints = [self._fetch_hint(rev), SHALLOW_HINT if self.is_shallow() else None]
+            hint = "; ".join(h for h in hints if h)
+            raise CredsLintError(f"unknown revision '{rev}'" + (f" ({hint})" if hint else ""))
         return os.fsdecode(result.stdout).strip()
+
+    def _fetch_hint(self, rev: str) -> str | None:
+        """How to fetch ``rev`` when it names a branch of a remote (``origin/main``) that was not fetched, as in a
+        clone of one branch (what CI checkouts make)."""
+        for remote in self._output(["remote"]).split():
+            if rev.startswith(f"{remote}/") and len(rev) > len(remote) + 1:
+                branch = rev[len(remote) + 1 :]
+                return f"fetch it with `git fetch {remote} {branch}:refs/remotes/{remote}/{branch}`"
+        return None
 
     def has_head(self) -> bool:
         return self._git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).returncode == 0

@@ -24,8 +24,9 @@ def _plural(category: Category) -> str:
     severity=Severity.ERROR,
     summary="A var-store file was deleted.",
     remedy=(
-        "Restore the file from version control (git restore --source=HEAD -- FILE, or git revert the commit). "
-        "If the deployment is gone for good, allow the change explicitly."
+        "Restore the file from version control (git restore --source=HEAD --staged --worktree -- FILE). If the "
+        "environment is decommissioned on purpose, commit with SKIP=creds-lint, or lower the rule for that check "
+        "(--severity removed-file=warning)."
     ),
 )
 def removed_file(ctx: Context) -> Iterator[Hit]:
