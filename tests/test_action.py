@@ -37,6 +37,8 @@ def test_action_shape() -> None:
     assert doc["runs"]["using"] == "composite"
     uses = [s.get("uses", "").split("@")[0] for s in doc["runs"]["steps"]]
     assert uses == ["actions/setup-python", "", "", "", "github/codeql-action/upload-sarif", ""]
+    for name in ("Write SARIF", "Check var-stores"):
+        assert step(name)["env"]["BASE"] == "${{ steps.range.outputs.base }}"
     install = step("Install creds-lint")
     assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}"}
     assert '"$ACTION_PATH"' in install["run"]
@@ -95,8 +97,10 @@ def test_check_step_annotates_and_fails(pull_request: tuple[GitRepo, str, str], 
     repo, base, head = pull_request
     output = tmp_path / "github_output"
     env = {"BASE": base, "HEAD": head, "PATHS": "", "FAIL_ON": "error", "ARGS": "", "GITHUB_OUTPUT": str(output)}
-    fetch = run_step("Fetch the base revision", repo, env)
-    assert fetch.returncode == 0, fetch.stderr
+    resolved = run_step("Resolve the range", repo, env)
+    assert resolved.returncode == 0, resolved.stderr
+    assert output.read_text(encoding="utf-8") == f"base={base}\n"
+    output.unlink()
     done = run_step("Check var-stores", repo, env)
     assert done.returncode == 1, done.stderr
     line = repo.line_of("creds.yml", "credhub_encryption_password", rev=base)
@@ -106,6 +110,19 @@ def test_check_step_annotates_and_fails(pull_request: tuple[GitRepo, str, str], 
     ) in done.stdout
     assert f"(line {line} of the old version)" in done.stdout
     assert output.read_text(encoding="utf-8") == "exit-code=1\n"
+
+
+@pytest.mark.parametrize("base", ["", "0" * 40])
+def test_a_new_branch_is_checked_against_the_parent(
+    pull_request: tuple[GitRepo, str, str], tmp_path: Path, base: str
+) -> None:
+    repo, parent, head = pull_request
+    output = tmp_path / "github_output"
+    done = run_step("Resolve the range", repo, {"BASE": base, "HEAD": head, "GITHUB_OUTPUT": str(output)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("::notice title=creds-lint::no base revision (a new branch?)")
+    assert output.read_text(encoding="utf-8") == f"base={head}~1\n"
+    assert repo.git("rev-parse", f"{head}~1").strip() == parent
 
 
 def test_check_step_passes_a_clean_range(pull_request: tuple[GitRepo, str, str], tmp_path: Path) -> None:

@@ -203,6 +203,29 @@ def test_external_diff_arguments(cli: RunCli, write_store: WriteStore) -> None:
     ]
 
 
+def test_external_diff_of_a_rename_and_of_a_broken_file(cli: RunCli, write_store: WriteStore, tmp_path: Path) -> None:
+    old = write_store("old.yml", {"hm_password": password("hm")})
+    new = write_store("new.yml", {"hm_password": password("hm")})
+    # git passes nine arguments for a rename: the new path and the similarity message come last
+    run = cli("diff", "a.yml", old, "a" * 40, "100644", new, "a" * 40, "100644", "b.yml", "similarity index 100%")
+    assert run.code == 0
+    assert run.out.splitlines() == [
+        "diff --creds-lint a/a.yml b/b.yml",
+        "--- a/a.yml",
+        "+++ b/b.yml",
+        "0 added, 0 removed, 0 changed, 1 unchanged",
+    ]
+    secret = "s3cr3t-s3cr3t-s3cr3t"
+    broken = tmp_path / "broken.yml"
+    broken.write_text(f"hm_password: {secret}\n- oops\n", encoding="utf-8")
+    run = cli("diff", "creds.yml", old, "a" * 40, "100644", broken, "b" * 40, "100644")
+    assert run.code == 0  # a failing driver would make git abort the whole diff
+    assert run.out.splitlines()[0] == "diff --creds-lint a/creds.yml b/creds.yml"
+    assert run.out.splitlines()[1].startswith("# creds-lint: cannot show b/creds.yml: line 2")
+    assert len(run.out.splitlines()) == 2
+    assert secret not in run.out
+
+
 # ------------------------------------------------------------------------------------------------ real git
 
 
