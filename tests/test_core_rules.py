@@ -62,6 +62,24 @@ def renewed_ca(store: Store, name: str) -> Store:
     return with_(store, **{name: renew(cert_from_value(value), days=730).as_value()})
 
 
+DEFAULT_CA_LEAVES = ("director_ssl", "mbus_bootstrap_ssl", "uaa_service_provider_ssl", "uaa_ssl")
+
+
+def renewed_ca_and_leaves(store: Store, name: str) -> Store:
+    """The CA renewed with its key, and its new certificate copied into the 'ca' field of the leaves it signed."""
+    renewed = renewed_ca(store, name)
+    new_ca = renewed[name]
+    old_ca = store[name]
+    assert isinstance(new_ca, dict)
+    assert isinstance(old_ca, dict)
+    leaves = {
+        n: {**v, "ca": new_ca["certificate"]}
+        for n, v in store.items()
+        if n != name and isinstance(v, dict) and v.get("ca") == old_ca["certificate"]
+    }
+    return with_(renewed, **leaves)
+
+
 def rotated_leaf(store: Store, name: str) -> Store:
     return with_(store, **{name: leaf_rotation(store)[name]})
 
@@ -111,8 +129,21 @@ CASES: list[tuple[str, Mutation, set[tuple[str, str | None, Severity]]]] = [
         lambda s: with_(s, uaa_jwt_signing_key=make_rsa(91)),
         {("regenerated-keypair", "uaa_jwt_signing_key", E)},
     ),
-    ("regenerate CA", lambda s: regenerated_ca(s, "default_ca"), {("regenerated-ca", "default_ca", E)}),
-    ("renew CA with the same key", lambda s: renewed_ca(s, "default_ca"), {("renewed-ca", "default_ca", INFO)}),
+    (
+        "regenerate CA (its leaves are left behind)",
+        lambda s: regenerated_ca(s, "default_ca"),
+        {("regenerated-ca", "default_ca", E), *((("stale-ca-reference", n, E)) for n in DEFAULT_CA_LEAVES)},
+    ),
+    (
+        "renew CA with the same key, leaves keep the old copy in their ca field",
+        lambda s: renewed_ca(s, "default_ca"),
+        {("renewed-ca", "default_ca", INFO), *((("stale-ca-reference", n, E)) for n in DEFAULT_CA_LEAVES)},
+    ),
+    (
+        "renew CA with the same key and update its leaves' ca field",
+        lambda s: renewed_ca_and_leaves(s, "default_ca"),
+        {("renewed-ca", "default_ca", INFO), *((("documented-rotation", n, INFO)) for n in DEFAULT_CA_LEAVES)},
+    ),
     ("rotate leaf", lambda s: rotated_leaf(s, "director_ssl"), {("rotated-certificate", "director_ssl", INFO)}),
     (
         "password becomes a map",
@@ -313,5 +344,7 @@ def test_no_value_of_either_file_appears_in_any_output(old: dict[str, str], new:
     secrets = set(old.values()) | set(new.values())
     for render in REPORTERS.values():
         out = render(report)
-        leaked = [s for s in secrets if s in out]
+        # Words the format prints whatever the files hold (keys, the rule catalogue) are not leaks.
+        fixed = render(Report(files=1))
+        leaked = [s for s in secrets if s in out and s not in fixed]
         assert leaked == [], f"{render.__module__} printed a secret"

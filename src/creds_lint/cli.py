@@ -1,5 +1,8 @@
 """Command line: arguments -> options -> lint -> report -> exit code. No logic of its own.
 
+``creds-lint OLD NEW`` compares two versions of a var-store; ``creds-lint check FILE...`` audits files alone
+(chain, key match, expiry, malformed values, duplicates) and lists their certificates, soonest expiry first.
+
 Exit codes: 0 nothing reaches ``--fail-on``; 1 a finding does; 2 bad usage or input that could not be checked.
 """
 
@@ -25,7 +28,8 @@ creds-lint [options] OLD NEW
        creds-lint [options] [--rev REV] FILE...
        creds-lint [options] --staged [PATH...]
        creds-lint [options] --base REV [--head REV] [PATH...]
-       creds-lint [options] --hook [PATH...]"""
+       creds-lint [options] --hook [PATH...]
+       creds-lint check [options] FILE..."""
 
 EPILOG = """\
 modes:
@@ -35,11 +39,16 @@ modes:
   --staged         what the next commit changes: the index against HEAD, for PATHs or every staged var-store
   --base REV       what a pull request changes: --head (default HEAD) against where it forked from REV
   --hook           for pre-commit: the files it passes, staged, plus var-stores the commit deletes
+  check FILE...    audit files alone: chains, key pairs, expiry, malformed values; list what expires when
 without PATHs, var-stores are recognised by name (--var-store-glob; default: creds.yml, *-creds.yml,
 *_creds.yml, *vars-store*.yml, *vars_store*.yml, state/*vars*.yml, secrets/*vars*.yml, also .yaml).
 
 exit codes: 0 no finding reaches --fail-on; 1 one does; 2 bad usage or a file that could not be checked.
 docs: docs/usage.md, rules: docs/rules.md, or `creds-lint --explain RULE`."""
+
+CHECK_EPILOG = """\
+exit codes: 0 no finding reaches --fail-on; 1 one does; 2 bad usage or a file that could not be checked.
+docs: docs/audit.md, rules: docs/rules.md, or `creds-lint --explain RULE`."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the state of every entry of NEW, not only those that changed",
     )
     parser.add_argument("--version", action="version", version=f"creds-lint {__version__}")
+    return parser
+
+
+def build_check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="creds-lint check",
+        description=(
+            "Audit BOSH var-stores on their own: certificate chains, key pairs, expiry, malformed and duplicated "
+            "values. Lists every certificate with its signer and expiry date, soonest first."
+        ),
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", metavar="FILE", nargs="+", help="a var-store to audit (e.g. creds.yml)")
+    add_output_options(parser)
+    parser.set_defaults(check_all=True, var_store_globs=None)
     return parser
 
 
@@ -253,17 +278,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         from creds_lint import redacted
 
         return guarded(lambda: redacted.main(argv[1:]))
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.explain is not None:
-        return explain(args.explain)
-    problem = usage_error(args)
-    if problem is not None:
-        parser.error(problem)
+    audit = argv[:1] == ["check"]
+    if audit:
+        args = build_check_parser().parse_args(argv[1:])
+        paths: list[str] = args.files
+    else:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.explain is not None:
+            return explain(args.explain)
+        problem = usage_error(args)
+        if problem is not None:
+            parser.error(problem)
+        paths = args.paths
 
     def run() -> int:
-        settings = settings_from(args, args.paths)
-        report = check(targets_from(args, settings), options_from(args, settings))
+        settings = settings_from(args, paths)
+        targets = [Target(new=Source.file(path)) for path in paths] if audit else targets_from(args, settings)
+        report = check(targets, options_from(args, settings))
         sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
         for error in report.errors:
             print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)

@@ -16,7 +16,7 @@ from creds_lint import allowances, x509
 from creds_lint.allowances import Allowance, Uses
 from creds_lint.diff import NO_CHANGES, Changes
 from creds_lint.errors import CredsLintError
-from creds_lint.findings import FileError, Finding, Report, Severity
+from creds_lint.findings import CertificateRecord, FileError, Finding, Report, Severity
 from creds_lint.loader import parse_store
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore
 from creds_lint.rules import FILE_RULES, FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
@@ -133,33 +133,53 @@ def _finding(rule: Rule, severity: Severity, hit: Hit, context: Context) -> Find
 
 def check(targets: Sequence[Target], options: Options = DEFAULT_OPTIONS) -> Report:
     """Lint every target into one report. A target that cannot be read becomes an error of the report (and then
-    allowances are not judged: the file they were written for may be the one that could not be read)."""
+    allowances are not judged: the file they were written for may be the one that could not be read).
+
+    A target without an old version is audited alone, and its certificates are listed in the report.
+    """
     findings: list[Finding] = []
     errors: list[FileError] = []
+    certificates: list[CertificateRecord] = []
     uses: Uses = MappingProxyType({})
     for target in targets:
         try:
-            found, used = check_target(target, options)
+            found, used, listed = _check_target(target, options)
         except CredsLintError as exc:
             errors.append(FileError(file=exc.source or target.label, message=exc.message))
             continue
         findings.extend(found)
+        certificates.extend(listed)
         uses = allowances.merge(uses, used)
     if not errors:
         findings.extend(allowance_findings(uses, options))
-    return Report(findings=tuple(sorted(findings, key=Finding.sort_key)), errors=tuple(errors), files=len(targets))
+    return Report(
+        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        errors=tuple(errors),
+        files=len(targets),
+        certificates=tuple(sorted(certificates, key=lambda c: (c.not_after, c.file, c.variable))),
+    )
 
 
 def check_target(target: Target, options: Options = DEFAULT_OPTIONS) -> tuple[tuple[Finding, ...], Uses]:
     """The findings about one target, allowances applied, and what each allowance matched in it."""
+    found, used, _ = _check_target(target, options)
+    return found, used
+
+
+def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...], Uses, tuple[CertificateRecord, ...]]:
     if target.new is None:
         if target.old is None:
             raise CredsLintError("nothing to check: no version of the file", source=target.label)
         removed = VarStore(source=target.label, entries=MappingProxyType({}))
-        return _lint(_load(target.old), removed, options, deleted=True)
+        return (*_lint(_load(target.old), removed, options, deleted=True), ())
     new = _load(target.new)
     old = _load(target.old) if target.old is not None else None
-    return _lint(old, new, options)
+    found, used = _lint(old, new, options)
+    if old is not None:
+        return found, used, ()
+    from creds_lint import pki
+
+    return found, used, pki.inventory(new, now=options.now or x509.now_utc())
 
 
 def _load(source: Source) -> VarStore:

@@ -6,6 +6,7 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 
 
@@ -81,12 +82,36 @@ class FileError:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CertificateRecord:
+    """One certificate of an audited var-store: what it is, who signed it, when it expires. Metadata only.
+
+    ``signer`` is the variable of the CA that signed it (its own variable for a self-signed root), ``None`` when
+    no CA of the store did; ``days_left`` is negative once it has expired.
+    """
+
+    file: str
+    variable: str
+    line: int
+    common_name: str
+    serial: str
+    signer: str | None
+    is_ca: bool
+    not_after: datetime
+    days_left: int
+    fingerprint: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Report:
-    """The outcome of one run: findings over every file, and the files that could not be read."""
+    """The outcome of one run: findings over every file, and the files that could not be read.
+
+    ``certificates`` is the inventory of the files audited alone (``creds-lint check``), soonest expiry first.
+    """
 
     findings: tuple[Finding, ...] = ()
     errors: tuple[FileError, ...] = ()
     files: int = 0
+    certificates: tuple[CertificateRecord, ...] = ()
 
     def count(self, severity: Severity, *, allowed: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity is severity and f.allowed is allowed)

@@ -7,6 +7,7 @@ pays for it. Every parse is cached by the PEM text, so each certificate and key 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 _CERT_MARKER = "-----BEGIN CERTIFICATE-----"
@@ -85,13 +87,33 @@ def load_certificates(pem: str) -> tuple[x509.Certificate, ...] | None:
 
 @lru_cache(maxsize=8192)
 def load_private_key(pem: str) -> PrivateKeyTypes | None:
-    """A PEM private key (PKCS#1, PKCS#8, SEC1 EC), or ``None`` when it does not parse or is encrypted."""
+    """A PEM private key (PKCS#1, PKCS#8, SEC1 EC), or ``None`` when it does not parse or is encrypted.
+
+    OpenSSL's RSA key check costs ~100 ms per 3072-bit key (seconds for a var-store); the arithmetic that makes
+    an RSA key consistent (``p * q == n``, ``e * d == 1 mod lcm(p - 1, q - 1)``) is checked here instead, in
+    microseconds, so a corrupted key still counts as one that does not parse.
+    """
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     try:
-        return serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+        key = serialization.load_pem_private_key(
+            pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
+        )
     except (ValueError, TypeError, UnicodeEncodeError):
         return None
+    if isinstance(key, rsa.RSAPrivateKey) and not _consistent_rsa(key.private_numbers()):
+        return None
+    return key
+
+
+def _consistent_rsa(numbers: rsa.RSAPrivateNumbers) -> bool:
+    p, q, d = numbers.p, numbers.q, numbers.d
+    n, e = numbers.public_numbers.n, numbers.public_numbers.e
+    if p <= 1 or q <= 1 or p * q != n:
+        return False
+    lcm = (p - 1) * (q - 1) // math.gcd(p - 1, q - 1)
+    return (e * d) % lcm == 1
 
 
 @lru_cache(maxsize=8192)
@@ -211,3 +233,58 @@ def describe_private_key(pem: str) -> tuple[str, int | None, str] | None:
         return None
     algorithm = type(key).__name__.removeprefix("_").replace("PrivateKey", "").lower() or "key"
     return algorithm, key_bits(key), key_id(key)
+
+
+def key_identifiers(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]:
+    """``(subject key id, authority key id)`` as written in the certificate's extensions, never recomputed.
+
+    bosh writes the SKID as the SHA-1 of the modulus, not the RFC 5280 method; comparing the values found in the
+    certificates is the only reliable way to match an AKID to its CA.
+    """
+    from cryptography import x509
+
+    skid: bytes | None = None
+    akid: bytes | None = None
+    try:
+        skid = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except (x509.ExtensionNotFound, ValueError):
+        skid = None
+    try:
+        akid = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    except (x509.ExtensionNotFound, ValueError):
+        akid = None
+    return skid, akid
+
+
+def self_signed(cert: x509.Certificate) -> bool:
+    """Whether ``cert`` names itself as issuer and its own key verifies its signature (a root)."""
+    return cert.issuer == cert.subject and signed_by(cert, cert)
+
+
+def key_type(key: PublicKeyTypes | PrivateKeyTypes) -> str:
+    """``RSA``, ``EC``, ``Ed25519``...: the algorithm of a key, to compare key sizes only within one algorithm."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        return "RSA"
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return "EC"
+    return type(key).__name__.removeprefix("_").removesuffix("PrivateKey").removesuffix("PublicKey")
+
+
+def ssh_fingerprints(key: PublicKeyTypes | PrivateKeyTypes) -> tuple[str, str] | None:
+    """``(MD5 colon hex, "SHA256:" base64)`` of a key's OpenSSH blob, as bosh (MD5) and OpenSSH (SHA256) write
+    them; ``None`` for a key type OpenSSH cannot encode."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    public = key.public_key() if hasattr(key, "public_key") else key
+    try:
+        line = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    except (ValueError, TypeError):
+        return None
+    blob = base64.b64decode(line.split()[1])
+    md5 = hashlib.md5(blob, usedforsecurity=False).hexdigest()
+    sha256 = base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii").rstrip("=")
+    return ":".join(md5[i : i + 2] for i in range(0, len(md5), 2)), "SHA256:" + sha256

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from creds_lint import __version__
-from creds_lint.findings import Finding, Report, Severity
+from creds_lint.findings import CertificateRecord, Finding, Report, Severity
 from creds_lint.reporters.style import PLAIN, Style
 
 
@@ -28,6 +28,22 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+def certificate_dict(record: CertificateRecord) -> dict[str, Any]:
+    return {
+        "file": record.file,
+        "variable": record.variable,
+        "line": record.line,
+        "common_name": record.common_name,
+        "serial": record.serial,
+        "signer": record.signer,
+        "self_signed": record.signer == record.variable,
+        "is_ca": record.is_ca,
+        "not_after": record.not_after.isoformat(),
+        "days_left": record.days_left,
+        "fingerprint": record.fingerprint,
+    }
+
+
 def document(report: Report) -> dict[str, Any]:
     summary: dict[str, int] = {"files": report.files}
     summary.update({s.value: report.count(s) for s in reversed(Severity)})
@@ -37,6 +53,7 @@ def document(report: Report) -> dict[str, Any]:
         "findings": [finding_dict(f) for f in report.findings],
         "errors": [{"file": e.file, "message": e.message} for e in report.errors],
         "summary": summary,
+        "certificates": [certificate_dict(c) for c in report.certificates],
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from itertools import groupby
 
-from creds_lint.findings import Finding, Report, Severity
+from creds_lint.findings import CertificateRecord, Finding, Report, Severity
 from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, paragraphs
 from creds_lint.rules import BY_CODE, Rule
 
@@ -78,8 +78,34 @@ def summary(report: Report, style: Style = PLAIN) -> str:
     return text
 
 
+def signer(record: CertificateRecord) -> str:
+    if record.signer is None:
+        return "(no CA in the store)"
+    return "(self-signed)" if record.signer == record.variable else record.signer
+
+
+_COLUMNS = ("VARIABLE", "COMMON NAME", "SIGNER", "NOT AFTER", "DAYS LEFT")
+
+
+def certificate_table(records: tuple[CertificateRecord, ...]) -> list[str]:
+    """The certificates of one file as aligned rows, soonest expiry first (the order of the report)."""
+    rows = [_COLUMNS] + [
+        (clean(r.variable), clean(r.common_name), clean(signer(r)), f"{r.not_after:%Y-%m-%d}", str(r.days_left))
+        for r in records
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    return [
+        "  "
+        + "  ".join(
+            cell.rjust(w) if i == len(widths) - 1 else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
 def render(report: Report, style: Style = PLAIN) -> str:
-    if report.errors and not report.findings:
+    if report.errors and not report.findings and not report.certificates:
         return ""  # the one-line errors on stderr say it all
     shown = style.shown(report)
     if style.quiet and not shown:
@@ -92,6 +118,10 @@ def render(report: Report, style: Style = PLAIN) -> str:
             remedy = None if style.quiet else fix(finding)
             if remedy:
                 out.extend(_wrapped("fix: ", remedy))
+    if not style.quiet:
+        for file in dict.fromkeys(r.file for r in report.certificates):
+            out.append(style.paint(f"Certificates in {clean(file)}, soonest expiry first:", Color.BOLD))
+            out.extend(certificate_table(tuple(r for r in report.certificates if r.file == file)))
     out.append(summary(report, style))
     return "\n".join(out) + "\n"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from creds_lint.rules import certificates, deliberate, files, integrity, presence, secrets
+from creds_lint.rules import certificates, deliberate, files, integrity, pki, presence, secrets
 from creds_lint.rules.base import Category, Context, Hit, Rule, rule
 
 #: Every rule, in documentation order. The engine runs ``RULES`` first, then ``FINAL_RULES`` on each file, then
@@ -12,6 +12,7 @@ RULES: tuple[Rule, ...] = (
     *secrets.RULES,
     *certificates.RULES,
     *integrity.RULES,
+    *pki.RULES,
     *deliberate.RULES,
 )
 FINAL_RULES: tuple[Rule, ...] = integrity.FINAL_RULES

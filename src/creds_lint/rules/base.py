@@ -23,6 +23,7 @@ from creds_lint.allowances import Use
 from creds_lint.diff import Change, ChangeKind, Changes
 from creds_lint.findings import Severity
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, Role, VarStore
+from creds_lint.pki import Graph
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -95,6 +96,16 @@ class Context:
         return entry.kind is not Kind.CERTIFICATE and self.role(entry) in (Role.ENCRYPTION_KEY, Role.SIGNING_KEY)
 
     # --- certificates -----------------------------------------------------------------------------------------
+
+    @cached_property
+    def pki(self) -> Graph:
+        """The CA graph of the new store."""
+        return Graph(self.new)
+
+    @cached_property
+    def old_pki(self) -> Graph | None:
+        """The CA graph of the old store (``None`` when auditing one file)."""
+        return Graph(self.old) if self.old is not None else None
 
     def certificate(self, entry: Entry | None) -> Certificate | None:
         pem = entry.text("certificate") if entry is not None else None

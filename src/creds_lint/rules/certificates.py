@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from creds_lint import x509
+from creds_lint import pki, x509
 from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind, is_empty
+from creds_lint.pki import Trust
 from creds_lint.rules.base import Category, Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, what
 
@@ -30,17 +31,24 @@ def ca_key_pair_kept(ctx: Context, old: Entry, new: Entry) -> bool:
 
     Unknown counts as not kept: a certificate or key that does not parse cannot prove anything.
     """
+    return _ca_difference(ctx, old, new) is None
+
+
+def _ca_difference(ctx: Context, old: Entry, new: Entry) -> str | None:
+    """Why a changed CA no longer vouches for what the old one signed, or ``None`` when it still does."""
     old_cert, new_cert = ctx.certificate(old), ctx.certificate(new)
     if old_cert is None or new_cert is None:
-        return False
+        return "has a certificate that does not parse, so it cannot be shown to keep its key"
     old_key, new_key = x509.certificate_key(old_cert), x509.certificate_key(new_cert)
     if old_key is None or new_key is None or not x509.same_key_pair(old_key, new_key):
-        return False
+        return "was regenerated with a new key pair"
     if old_cert.subject != new_cert.subject:
-        return False
+        return f"changed its subject ({x509.info(old_cert).subject} -> {x509.info(new_cert).subject})"
     new_pem = new.text("private_key")
     new_private = x509.load_private_key(new_pem) if new_pem else None
-    return new_private is not None and x509.same_key_pair(new_private, new_key)
+    if new_private is None or not x509.same_key_pair(new_private, new_key):
+        return "has a private key that no longer matches its certificate"
+    return None
 
 
 @rule(
@@ -58,14 +66,15 @@ def regenerated_ca(ctx: Context) -> Iterator[Hit]:
     when it regenerates a CA, and VMs and clients that trust the old CA reject certificates from the new one.
     For ``nats_ca`` the director can no longer talk to any agent: the resurrector recreates every VM."""
     for name, old, new in _ca_changes(ctx):
-        if ca_key_pair_kept(ctx, old, new):
+        reason = _ca_difference(ctx, old, new)
+        if reason is None:
             continue
         yield Hit(
             variable=name,
             field="certificate",
             line=new.field_line("certificate"),
             message=(
-                f"{what(ctx, new)} was regenerated with a new key pair ({certificate_label(ctx, old)} -> "
+                f"{what(ctx, new)} {reason} ({certificate_label(ctx, old)} -> "
                 f"{certificate_label(ctx, new)}): every certificate it signed stops verifying, and "
                 f"{ctx.consequence(new)}. Restore the old CA from version control."
             ),
@@ -86,16 +95,53 @@ def renewed_ca(ctx: Context) -> Iterator[Hit]:
     for name, old, new in _ca_changes(ctx):
         if not ca_key_pair_kept(ctx, old, new):
             continue
+        if ctx.certificate(old) == ctx.certificate(new):
+            changed = ", ".join(f for f in ("ca", "private_key") if old.fields.get(f) != new.fields.get(f))
+            message = (
+                f"{what(ctx, new)} kept its certificate ({certificate_label(ctx, new)}); only its "
+                f"{changed or 'formatting'} changed: existing signatures stay valid."
+            )
+        else:
+            message = (
+                f"{what(ctx, new)} was renewed with the same key and subject ({certificate_label(ctx, old)} -> "
+                f"{certificate_label(ctx, new)}): existing signatures stay valid."
+            )
         yield Hit(
             variable=name,
             field="certificate",
             line=new.field_line("certificate"),
-            message=(
-                f"{what(ctx, new)} was renewed with the same key and subject ({certificate_label(ctx, old)} -> "
-                f"{certificate_label(ctx, new)}): existing signatures stay valid."
-            ),
+            message=message,
             details=change_details(ctx, old, new),
         )
+
+
+def rotation_problems(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
+    """What makes a re-issued leaf unsafe, in words; empty when it is valid, signed by an unchanged CA of the
+    store, matches its key and keeps its names. The pki rules report each problem in detail."""
+    cert = ctx.certificate(new)
+    if cert is None:
+        return ("its certificate does not parse",)
+    problems: list[str] = []
+    chain = ctx.pki.chain(new)
+    signer = ctx.new.get(chain.signer) if chain.signer is not None else None
+    if chain.trust is not Trust.VALID or signer is None:
+        problems.append("no CA of the store signed it consistently with its 'ca' field (see the chain findings)")
+    else:
+        previous = ctx.old.get(signer.name) if ctx.old is not None else None
+        if previous is None:
+            problems.append(
+                f"its CA {signer.name} is new in this change: clients must trust {signer.name} before it is deployed"
+            )
+        elif previous.value != signer.value and not ca_key_pair_kept(ctx, previous, signer):
+            problems.append(f"its CA {signer.name} was regenerated in this change (see regenerated-ca)")
+    if pki.mismatches(new) or pki.defects(new):
+        problems.append("its key material does not match or does not parse (see key-mismatch, malformed-certificate)")
+    if x509.info(cert).not_after <= ctx.now:
+        problems.append("it has expired (see expired-certificate)")
+    cn, lost = pki.lost_names(old, new)
+    if cn is not None or lost:
+        problems.append("it lost a name it had (see subject-changed)")
+    return tuple(problems)
 
 
 @rule(
@@ -107,8 +153,9 @@ def renewed_ca(ctx: Context) -> Iterator[Hit]:
 )
 def rotated_certificate(ctx: Context) -> Iterator[Hit]:
     """Re-issuing a leaf certificate from an unchanged CA is the legitimate rotation: everything that trusts the
-    CA accepts the new certificate. The certificate checks report what would make it unsafe (a signer that is
-    not in the store, a key that does not match, lost names)."""
+    CA accepts the new certificate. The message says whether this one is such a rotation; the pki rules report
+    what would make it unsafe (a signer that is not in the store or was regenerated, a key that does not match,
+    an expired certificate, lost names)."""
     for change in ctx.of(ChangeKind.MODIFIED):
         old, new = change.old, change.new
         assert old is not None
@@ -117,14 +164,20 @@ def rotated_certificate(ctx: Context) -> Iterator[Hit]:
             continue
         if ctx.change_category(change) is not Category.CERTIFICATE:
             continue
+        problems = rotation_problems(ctx, old, new)
+        signer = ctx.pki.signer(new)
+        if ctx.certificate(old) is not None and ctx.certificate(old) == ctx.certificate(new):
+            fields = ", ".join(f"'{f}'" for f in ("ca", "private_key") if old.fields.get(f) != new.fields.get(f))
+            done = f"kept its certificate ({certificate_label(ctx, new)}); its {fields or 'formatting'} changed"
+        else:
+            done = f"was re-issued ({certificate_label(ctx, old)} -> {certificate_label(ctx, new)})"
+        verdict = f", but {'; '.join(problems)}." if problems else f": signed by {signer}, which is unchanged."
         yield Hit(
             variable=change.name,
             field="certificate",
             line=new.field_line("certificate"),
-            message=(
-                f"{what(ctx, new)} was re-issued ({certificate_label(ctx, old)} -> {certificate_label(ctx, new)})."
-            ),
-            details=change_details(ctx, old, new),
+            message=f"{what(ctx, new)} {done}{verdict}",
+            details={**change_details(ctx, old, new), **({"signer": signer} if signer else {})},
         )
 
 

@@ -5,9 +5,14 @@ Nothing here ever returns a value from the var-store: only fingerprints and cert
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from creds_lint import x509
 from creds_lint.model import Entry, Kind
 from creds_lint.rules.base import Category, Context
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
 
 
 def what(ctx: Context, entry: Entry) -> str:
@@ -31,6 +36,11 @@ def certificate_label(ctx: Context, entry: Entry) -> str:
     cert = ctx.certificate(entry)
     if cert is None:
         return "unparseable certificate"
+    return label(cert)
+
+
+def label(cert: Certificate) -> str:
+    """``CN=..., serial ..., expires YYYY-MM-DD`` of a parsed certificate."""
     info = x509.info(cert)
     return f"CN={info.common_name}, serial {_short_serial(info.serial)}, expires {info.not_after:%Y-%m-%d}"
 

@@ -1,0 +1,320 @@
+"""The PKI inside one var-store: which CA signed each certificate, whether keys match, what expires when.
+
+A certificate's signer is found the way bosh records it: first through its ``ca`` field (a copy of the signer's
+``certificate`` as it was when the certificate was generated, compared as PEM without whitespace), and only when
+that field does not identify a CA of the store, by verifying the signature against every CA of the store (those
+whose subject key identifier equals the certificate's authority key identifier first). A ``ca`` field may hold
+several certificates (a CA rotation concatenates the old and the new CA): any of them may be the signer.
+
+Everything here returns metadata (variable names, subjects, serials, dates, key fingerprints), never PEM or keys.
+Parsing is cached by :mod:`creds_lint.x509`, so each certificate and key is parsed once per run.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from creds_lint import x509
+from creds_lint.findings import CertificateRecord
+from creds_lint.model import Entry, Kind, VarStore, is_empty
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+    from cryptography.x509 import Certificate
+
+#: The smallest RSA key that is not weak.
+MIN_RSA_BITS = 2048
+
+
+class Link(enum.Enum):
+    """How a certificate's signer was found."""
+
+    SELF = "self-signed"
+    CA_FIELD = "ca field"
+    SIGNATURE = "signature"
+
+
+class Trust(enum.Enum):
+    """The state of a certificate's chain within its store."""
+
+    VALID = "valid"  # signed by a CA of the store (or self-signed), consistent with its ca field
+    STALE = "stale"  # signed by a CA (version) that is no longer in the store
+    NOT_SIGNED = "not signed"  # the CA in its own ca field did not sign it
+    UNKNOWN = "unknown"  # the certificate does not parse: malformed-certificate speaks for it
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chain:
+    """Where a certificate stands in its store's CA graph.
+
+    ``signer`` is the variable whose certificate verifies the signature (the certificate's own variable for a
+    root), ``claimed`` the variables whose certificate its ``ca`` field holds, ``issuer`` — for a stale chain —
+    the certificate from the ``ca`` field that did sign it but is in no variable of the store, and ``foreign``
+    every certificate of the ``ca`` field that is in no variable of the store.
+    """
+
+    variable: str
+    trust: Trust
+    signer: str | None = None
+    link: Link | None = None
+    claimed: tuple[str, ...] = ()
+    issuer: Certificate | None = None
+    foreign: tuple[Certificate, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Defect:
+    """Something wrong with one field of an entry; ``message`` quotes nothing from the value."""
+
+    field: str
+    message: str
+
+
+def pem_key(block: str) -> str:
+    """A PEM block without any whitespace: the same certificate whatever the line endings and indentation."""
+    return "".join(block.split())
+
+
+def first_block(text: str | None) -> str | None:
+    blocks = x509.split_pem_certificates(text) if text else ()
+    return blocks[0] if blocks else None
+
+
+class Graph:
+    """The CA graph of one store. Chains are worked out on demand, once per certificate."""
+
+    def __init__(self, store: VarStore) -> None:
+        self.store = store
+        self._chains: dict[str, Chain] = {}
+
+    @cached_property
+    def _by_pem(self) -> dict[str, str]:
+        """Variable of every certificate entry, by its certificate's PEM (no parsing needed)."""
+        index: dict[str, str] = {}
+        for entry in self.store:
+            if entry.kind is Kind.CERTIFICATE and (block := first_block(entry.text("certificate"))):
+                index.setdefault(pem_key(block), entry.name)
+        return index
+
+    @cached_property
+    def cas(self) -> dict[str, Certificate]:
+        """Every CA certificate of the store (BasicConstraints CA=true), by variable."""
+        found: dict[str, Certificate] = {}
+        for entry in self.store:
+            if entry.kind is not Kind.CERTIFICATE:
+                continue
+            cert = certificate(entry)
+            if cert is not None and x509.is_ca(cert):
+                found[entry.name] = cert
+        return found
+
+    def holder(self, cert: Certificate) -> str | None:
+        """The variable whose certificate is ``cert``."""
+        return next((name for name, ca in self.cas.items() if ca == cert), None)
+
+    def chain(self, entry: Entry) -> Chain:
+        chain = self._chains.get(entry.name)
+        if chain is None:
+            chain = self._chains[entry.name] = self._resolve(entry)
+        return chain
+
+    def signer(self, entry: Entry) -> str | None:
+        return self.chain(entry).signer
+
+    def _resolve(self, entry: Entry) -> Chain:
+        cert = certificate(entry)
+        if cert is None:
+            return Chain(variable=entry.name, trust=Trust.UNKNOWN)
+        claimed: list[tuple[str, Certificate]] = []
+        foreign: list[Certificate] = []
+        for block in x509.split_pem_certificates(entry.text("ca") or ""):
+            trusted = x509.load_certificate(block)
+            if trusted is None:
+                continue  # malformed-certificate reports it
+            name = self._by_pem.get(pem_key(block))
+            if name is not None:
+                claimed.append((name, trusted))
+            else:
+                foreign.append(trusted)
+        base = Chain(
+            variable=entry.name,
+            trust=Trust.VALID,
+            claimed=tuple(name for name, _ in claimed),
+            foreign=tuple(foreign),
+        )
+        if x509.self_signed(cert):
+            trusted_certs = [c for _, c in claimed] + foreign
+            if not trusted_certs or any(c == cert or x509.signed_by(cert, c) for c in trusted_certs):
+                return replace(base, signer=entry.name, link=Link.SELF)
+            return replace(base, trust=Trust.NOT_SIGNED)
+        return self._issued(base, cert, entry.name, claimed)
+
+    def _issued(self, base: Chain, cert: Certificate, name: str, claimed: list[tuple[str, Certificate]]) -> Chain:
+        """The chain of a certificate that is not self-signed: its ``ca`` field first, then every CA."""
+        for ca_name, trusted in claimed:
+            if x509.signed_by(cert, trusted):
+                return replace(base, signer=ca_name, link=Link.CA_FIELD)
+        issuer = next((c for c in base.foreign if x509.signed_by(cert, c)), None)
+        signer = self._search(cert, exclude=name)
+        link = Link.SIGNATURE if signer is not None else None
+        if issuer is not None:
+            trust = Trust.STALE
+        elif claimed or base.foreign:
+            trust = Trust.NOT_SIGNED
+        else:  # no usable ca field: the signature alone says who signed it
+            trust = Trust.VALID if signer is not None else Trust.STALE
+        return replace(base, trust=trust, signer=signer, link=link, issuer=issuer)
+
+    def _search(self, cert: Certificate, *, exclude: str) -> str | None:
+        """The CA of the store whose key verifies ``cert``: CAs whose SKID is the certificate's AKID first."""
+        _, akid = x509.key_identifiers(cert)
+        candidates = [(name, ca) for name, ca in self.cas.items() if name != exclude]
+        if akid is not None:
+            candidates.sort(key=lambda item: x509.key_identifiers(item[1])[0] != akid)
+        return next((name for name, ca in candidates if x509.signed_by(cert, ca)), None)
+
+
+def certificate(entry: Entry) -> Certificate | None:
+    pem = entry.text("certificate")
+    return x509.load_certificate(pem) if pem else None
+
+
+def lost_names(old: Entry, new: Entry) -> tuple[str | None, tuple[str, ...]]:
+    """``(new common name if it changed, alternative names it lost)`` for a re-issued leaf certificate."""
+    old_cert, new_cert = certificate(old), certificate(new)
+    if old_cert is None or new_cert is None or x509.is_ca(new_cert) or old_cert == new_cert:
+        return None, ()
+    before, after = x509.info(old_cert), x509.info(new_cert)
+    cn = after.common_name if after.common_name != before.common_name else None
+    return cn, tuple(name for name in before.sans if name not in after.sans)
+
+
+# --- malformed values and key pairs ---------------------------------------------------------------------------
+
+_PEM_FIELDS = {
+    Kind.CERTIFICATE: ("certificate", "ca", "private_key"),
+    Kind.RSA: ("private_key", "public_key"),
+    Kind.SSH: ("private_key", "public_key"),
+}
+
+
+def defects(entry: Entry) -> tuple[Defect, ...]:
+    """Fields of a certificate, rsa or ssh entry that do not parse (truncated, corrupted or encrypted).
+
+    Empty fields are left to ``empty-value``.
+    """
+    found: list[Defect] = []
+    for name in _PEM_FIELDS.get(entry.kind, ()):
+        value = entry.fields.get(name)
+        if name not in entry.fields or is_empty(value):
+            continue
+        if not isinstance(value, str):
+            found.append(Defect(field=name, message=f"'{name}' is not PEM text"))
+        elif name in ("certificate", "ca") and x509.load_certificates(value) is None:
+            found.append(Defect(field=name, message=f"'{name}' does not parse as a PEM certificate (truncated?)"))
+        elif name == "private_key" and x509.load_private_key(value) is None:
+            found.append(
+                Defect(field=name, message="'private_key' does not parse as an unencrypted PEM key (truncated?)")
+            )
+        elif name == "public_key" and x509.load_public_key(value) is None:
+            found.append(Defect(field=name, message="'public_key' does not parse as a public key (truncated?)"))
+    return tuple(found)
+
+
+def mismatches(entry: Entry) -> tuple[Defect, ...]:
+    """Key material of an entry that does not belong together: a private key that is not the certificate's or
+    the public key's, an ssh fingerprint of another key. Fields that do not parse are left to :func:`defects`."""
+    private_pem = entry.text("private_key")
+    private = x509.load_private_key(private_pem) if private_pem else None
+    if private is None:
+        return ()
+    found: list[Defect] = []
+    if entry.kind is Kind.CERTIFICATE:
+        cert = certificate(entry)
+        public = x509.certificate_key(cert) if cert is not None else None
+        if public is not None and not x509.same_key_pair(private, public):
+            found.append(
+                Defect(
+                    field="private_key",
+                    message=(
+                        f"the private key ({x509.key_id(private)}) is not the certificate's ({x509.key_id(public)})"
+                    ),
+                )
+            )
+    elif entry.kind in (Kind.RSA, Kind.SSH):
+        public_text = entry.text("public_key")
+        public = x509.load_public_key(public_text) if public_text else None
+        if public is not None and not x509.same_key_pair(private, public):
+            found.append(
+                Defect(
+                    field="public_key",
+                    message=(
+                        f"public_key ({x509.key_id(public)}) does not belong to private_key ({x509.key_id(private)})"
+                    ),
+                )
+            )
+    if entry.kind is Kind.SSH:
+        shown = entry.text("public_key_fingerprint")
+        prints = x509.ssh_fingerprints(private)
+        if shown and prints is not None and _normal_fingerprint(shown) not in prints:
+            found.append(
+                Defect(
+                    field="public_key_fingerprint",
+                    message=f"public_key_fingerprint is not the fingerprint of private_key ({prints[0]})",
+                )
+            )
+    return tuple(found)
+
+
+def _normal_fingerprint(text: str) -> str:
+    text = text.strip()
+    if text.upper().startswith("MD5:"):
+        text = text[4:]
+    if text.upper().startswith("SHA256:"):
+        return "SHA256:" + text[7:].rstrip("=")
+    return text.lower()
+
+
+def entry_key(entry: Entry) -> PublicKeyTypes | None:
+    """The public key of an entry's key pair (from its private key, or from its certificate)."""
+    private_pem = entry.text("private_key")
+    private = x509.load_private_key(private_pem) if private_pem else None
+    if private is not None:
+        return private.public_key()
+    cert = certificate(entry)
+    return x509.certificate_key(cert) if cert is not None else None
+
+
+# --- what expires when ----------------------------------------------------------------------------------------
+
+
+def inventory(store: VarStore, *, now: datetime, graph: Graph | None = None) -> tuple[CertificateRecord, ...]:
+    """Every certificate of ``store`` that parses, with its signer and expiry: soonest expiry first."""
+    graph = graph or Graph(store)
+    records: list[CertificateRecord] = []
+    for entry in store:
+        if entry.kind is not Kind.CERTIFICATE:
+            continue
+        cert = certificate(entry)
+        if cert is None:
+            continue
+        info = x509.info(cert)
+        records.append(
+            CertificateRecord(
+                file=store.source,
+                variable=entry.name,
+                line=entry.field_line("certificate"),
+                common_name=info.common_name,
+                serial=info.serial,
+                signer=graph.signer(entry),
+                is_ca=info.is_ca,
+                not_after=info.not_after,
+                days_left=info.days_left(now),
+                fingerprint=info.fingerprint,
+            )
+        )
+    return tuple(sorted(records, key=lambda r: (r.not_after, r.variable)))

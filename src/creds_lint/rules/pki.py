@@ -1,0 +1,366 @@
+"""Certificates and keys as a careful operator with ``openssl`` would check them: chain, key match, expiry, shape.
+
+The state checks (chain, key match, expiry, malformed values) run on :attr:`Context.subjects` — the entries that
+changed, or the whole new file with ``--all`` and when one file is audited — plus, for the chain, every
+certificate whose ``ca`` field holds a CA that changed or disappeared (bosh leaves them behind when it regenerates
+a CA). ``subject-changed`` and ``weaker-key`` compare a rotated entry with its previous version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from creds_lint import pki, x509
+from creds_lint.diff import Change, ChangeKind
+from creds_lint.findings import Severity
+from creds_lint.model import Entry, Kind
+from creds_lint.pki import Trust
+from creds_lint.rules.base import Context, Hit, rule
+from creds_lint.rules.describe import certificate_label, change_details, entry_details, label, what
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
+
+
+def chain_subjects(ctx: Context) -> list[Entry]:
+    """Certificates whose chain is checked: the subjects, and those that trust a CA whose certificate changed."""
+    subjects = [e for e in ctx.subjects if e.kind is Kind.CERTIFICATE]
+    if ctx.old is None or ctx.check_all:
+        return subjects
+    # A CA that was removed is reported by removed-ca; one that changed may have left certificates behind.
+    gone = {
+        pki.pem_key(block)
+        for change in ctx.of(ChangeKind.MODIFIED)
+        if change.old is not None and change.new is not None and change.old.kind is Kind.CERTIFICATE
+        if (block := pki.first_block(change.old.text("certificate")))
+        and change.new.text("certificate") != change.old.text("certificate")
+    }
+    if not gone:
+        return subjects
+    seen = {e.name for e in subjects}
+    for entry in ctx.new:
+        if entry.name in seen or entry.kind is not Kind.CERTIFICATE:
+            continue
+        trust = entry.text("ca")
+        if trust and any(pki.pem_key(b) in gone for b in x509.split_pem_certificates(trust)):
+            subjects.append(entry)
+    return subjects
+
+
+def _absent_ca(ctx: Context, cert: Certificate) -> str:
+    """Names a CA certificate that is in no variable of the new store: an old version, or a foreign CA."""
+    shown = label(cert)
+    if ctx.old_pki is not None and (name := ctx.old_pki.holder(cert)) is not None:
+        return f"the previous {name} ({shown})"
+    same = [name for name, ca in ctx.pki.cas.items() if ca.subject == cert.subject]
+    if same:
+        return f"an older version of {same[0]} ({shown})"
+    return f"a CA that is not in the store ({shown})"
+
+
+def _cert_what(ctx: Context, entry: Entry) -> str:
+    return f"{what(ctx, entry)} [{certificate_label(ctx, entry)}]"
+
+
+@rule(
+    code="CL401",
+    name="stale-ca-reference",
+    severity=Severity.ERROR,
+    summary="A certificate is signed by, or trusts, a CA version that is no longer in the var-store.",
+    remedy=(
+        "Delete the certificate so that bosh re-issues it from the current CA on the next deploy (or restore the "
+        "old CA). If the CA kept its key, copy the current CA certificate into the 'ca' field."
+    ),
+)
+def stale_ca_reference(ctx: Context) -> Iterator[Hit]:
+    """When bosh regenerates a CA it does not re-issue the certificates the old CA signed: they keep the old
+    signature and, in their ``ca`` field, a copy of the old CA. VMs that trust the new CA reject them, and
+    clients handed the stale ``ca`` field reject everything the new CA signs. A ``ca`` field that holds an older
+    copy of a CA that kept its key still verifies, but hands out a certificate that is no longer in the store."""
+    for entry in chain_subjects(ctx):
+        chain = ctx.pki.chain(entry)
+        if chain.trust is not Trust.STALE:
+            continue
+        if chain.issuer is None:
+            cert = ctx.certificate(entry)
+            assert cert is not None  # a certificate that does not parse has an UNKNOWN chain
+            info = x509.info(cert)
+            message = (
+                f"{_cert_what(ctx, entry)} is signed by a CA that is not in the store (issuer {info.issuer}): "
+                "VMs that trust the CAs of this store reject it. Delete it so that bosh re-issues it, or restore "
+                "its CA."
+            )
+            field = "certificate"
+        elif chain.signer is not None:
+            message = (
+                f"{_cert_what(ctx, entry)} has {_absent_ca(ctx, chain.issuer)} in its 'ca' field. Its signature "
+                f"still verifies against the current {chain.signer}, which kept its key, but whatever reads the "
+                f"'ca' field trusts a CA certificate that is no longer in the store. Copy the current "
+                f"{chain.signer} certificate into the 'ca' field."
+            )
+            field = "ca"
+        else:
+            message = (
+                f"{_cert_what(ctx, entry)} is still signed by {_absent_ca(ctx, chain.issuer)}, which is no longer "
+                "in the store: bosh does not re-issue certificates when it regenerates their CA, and VMs that "
+                f"trust the current CA reject it. Delete {entry.name} so that bosh re-issues it from the current "
+                "CA, or restore the old CA."
+            )
+            field = "ca"
+        yield Hit(
+            variable=entry.name,
+            field=field,
+            line=entry.field_line(field),
+            message=message,
+            details={**entry_details(ctx, entry, prefix="new"), **_issuer_details(chain)},
+        )
+
+
+def _issuer_details(chain: pki.Chain) -> dict[str, str]:
+    details: dict[str, str] = {}
+    if chain.signer is not None:
+        details["signer"] = chain.signer
+    if chain.claimed:
+        details["ca_field"] = ", ".join(chain.claimed)
+    if chain.issuer is not None:
+        info = x509.info(chain.issuer)
+        details["issuer_subject"] = info.subject
+        details["issuer_serial"] = info.serial
+    return details
+
+
+@rule(
+    code="CL402",
+    name="certificate-not-signed-by-ca",
+    severity=Severity.ERROR,
+    summary="A certificate does not verify against the CA in its own 'ca' field.",
+    remedy=(
+        "Re-issue the certificate from the CA its 'ca' field names (delete it and let bosh generate it), or "
+        "restore the matching certificate and 'ca' field from version control."
+    ),
+)
+def certificate_not_signed_by_ca(ctx: Context) -> Iterator[Hit]:
+    """The ``ca`` field is what bosh hands to the clients of a certificate (``((name.ca))``). When the CA in it did
+    not sign the certificate — a certificate pasted from another environment, a ``ca`` field edited by hand —
+    every TLS handshake that checks the chain fails."""
+    for entry in chain_subjects(ctx):
+        chain = ctx.pki.chain(entry)
+        if chain.trust is not Trust.NOT_SIGNED:
+            continue
+        named = [*chain.claimed, *(_absent_ca(ctx, c) for c in chain.foreign)]
+        actual = f"it is signed by {chain.signer}" if chain.signer is not None else "no CA in the store signed it"
+        yield Hit(
+            variable=entry.name,
+            field="ca",
+            line=entry.field_line("ca"),
+            message=(
+                f"{_cert_what(ctx, entry)} does not verify against the CA in its 'ca' field ({', '.join(named)}): "
+                f"{actual}. Clients that trust that CA reject it."
+            ),
+            details={**entry_details(ctx, entry, prefix="new"), **_issuer_details(chain)},
+        )
+
+
+@rule(
+    code="CL403",
+    name="key-mismatch",
+    severity=Severity.ERROR,
+    summary="A private key does not match its certificate or public key, or an ssh fingerprint its key.",
+    remedy="Restore the matching private key, certificate or public key from version control.",
+)
+def key_mismatch(ctx: Context) -> Iterator[Hit]:
+    """A certificate served with a private key that is not its own fails every TLS handshake; an rsa pair whose
+    halves differ signs tokens nobody can verify; an ssh key whose public half or fingerprint belongs to another
+    key locks out whoever relies on it. bosh never checks: it deploys what the store holds."""
+    for entry in ctx.subjects:
+        for defect in pki.mismatches(entry):
+            yield Hit(
+                variable=entry.name,
+                field=defect.field,
+                line=entry.field_line(defect.field),
+                message=f"{what(ctx, entry)}: {defect.message}. Restore the matching key material.",
+                details=entry_details(ctx, entry, prefix="new"),
+            )
+
+
+def _expiry(ctx: Context) -> Iterator[tuple[Entry, x509.CertInfo]]:
+    for entry in ctx.subjects:
+        if entry.kind is Kind.CERTIFICATE and (cert := ctx.certificate(entry)) is not None:
+            yield entry, x509.info(cert)
+
+
+def _days(count: int) -> str:
+    return f"{count} day{'s' if count != 1 else ''}"
+
+
+@rule(
+    code="CL404",
+    name="expired-certificate",
+    severity=Severity.ERROR,
+    summary="A certificate in the var-store has expired.",
+    remedy=(
+        "Rotate it: delete a leaf certificate so that bosh re-issues it from its unchanged CA; renew a CA with "
+        "the same key, or rotate it in steps (NAME_2 in the trust fields first)."
+    ),
+)
+def expired_certificate(ctx: Context) -> Iterator[Hit]:
+    """An expired certificate fails every handshake: ``x509: certificate has expired or is not yet valid``. This
+    is how the outage in the incident began; bosh keeps an expired certificate in the store forever."""
+    for entry, info in _expiry(ctx):
+        if info.not_after <= ctx.now:
+            days = (ctx.now - info.not_after).days
+            yield Hit(
+                variable=entry.name,
+                field="certificate",
+                line=entry.field_line("certificate"),
+                message=(
+                    f"{_cert_what(ctx, entry)} expired on {info.not_after:%Y-%m-%d} "
+                    f"({_days(days)} ago): every TLS connection that uses it fails."
+                ),
+                details=entry_details(ctx, entry, prefix="new"),
+            )
+
+
+@rule(
+    code="CL405",
+    name="expiring-certificate",
+    severity=Severity.WARNING,
+    summary="A certificate expires within --expiry-days days (default 30).",
+    remedy="Plan its rotation now: `creds-lint check creds.yml` lists what expires when.",
+)
+def expiring_certificate(ctx: Context) -> Iterator[Hit]:
+    """A certificate that expires soon is an outage with a date on it. The warning leaves time to rotate leaves
+    under their unchanged CA, or to renew a CA with its own key, before anything breaks."""
+    horizon = ctx.now + timedelta(days=ctx.expiry_days)
+    for entry, info in _expiry(ctx):
+        if ctx.now < info.not_after <= horizon:
+            yield Hit(
+                variable=entry.name,
+                field="certificate",
+                line=entry.field_line("certificate"),
+                message=(
+                    f"{_cert_what(ctx, entry)} expires on {info.not_after:%Y-%m-%d}, in "
+                    f"{_days(info.days_left(ctx.now))} (--expiry-days {ctx.expiry_days})."
+                ),
+                details=entry_details(ctx, entry, prefix="new"),
+            )
+
+
+@rule(
+    code="CL406",
+    name="malformed-certificate",
+    severity=Severity.ERROR,
+    summary="A certificate, CA or key in the var-store does not parse (truncated or corrupted PEM).",
+    remedy="Restore the value from version control, or delete the variable so that bosh generates it anew.",
+)
+def malformed_certificate(ctx: Context) -> Iterator[Hit]:
+    """bosh never validates a value that is present: a certificate or key cut short by an editor or a bad merge
+    stays in the store and is deployed as is, and the job that loads it fails to start."""
+    for entry in ctx.subjects:
+        for defect in pki.defects(entry):
+            yield Hit(
+                variable=entry.name,
+                field=defect.field,
+                line=entry.field_line(defect.field),
+                message=f"{what(ctx, entry)}: {defect.message}: bosh deploys it as it is.",
+                details={"fingerprint": entry.fingerprint},
+            )
+
+
+def _rotations(ctx: Context) -> Iterator[tuple[Change, Entry, Entry]]:
+    for change in ctx.of(ChangeKind.MODIFIED):
+        old, new = change.old, change.new
+        assert old is not None
+        assert new is not None
+        if old.kind is new.kind:
+            yield change, old, new
+
+
+@rule(
+    code="CL407",
+    name="subject-changed",
+    severity=Severity.WARNING,
+    summary="A re-issued leaf certificate changed its common name or lost an alternative name.",
+    remedy="Re-issue it with the old names (check the variable's options in the manifest), or restore it.",
+)
+def subject_changed(ctx: Context) -> Iterator[Hit]:
+    """Clients check the name they connect to against the certificate. A rotated leaf that lost an IP or DNS
+    name, or changed its common name, is rejected by every client that connects by the old name — often the
+    sign of a manifest change (``alternative_names``) that was not meant to reach this certificate."""
+    for change, old, new in _rotations(ctx):
+        if old.kind is not Kind.CERTIFICATE:
+            continue
+        cn, lost = pki.lost_names(old, new)
+        if cn is None and not lost:
+            continue
+        what_changed = []
+        if cn is not None:
+            what_changed.append(f"its common name changed to {cn}")
+        if lost:
+            what_changed.append(f"it lost {', '.join(lost)}")
+        yield Hit(
+            variable=change.name,
+            field="certificate",
+            line=new.field_line("certificate"),
+            message=(
+                f"{_cert_what(ctx, new)} was re-issued but {' and '.join(what_changed)}: clients that connect "
+                "by the old name reject it."
+            ),
+            details=change_details(ctx, old, new),
+        )
+
+
+def _key(entry: Entry) -> tuple[str, int] | None:
+    key = pki.entry_key(entry) if entry.kind in (Kind.CERTIFICATE, Kind.RSA, Kind.SSH) else None
+    bits = x509.key_bits(key) if key is not None else None
+    return (x509.key_type(key), bits) if key is not None and bits is not None else None
+
+
+@rule(
+    code="CL408",
+    name="weaker-key",
+    severity=Severity.WARNING,
+    summary="A rotated key is shorter than before, or an RSA key is shorter than 2048 bits.",
+    remedy="Generate the key again with at least the previous length (key_length in the manifest's options).",
+)
+def weaker_key(ctx: Context) -> Iterator[Hit]:
+    """A rotation should never weaken a key. bosh generates 3072-bit RSA keys for certificates and 2048-bit ones
+    for rsa and ssh; a shorter key is the mark of a hand-made value or a changed ``key_length``, and RSA below
+    2048 bits is considered breakable."""
+    previous = {change.name: old for change, old, _ in _rotations(ctx)}
+    for entry in ctx.subjects:
+        key = _key(entry)
+        if key is None:
+            continue
+        kind, bits = key
+        old = previous.get(entry.name)
+        before = _key(old) if old is not None else None
+        field = "private_key" if entry.text("private_key") else "certificate"
+        reasons = []
+        if before is not None and before[0] == kind and before[1] > bits:
+            reasons.append(f"its {kind} key is shorter than before ({before[1]} -> {bits} bits)")
+        if kind == "RSA" and bits < pki.MIN_RSA_BITS:
+            reasons.append(f"its RSA key has only {bits} bits (less than {pki.MIN_RSA_BITS})")
+        if not reasons:
+            continue
+        yield Hit(
+            variable=entry.name,
+            field=field,
+            line=entry.field_line(field),
+            message=f"{what(ctx, entry)}: {' and '.join(reasons)}.",
+            details=entry_details(ctx, entry, prefix="new"),
+        )
+
+
+RULES = (
+    stale_ca_reference,
+    certificate_not_signed_by_ca,
+    key_mismatch,
+    expired_certificate,
+    expiring_certificate,
+    malformed_certificate,
+    subject_changed,
+    weaker_key,
+)
