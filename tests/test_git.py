@@ -277,6 +277,23 @@ def test_staged_unmerged_file_cannot_be_checked(repo: GitRepo, cli: RunCli) -> N
     assert run.err == "creds-lint: error: creds.yml: unmerged: resolve the merge conflict and stage the file\n"
 
 
+def test_staged_from_a_subdirectory(repo: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = bosh_store()
+    repo.write("deploy/creds.yml", store)
+    repo.commit("bosh create-env")
+    repo.write("deploy/creds.yml", without(store, "nats_ca"))
+    repo.git("add", "--all")
+    monkeypatch.chdir(repo.root / "deploy")
+
+    with_path = cli("--staged", "creds.yml", "--format", "json")
+    without_path = cli("--staged", "--format", "json")
+    preflight = cli("creds.yml", "--format", "json")
+
+    assert findings(with_path) == [("removed-ca", "nats_ca", "deploy/creds.yml", "HEAD:deploy/creds.yml")]
+    assert findings(without_path) == findings(with_path)
+    assert findings(preflight) == [("removed-ca", "nats_ca", "creds.yml", "HEAD:deploy/creds.yml")]
+
+
 def test_staged_new_file_is_audited_alone(repo: GitRepo, cli: RunCli) -> None:
     repo.write("README.md", {"readme": "yes"})
     repo.commit("start")
