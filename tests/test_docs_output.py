@@ -134,3 +134,19 @@ def test_output_options_are_documented() -> None:
     text = (DOCS / "output.md").read_text(encoding="utf-8")
     for flag in ("--format", "--color", "--quiet", "--explain", "--textconv", "--fail-on"):
         assert re.search(rf"`(creds-lint )?{flag}", text), flag
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", page.read_text(encoding="utf-8"), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("page", ["output.md", "getting-started.md", "incident.md", "ci.md", "usage.md"])
+def test_links_between_pages_resolve(page: str) -> None:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    for target, anchor in re.findall(r"\]\(([^)#:]*\.md|)(?:#([^)]+))?\)", text):
+        linked = DOCS / target if target else DOCS / page
+        assert linked.is_file(), target
+        if anchor:
+            assert anchor in _anchors(linked), f"{target}#{anchor}"
