@@ -294,6 +294,27 @@ def test_staged_from_a_subdirectory(repo: GitRepo, cli: RunCli, monkeypatch: pyt
     assert findings(preflight) == [("removed-ca", "nats_ca", "creds.yml", "HEAD:deploy/creds.yml")]
 
 
+def test_user_git_configuration_does_not_change_what_is_read(
+    repo: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = bosh_store()
+    repo.write("deploy/creds.yml", store)
+    repo.commit("bosh create-env")
+    for key, value in [("diff.renames", "copies"), ("diff.relative", "true"), ("color.ui", "always")]:
+        repo.git("config", key, value)
+    repo.write("deploy/prod-creds.yml", {**store, "hm_password": ""})  # a copy: still a new file, audited alone
+    repo.write("deploy/creds.yml", without(store, "nats_ca"))
+    repo.git("add", "--all")
+    monkeypatch.chdir(repo.root / "deploy")
+
+    run = cli("--staged", "--format", "json")
+
+    assert findings(run) == [
+        ("removed-ca", "nats_ca", "deploy/creds.yml", "HEAD:deploy/creds.yml"),
+        ("empty-value", "hm_password", "deploy/prod-creds.yml", None),
+    ]
+
+
 def test_staged_new_file_is_audited_alone(repo: GitRepo, cli: RunCli) -> None:
     repo.write("README.md", {"readme": "yes"})
     repo.commit("start")

@@ -120,7 +120,9 @@ class Repo:
         absolute = os.path.realpath(path)
         top = os.path.realpath(self.root)
         relative = os.path.relpath(absolute, top)
-        if relative == os.curdir or relative.startswith(os.pardir + os.sep) or relative == os.pardir:
+        if relative == os.curdir:
+            raise CredsLintError("is the top of the git work tree, not a var-store file", source=str(path))
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
             raise CredsLintError(f"outside the git work tree {self.root}", source=str(path))
         return Path(relative).as_posix()
 
@@ -203,7 +205,18 @@ class Repo:
 
     def _diff(self, args: Sequence[str]) -> list[FileChange]:
         out = self._output(
-            ["diff", "--raw", "-z", "-M", "--no-relative", "--no-ext-diff", "--no-textconv", "--no-abbrev", *args]
+            [
+                "diff",
+                "--raw",
+                "-z",
+                "-M",  # renames, and never copies (whatever diff.renames says)
+                "--no-relative",
+                "--no-color",
+                "--no-ext-diff",
+                "--no-textconv",
+                "--no-abbrev",
+                *args,
+            ]
         )
         return list(_parse_raw(out))
 
