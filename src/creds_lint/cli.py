@@ -171,6 +171,16 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         metavar="RULE:VARIABLE",
         help="allow one deliberate change for this run (reported as allowed, never fails); repeatable",
     )
+    group.add_argument(
+        "--manifest",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=(
+            "a BOSH manifest (as `bosh int` prints it) or its variables list: compare the var-store with the "
+            "declarations and say what bosh will generate; repeatable"
+        ),
+    )
 
 
 def settings_from(args: argparse.Namespace, paths: Sequence[str]) -> Config:
@@ -184,17 +194,21 @@ def settings_from(args: argparse.Namespace, paths: Sequence[str]) -> Config:
         severities=args.severity,
         allow=args.allow,
         var_stores=args.var_store_globs,
+        manifests=args.manifest,
     )
     return found.overridden_by(flags)
 
 
 def options_from(args: argparse.Namespace, settings: Config) -> Options:
+    from creds_lint import manifest
+
     return Options(
         check_all=args.check_all,
         expiry_days=settings.expiry_days if settings.expiry_days is not None else Options.expiry_days,
         classifier=settings.classifier,
         severities=settings.severities,
         allowances=settings.allow,
+        manifest=manifest.load(settings.manifests),
     )
 
 

@@ -46,7 +46,7 @@ CLASSIFY_KEYS: Mapping[str, Role] = MappingProxyType(
         "disposable": Role.DISPOSABLE,
     }
 )
-TOP_KEYS = ("fail-on", "expiry-days", "var-stores", "rules", "classify", "allow")
+TOP_KEYS = ("fail-on", "expiry-days", "var-stores", "rules", "classify", "allow", "manifests")
 ALLOW_KEYS = ("rule", "variable", "reason", "expires", "fingerprint")
 LEVELS = ("error", "warning", "info", "off")
 _FINGERPRINT = re.compile(r"sha256:[0-9a-f]{8}")
@@ -72,7 +72,8 @@ class Config:
     manifests: tuple[str, ...] = ()
 
     def overridden_by(self, flags: Config) -> Config:
-        """This configuration with whatever ``flags`` set winning; allowances and manifests add up."""
+        """This configuration with whatever ``flags`` set winning (``--manifest`` replaces the file's manifests);
+        allowances add up."""
         return dataclasses.replace(
             self,
             severities=MappingProxyType({**self.severities, **flags.severities}),
@@ -84,7 +85,7 @@ class Config:
             ),
             names=MappingProxyType({**self.names, **flags.names}),
             allow=self.allow + flags.allow,
-            manifests=self.manifests + flags.manifests,
+            manifests=flags.manifests or self.manifests,
         )
 
     @property
@@ -184,6 +185,7 @@ def parse(root: Node, *, base: Path) -> Config:
         patterns=MappingProxyType(patterns),
         names=MappingProxyType(names),
         allow=tuple(_allowance(item) for item in top["allow"].sequence()) if "allow" in top else (),
+        manifests=tuple(str(base / p) for p in top["manifests"].strings()) if "manifests" in top else (),
     )
 
 

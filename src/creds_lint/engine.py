@@ -18,6 +18,7 @@ from creds_lint.diff import NO_CHANGES, Changes
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import CertificateRecord, FileError, Finding, Report, Severity
 from creds_lint.loader import parse_store
+from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore
 from creds_lint.rules import FILE_RULES, FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
 from creds_lint.sources import Source, Target
@@ -34,6 +35,7 @@ class Options:
     expiry_days: int = 30
     now: datetime | None = None
     allowances: tuple[Allowance, ...] = ()
+    manifest: Manifest | None = None
 
 
 DEFAULT_OPTIONS = Options()
@@ -74,6 +76,7 @@ def _lint(
         expiry_days=options.expiry_days,
         now=options.now or x509.now_utc(),
         deleted=deleted,
+        manifest=options.manifest,
     )
     hits = [(r, hit) for r in (FILE_RULES if deleted else RULES) for hit in r(context)]
     if not deleted:

@@ -288,3 +288,24 @@ def ssh_fingerprints(key: PublicKeyTypes | PrivateKeyTypes) -> tuple[str, str] |
     md5 = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     sha256 = base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii").rstrip("=")
     return ":".join(md5[i : i + 2] for i in range(0, len(md5), 2)), "SHA256:" + sha256
+
+
+#: Extended key usages by the names bosh manifests give them (``extended_key_usage`` option).
+EKU_NAMES = {
+    "1.3.6.1.5.5.7.3.1": "server_auth",
+    "1.3.6.1.5.5.7.3.2": "client_auth",
+    "1.3.6.1.5.5.7.3.3": "code_signing",
+    "1.3.6.1.5.5.7.3.4": "email_protection",
+    "1.3.6.1.5.5.7.3.8": "timestamping",
+}
+
+
+def extended_key_usages(cert: x509.Certificate) -> tuple[str, ...]:
+    """The certificate's extended key usages, by bosh name (an unknown one by its dotted OID); ``()`` for none."""
+    from cryptography import x509
+
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (x509.ExtensionNotFound, ValueError):
+        return ()
+    return tuple(sorted(EKU_NAMES.get(oid.dotted_string, oid.dotted_string) for oid in usages))

@@ -15,20 +15,34 @@ from creds_lint.findings import Severity
 from creds_lint.rotations import Rotation, Step
 from creds_lint.rules.base import Category, Context, Hit, rule
 from creds_lint.rules.describe import change_details, entry_details, what
+from creds_lint.rules.manifest import missing
 
 
 @rule(
     code="CL601",
     name="disposable-changed",
     severity=Severity.INFO,
-    summary="A variable declared disposable in the configuration was removed or changed (bosh regenerates it safely).",
+    summary=(
+        "A variable declared disposable in the configuration was removed, changed, or (with --manifest) is missing: "
+        "bosh regenerates it safely."
+    ),
     remedy="Nothing to do. Remove the variable from classify.disposable if something does depend on its value.",
 )
 def disposable_changed(ctx: Context) -> Iterator[Hit]:
     """Some variables are documented as safe to drop and regenerate — ``hm_password``,
     ``blobstore_director_password``, a local ``postgres_password`` — because bosh redeploys everything that uses
     them together. Listed under ``classify.disposable`` (never a CA or a certificate), their removal or new value
-    is reported here, as information, instead of by ``removed-password`` or ``regenerated-password``."""
+    is reported here, as information, instead of by ``removed-password`` or ``regenerated-password`` — and, with
+    ``--manifest``, their absence instead of by ``missing-password``."""
+    for declaration in missing(ctx, Category.DISPOSABLE):
+        yield Hit(
+            variable=declaration.name,
+            message=(
+                f"{declaration.name} (disposable) is declared in {declaration.where} but missing from the var-store: "
+                "BOSH generates it on the next deploy, which is safe."
+            ),
+            details={"declared": declaration.where, "type": declaration.type},
+        )
     for change in ctx.changes:
         if change.kind is ChangeKind.ADDED or ctx.change_category(change) is not Category.DISPOSABLE:
             continue
