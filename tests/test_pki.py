@@ -168,7 +168,7 @@ def test_ca_regenerated_with_leaves_left_behind(cli: RunCli, write_store: WriteS
 def test_leaf_reissued_by_a_regenerated_ca_says_so(cli: RunCli, write_store: WriteStore) -> None:
     store = bosh_store()
     new = dict(store)
-    ca = make_ca("default.nats-ca.bosh-internal", key_slot=41)
+    ca = make_ca("default.nats-ca.bosh-internal", key_slot=40)
     new["nats_ca"] = ca.as_value()
     new["nats_server_tls"] = make_leaf(
         "default.nats.bosh-internal", ca, sans=("192.168.56.6", "10.254.50.4")
@@ -189,7 +189,7 @@ def test_ca_rotation_with_concatenated_trust_fields(cli: RunCli, write_store: Wr
     store = bosh_store()
     new = dict(store)
     old_ca = cert_of(store, "nats_ca")
-    ca_2 = make_ca("default.nats-ca-2.bosh-internal", key_slot=42)
+    ca_2 = make_ca("default.nats-ca-2.bosh-internal", key_slot=40)
     new["nats_ca_2"] = ca_2.as_value()
     both = old_ca.certificate + ca_2.certificate
     new["nats_server_tls"] = {**value_of(store, "nats_server_tls"), "ca": both}
@@ -214,7 +214,7 @@ def test_ca_rotation_with_concatenated_trust_fields(cli: RunCli, write_store: Wr
 
 def test_leaf_signed_by_a_foreign_ca(cli: RunCli, write_store: WriteStore) -> None:
     store = bosh_store()
-    foreign = make_ca("ca", key_slot=43)  # same name as default_ca, another key: another environment's CA
+    foreign = make_ca("ca", key_slot=40)  # same name as default_ca, another key: another environment's CA
     pasted = make_leaf("192.168.56.6", foreign, sans=("192.168.56.6",))
     new = dict(store)
     new["director_ssl"] = {**pasted.as_value(), "ca": cert_of(store, "default_ca").certificate}
@@ -252,9 +252,9 @@ def test_leaf_signed_by_another_ca_of_the_store(cli: RunCli, write_store: WriteS
 
 
 def test_intermediate_hierarchy(cli: RunCli, write_store: WriteStore) -> None:
-    root = make_ca("root", key_slot=50)
-    intermediate = make_ca("intermediate", key_slot=51, signer=root)
-    leaf = make_leaf("leaf.internal", intermediate, key_slot=52, sans=("leaf.internal",))
+    root = make_ca("root", key_slot=40)
+    intermediate = make_ca("intermediate", key_slot=41, signer=root)
+    leaf = make_leaf("leaf.internal", intermediate, key_slot=42, sans=("leaf.internal",))
     store = {"root_ca": root.as_value(), "intermediate_ca": intermediate.as_value(), "leaf_tls": leaf.as_value()}
     path = write_store("creds.yml", store)
     run = cli("check", path, "--format", "json")
@@ -264,7 +264,7 @@ def test_intermediate_hierarchy(cli: RunCli, write_store: WriteStore) -> None:
     assert signers == {"root_ca": "root_ca", "intermediate_ca": "root_ca", "leaf_tls": "intermediate_ca"}
 
     # The intermediate regenerated under the same root: the leaf is left behind.
-    new = {**store, "intermediate_ca": make_ca("intermediate", key_slot=53, signer=root).as_value()}
+    new = {**store, "intermediate_ca": make_ca("intermediate", key_slot=43, signer=root).as_value()}
     run = compare(cli, write_store, store, new)
     new_path = write_store("new.yml", new)
     assert findings(run) == [
@@ -314,7 +314,7 @@ def test_chain_of_a_bosh_store() -> None:
 def test_key_swapped(cli: RunCli, write_store: WriteStore) -> None:
     store = bosh_store()
     new = dict(store)
-    other = make_leaf("192.168.56.6", cert_of(store, "default_ca"), key_slot=60)
+    other = make_leaf("192.168.56.6", cert_of(store, "default_ca"), key_slot=40)
     new["director_ssl"] = {**value_of(store, "director_ssl"), "private_key": other.private_key}
     run = compare(cli, write_store, store, new)
     path = write_store("new.yml", new)
@@ -330,10 +330,10 @@ def test_key_swapped(cli: RunCli, write_store: WriteStore) -> None:
 def test_rsa_and_ssh_pairs_that_do_not_match(cli: RunCli, write_store: WriteStore) -> None:
     store = bosh_store()
     new = dict(store)
-    new["uaa_jwt_signing_key"] = {**value_of(store, "uaa_jwt_signing_key"), "public_key": make_rsa(61)["public_key"]}
+    new["uaa_jwt_signing_key"] = {**value_of(store, "uaa_jwt_signing_key"), "public_key": make_rsa(40)["public_key"]}
     new["jumpbox_ssh"] = {
         **value_of(store, "jumpbox_ssh"),
-        "public_key_fingerprint": make_ssh(62)["public_key_fingerprint"],
+        "public_key_fingerprint": make_ssh(41)["public_key_fingerprint"],
     }
     path = write_store("creds.yml", new)
     run = cli("check", path, "--format", "json")
@@ -351,7 +351,7 @@ def test_rsa_and_ssh_pairs_that_do_not_match(cli: RunCli, write_store: WriteStor
 
 
 def test_ssh_public_key_of_another_key(write_store: WriteStore) -> None:
-    other = make_ssh(63)
+    other = make_ssh(40)
     value = {**make_ssh(21), "public_key": other["public_key"]}
     store = parse_store(dump_store({"jumpbox_ssh": value}).encode(), source="creds.yml")
     entry = store.get("jumpbox_ssh")
@@ -365,8 +365,8 @@ def test_ssh_public_key_of_another_key(write_store: WriteStore) -> None:
 
 
 def test_pkcs8_and_ec_keys_are_understood(cli: RunCli, write_store: WriteStore) -> None:
-    ca = make_ca("hand-made", key_slot=70)
-    rsa_leaf = make_leaf("rsa.internal", ca, key_slot=71)
+    ca = make_ca("hand-made", key_slot=40)
+    rsa_leaf = make_leaf("rsa.internal", ca, key_slot=41)
     pkcs8 = rsa_leaf.key_obj.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -416,7 +416,7 @@ def test_pkcs8_and_ec_keys_are_understood(cli: RunCli, write_store: WriteStore) 
 
 def _aged_store() -> dict[str, object]:
     now = datetime.now(UTC).replace(microsecond=0)
-    ca = make_ca("aged-ca", key_slot=80, not_before=now - timedelta(days=10), days=3650)
+    ca = make_ca("aged-ca", key_slot=40, not_before=now - timedelta(days=10), days=3650)
     return {
         "aged_ca": ca.as_value(),
         "expired_tls": make_leaf("expired.internal", ca, not_before=now - timedelta(days=400), days=365).as_value(),
@@ -513,7 +513,7 @@ def test_truncated_pem(cli: RunCli, write_store: WriteStore) -> None:
 
 
 def test_corrupted_rsa_private_key_is_malformed() -> None:
-    key = rsa_key(90)
+    key = rsa_key(40)
     numbers = key.private_numbers()
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -529,7 +529,7 @@ def test_corrupted_rsa_private_key_is_malformed() -> None:
     pem = broken.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     ).decode()
-    store = parse_store(dump_store({"k": {**make_rsa(90), "private_key": pem}}).encode(), source="x")
+    store = parse_store(dump_store({"k": {**make_rsa(40), "private_key": pem}}).encode(), source="x")
     assert [(d.field, d.message) for d in pki.defects(store.entries["k"])] == [
         ("private_key", "'private_key' does not parse as an unencrypted PEM key (truncated?)")
     ]
@@ -559,16 +559,16 @@ def test_san_dropped_and_common_name_changed(cli: RunCli, write_store: WriteStor
 
 
 def test_weaker_key(cli: RunCli, write_store: WriteStore) -> None:
-    ca = make_ca("weak-ca", key_slot=100)
+    ca = make_ca("weak-ca", key_slot=40)
     store = {
         "weak_ca": ca.as_value(),
-        "strong_tls": make_leaf("strong", ca, key_slot=101, bits=3072).as_value(),
-        "signing_key": make_rsa(102),
+        "strong_tls": make_leaf("strong", ca, key_slot=41, bits=3072).as_value(),
+        "signing_key": make_rsa(42),
     }
     new = {
         **store,
-        "strong_tls": make_leaf("strong", ca, key_slot=103, bits=2048).as_value(),
-        "signing_key": make_rsa(104, bits=1024),
+        "strong_tls": make_leaf("strong", ca, key_slot=43, bits=2048).as_value(),
+        "signing_key": make_rsa(42, bits=1024),
     }
     run = compare(cli, write_store, store, new)
     path = write_store("new.yml", new)
@@ -700,3 +700,86 @@ def test_check_a_bosh_written_store(cli: RunCli) -> None:
     assert [c["not_after"] for c in certificates] == sorted(c["not_after"] for c in certificates)
     assert_no_secret(text)
     assert_no_secret(run)
+
+
+# ------------------------------------------------------------------------------- regenerated versus renewed CA
+
+
+def test_ca_with_the_same_key_but_another_subject_is_regenerated(cli: RunCli, write_store: WriteStore) -> None:
+    store = bosh_store()
+    renamed = make_ca("another-name", key_slot=0)  # default_ca's key slot: same key pair, new subject
+    assert renamed.private_key == value_of(store, "default_ca")["private_key"]
+    new = {**store, "default_ca": renamed.as_value()}
+    run = compare(cli, write_store, store, new)
+    path = write_store("new.yml", new)
+    assert ("regenerated-ca", "default_ca", "certificate", line_of(path, "default_ca", "certificate")) in findings(run)
+    assert message(run, "regenerated-ca", "default_ca").startswith(
+        "default_ca (CA) changed its subject (CN=ca,O=Cloud Foundry,C=US -> CN=another-name,O=Cloud Foundry,C=US)"
+    )
+
+
+def test_ca_whose_private_key_was_swapped(cli: RunCli, write_store: WriteStore) -> None:
+    store = bosh_store()
+    swapped = {**value_of(store, "nats_ca"), "private_key": make_rsa(40)["private_key"]}
+    new = {**store, "nats_ca": swapped}
+    run = compare(cli, write_store, store, new)
+    path = write_store("new.yml", new)
+    assert run.code == 1
+    assert findings(run) == [
+        ("regenerated-ca", "nats_ca", "certificate", line_of(path, "nats_ca", "certificate")),
+        ("key-mismatch", "nats_ca", "private_key", line_of(path, "nats_ca", "private_key")),
+    ]
+    assert "has a private key that no longer matches its certificate" in message(run, "regenerated-ca", "nats_ca")
+
+
+# ------------------------------------------------------------------------------------ the rest of an audit
+
+
+def test_check_reports_duplicates_and_empty_values(cli: RunCli, tmp_path: Path) -> None:
+    text = dump_store({"admin_password": "a" * 20, "nats_password": "", **{"default_ca": bosh_store()["default_ca"]}})
+    path = tmp_path / "creds.yml"
+    path.write_text(text + "admin_password: " + "b" * 20 + "\n", encoding="utf-8")
+    run = cli("check", path, "--format", "json")
+    assert run.code == 1
+    last = len(path.read_text(encoding="utf-8").splitlines())
+    assert findings(run) == [
+        ("empty-value", "nats_password", None, line_of(path, "nats_password")),
+        ("duplicate-key", "admin_password", None, last),
+    ]
+    assert [c["variable"] for c in run.json["certificates"]] == ["default_ca"]
+    assert_no_secret(run)
+
+
+def test_check_usage_errors(cli: RunCli) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli("check")
+    assert info.value.code == 2
+
+
+def test_leaf_without_ca_field_signed_by_a_ca_not_in_the_store(cli: RunCli, write_store: WriteStore) -> None:
+    elsewhere = make_ca("elsewhere", key_slot=40)
+    leaf = make_leaf("orphan.internal", elsewhere, key_slot=41)
+    store = {"default_ca": bosh_store()["default_ca"], "orphan_tls": {**leaf.as_value()}}
+    value_of(store, "orphan_tls").pop("ca")
+    path = write_store("creds.yml", store)
+    run = cli("check", path, "--format", "json")
+    assert findings(run) == [
+        ("stale-ca-reference", "orphan_tls", "certificate", line_of(path, "orphan_tls", "certificate"))
+    ]
+    assert "is signed by a CA that is not in the store (issuer CN=elsewhere,O=Cloud Foundry,C=US)" in message(
+        run, "stale-ca-reference", "orphan_tls"
+    )
+    assert {c["variable"]: c["signer"] for c in run.json["certificates"]} == {
+        "default_ca": "default_ca",
+        "orphan_tls": None,
+    }
+    assert "(no CA in the store)" in cli("check", path).out
+
+
+def test_root_whose_ca_field_holds_another_ca(cli: RunCli, write_store: WriteStore) -> None:
+    store = bosh_store()
+    store["credhub_ca"] = {**value_of(store, "credhub_ca"), "ca": value_of(store, "default_ca")["certificate"]}
+    path = write_store("creds.yml", store)
+    run = cli("check", path, "--format", "json")
+    assert findings(run) == [("certificate-not-signed-by-ca", "credhub_ca", "ca", line_of(path, "credhub_ca", "ca"))]
+    assert "(default_ca): no CA in the store signed it" in message(run, "certificate-not-signed-by-ca", "credhub_ca")
