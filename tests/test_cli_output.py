@@ -105,3 +105,14 @@ def test_missing_arguments_is_a_usage_error(cli: RunCli) -> None:
     with pytest.raises(SystemExit) as exc:
         cli()  # one path is a pre-flight against git (tests/test_git.py); none is nothing to do
     assert exc.value.code == 2
+
+
+def test_help_names_the_diff_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from creds_lint.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "creds-lint diff OLD NEW | --textconv FILE" in out
+    assert "  diff OLD NEW     show what changed without a secret" in out

@@ -29,7 +29,8 @@ creds-lint [options] OLD NEW
        creds-lint [options] --staged [PATH...]
        creds-lint [options] --base REV [--head REV] [PATH...]
        creds-lint [options] --hook [PATH...]
-       creds-lint check [options] FILE..."""
+       creds-lint check [options] FILE...
+       creds-lint diff OLD NEW | --textconv FILE"""
 
 EPILOG = """\
 modes:
@@ -40,6 +41,8 @@ modes:
   --base REV       what a pull request changes: --head (default HEAD) against where it forked from REV
   --hook           for pre-commit: the files it passes, staged, plus var-stores the commit deletes
   check FILE...    audit files alone: chains, key pairs, expiry, malformed values; list what expires when
+  diff OLD NEW     show what changed without a secret: fingerprints, certificate metadata (no verdict, exit 0);
+                   --textconv FILE and git's diff-driver arguments for `git diff` (docs/getting-started.md)
 without PATHs, var-stores are recognised by name (--var-store-glob; default: creds.yml, *-creds.yml,
 *_creds.yml, *vars-store*.yml, *vars_store*.yml, state/*vars*.yml, secrets/*vars*.yml, also .yaml).
 

@@ -186,7 +186,7 @@ def _read(path: str, label: str) -> VarStore:
 
 
 def _note(error: CredsLintError) -> str:
-    return f"# creds-lint: cannot show {error}\n"
+    return clean(f"# creds-lint: cannot show {error}") + "\n"
 
 
 def textconv(path: str) -> str:
@@ -201,7 +201,7 @@ def external(args: Sequence[str]) -> str:
     """What git shows as the diff of a var-store when creds-lint is the diff driver (``GIT_EXTERNAL_DIFF``)."""
     path, old_file, _old_hex, _old_mode, new_file = args[:5]
     new_path = args[7] if len(args) == 9 else path
-    header = f"diff --creds-lint a/{path} b/{new_path}\n"
+    header = clean(f"diff --creds-lint a/{path} b/{new_path}") + "\n"
     try:
         old = _read(old_file, f"a/{path}" if old_file != DEV_NULL else DEV_NULL)
         new = _read(new_file, f"b/{new_path}" if new_file != DEV_NULL else DEV_NULL)
