@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from conftest import RunCli
-from creds_lint.git import git_environment
+from creds_lint.errors import CredsLintError
+from creds_lint.git import Repo, git_environment
 from creds_lint.targets import DEFAULT_VAR_STORE_GLOBS, is_var_store
 from factory import BOSH_PASSWORDS, bosh_store, incident, leaf_rotation, password
 from gitrepo import GitRepo, isolate_git
@@ -634,3 +635,17 @@ def test_leaf_rotation_passes(repo: GitRepo, cli: RunCli) -> None:
 
     assert run.code == 0
     assert {rule for rule, *_ in findings(run)} == {"rotated-certificate"}
+
+
+def test_each_blob_is_read_once(repo: GitRepo) -> None:
+    repo.write("creds.yml", {"admin_password": password("admin")})
+    repo.commit("bosh create-env")
+    git_repo = Repo.discover()
+    oid = git_repo.blob_at("HEAD", "creds.yml")
+    assert oid is not None
+    first = git_repo.read_blob(oid, label="HEAD:creds.yml")
+    (repo.root / ".git" / "objects" / oid[:2] / oid[2:]).unlink()  # git cannot read it any more
+
+    assert git_repo.read_blob(oid, label="creds.yml") == first  # so this comes from the run's cache
+    with pytest.raises(CredsLintError, match=r"^git cannot read this version \("):
+        Repo.discover().read_blob(oid, label="creds.yml")
