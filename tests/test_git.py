@@ -647,5 +647,5 @@ def test_each_blob_is_read_once(repo: GitRepo) -> None:
     (repo.root / ".git" / "objects" / oid[:2] / oid[2:]).unlink()  # git cannot read it any more
 
     assert git_repo.read_blob(oid, label="creds.yml") == first  # so this comes from the run's cache
-    with pytest.raises(CredsLintError, match=r"^git cannot read this version \("):
+    with pytest.raises(CredsLintError, match=r"^creds.yml: git cannot read this version \("):
         Repo.discover().read_blob(oid, label="creds.yml")
