@@ -783,3 +783,20 @@ def test_root_whose_ca_field_holds_another_ca(cli: RunCli, write_store: WriteSto
     run = cli("check", path, "--format", "json")
     assert findings(run) == [("certificate-not-signed-by-ca", "credhub_ca", "ca", line_of(path, "credhub_ca", "ca"))]
     assert "(default_ca): no CA in the store signed it" in message(run, "certificate-not-signed-by-ca", "credhub_ca")
+
+
+def test_leaf_served_with_its_intermediate_and_trusting_the_root(cli: RunCli, write_store: WriteStore) -> None:
+    root = make_ca("root", key_slot=40)
+    intermediate = make_ca("intermediate", key_slot=41, signer=root)
+    leaf = make_leaf("leaf.internal", intermediate, key_slot=42)
+    chained = {**leaf.as_value(), "certificate": leaf.certificate + intermediate.certificate, "ca": root.certificate}
+    store = {"root_ca": root.as_value(), "intermediate_ca": intermediate.as_value(), "leaf_tls": chained}
+    path = write_store("creds.yml", store)
+    run = cli("check", path, "--format", "json")
+    assert run.json["findings"] == []
+    assert {c["variable"]: c["signer"] for c in run.json["certificates"]}["leaf_tls"] == "intermediate_ca"
+    # Without the intermediate in the certificate field, the root in 'ca' cannot verify it.
+    store["leaf_tls"] = {**chained, "certificate": leaf.certificate}
+    run = cli("check", write_store("creds.yml", store), "--format", "json")
+    assert findings(run) == [("certificate-not-signed-by-ca", "leaf_tls", "ca", line_of(path, "leaf_tls", "ca"))]
+    assert "(root_ca): it is signed by intermediate_ca." in message(run, "certificate-not-signed-by-ca", "leaf_tls")

@@ -151,13 +151,19 @@ class Graph:
             if not trusted_certs or any(c == cert or x509.signed_by(cert, c) for c in trusted_certs):
                 return replace(base, signer=entry.name, link=Link.SELF)
             return replace(base, trust=Trust.NOT_SIGNED)
-        return self._issued(base, cert, entry.name, claimed)
+        return self._issued(base, cert, entry, claimed)
 
-    def _issued(self, base: Chain, cert: Certificate, name: str, claimed: list[tuple[str, Certificate]]) -> Chain:
+    def _issued(self, base: Chain, cert: Certificate, entry: Entry, claimed: list[tuple[str, Certificate]]) -> Chain:
         """The chain of a certificate that is not self-signed: its ``ca`` field first, then every CA."""
+        name = entry.name
         for ca_name, trusted in claimed:
             if x509.signed_by(cert, trusted):
                 return replace(base, signer=ca_name, link=Link.CA_FIELD)
+        bundled = x509.load_certificates(entry.text("certificate") or "") or ()
+        through = _through(cert, bundled[1:], claimed)
+        if through is not None:
+            direct, anchor = through
+            return replace(base, signer=self.holder(direct) or anchor, link=Link.CA_FIELD)
         issuer = next((c for c in base.foreign if x509.signed_by(cert, c)), None)
         signer = self._search(cert, exclude=name)
         link = Link.SIGNATURE if signer is not None else None
@@ -176,6 +182,26 @@ class Graph:
         if akid is not None:
             candidates.sort(key=lambda item: x509.key_identifiers(item[1])[0] != akid)
         return next((name for name, ca in candidates if x509.signed_by(cert, ca)), None)
+
+
+def _through(
+    cert: Certificate, bundled: tuple[Certificate, ...], anchors: list[tuple[str, Certificate]]
+) -> tuple[Certificate, str] | None:
+    """When the ``certificate`` field carries intermediates after the certificate (a chain, as hand-made stores
+    do), the path from ``cert`` through them to a CA of the ``ca`` field: ``(direct issuer, anchor variable)``."""
+    current, direct = cert, None
+    remaining = list(bundled)
+    while remaining:
+        issuer = next((c for c in remaining if x509.signed_by(current, c)), None)
+        if issuer is None:
+            return None
+        remaining.remove(issuer)
+        direct = direct or issuer
+        anchor = next((name for name, ca in anchors if ca == issuer or x509.signed_by(issuer, ca)), None)
+        if anchor is not None:
+            return direct, anchor
+        current = issuer
+    return None
 
 
 def certificate(entry: Entry) -> Certificate | None:

@@ -191,6 +191,16 @@ def _expiry(ctx: Context) -> Iterator[tuple[Entry, x509.CertInfo]]:
             yield entry, x509.info(cert)
 
 
+def _expiry_hit(ctx: Context, entry: Entry, when: str) -> Hit:
+    return Hit(
+        variable=entry.name,
+        field="certificate",
+        line=entry.field_line("certificate"),
+        message=f"{_cert_what(ctx, entry)} {when}",
+        details=entry_details(ctx, entry, prefix="new"),
+    )
+
+
 def _days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
 
@@ -211,15 +221,10 @@ def expired_certificate(ctx: Context) -> Iterator[Hit]:
     for entry, info in _expiry(ctx):
         if info.not_after <= ctx.now:
             days = (ctx.now - info.not_after).days
-            yield Hit(
-                variable=entry.name,
-                field="certificate",
-                line=entry.field_line("certificate"),
-                message=(
-                    f"{_cert_what(ctx, entry)} expired on {info.not_after:%Y-%m-%d} "
-                    f"({_days(days)} ago): every TLS connection that uses it fails."
-                ),
-                details=entry_details(ctx, entry, prefix="new"),
+            yield _expiry_hit(
+                ctx,
+                entry,
+                f"expired on {info.not_after:%Y-%m-%d} ({_days(days)} ago): every TLS connection that uses it fails.",
             )
 
 
@@ -236,15 +241,11 @@ def expiring_certificate(ctx: Context) -> Iterator[Hit]:
     horizon = ctx.now + timedelta(days=ctx.expiry_days)
     for entry, info in _expiry(ctx):
         if ctx.now < info.not_after <= horizon:
-            yield Hit(
-                variable=entry.name,
-                field="certificate",
-                line=entry.field_line("certificate"),
-                message=(
-                    f"{_cert_what(ctx, entry)} expires on {info.not_after:%Y-%m-%d}, in "
-                    f"{_days(info.days_left(ctx.now))} (--expiry-days {ctx.expiry_days})."
-                ),
-                details=entry_details(ctx, entry, prefix="new"),
+            yield _expiry_hit(
+                ctx,
+                entry,
+                f"expires on {info.not_after:%Y-%m-%d}, in {_days(info.days_left(ctx.now))} "
+                f"(--expiry-days {ctx.expiry_days}).",
             )
 
 
