@@ -2,8 +2,9 @@
 
 The state checks (chain, key match, expiry, malformed values) run on :attr:`Context.subjects` — the entries that
 changed, or the whole new file with ``--all`` and when one file is audited — plus, for the chain, every
-certificate whose ``ca`` field holds a CA that changed or disappeared (bosh leaves them behind when it regenerates
-a CA). ``subject-changed`` and ``weaker-key`` compare a rotated entry with its previous version.
+certificate whose ``ca`` field holds the previous version of a CA that changed (bosh leaves them behind when it
+regenerates a CA; a removed CA is ``removed-ca``'s). ``subject-changed`` and ``weaker-key`` compare a rotated
+entry with its previous version.
 """
 
 from __future__ import annotations
