@@ -40,6 +40,7 @@ __all__ = [
     "BOSH_LEAVES",
     "BOSH_PASSWORDS",
     "Cert",
+    "Scenarios",
     "bosh_store",
     "cert_from_value",
     "dump_store",
@@ -53,6 +54,7 @@ __all__ = [
     "password",
     "renew",
     "rsa_key",
+    "scaled_scenarios",
     "skid",
 ]
 
@@ -512,16 +514,16 @@ _STR_TAG: Final = "tag:yaml.org,2002:str"
 _GO_ONLY_BOOLS: Final = frozenset({"y", "Y", "n", "N"})
 
 
-class _GoDumper(yaml.SafeDumper):
-    pass
+class _GoDumper(yaml.CSafeDumper):
+    """libyaml's emitter (as Go's yaml.v2, a port of libyaml): the pure-Python one writes the same, 17x slower."""
 
 
-def _plain_tag(dumper: yaml.SafeDumper, data: str) -> str:
+def _plain_tag(dumper: yaml.CSafeDumper, data: str) -> str:
     tag: str = dumper.resolve(yaml.ScalarNode, data, (True, False))  # type: ignore[no-untyped-call]
     return tag
 
 
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+def _represent_str(dumper: yaml.CSafeDumper, data: str) -> yaml.ScalarNode:
     if "\n" in data:
         # Literal block; the emitter picks `|`, `|-` or `|+` from the trailing newlines, and falls back to
         # double quotes when a block is impossible (trailing spaces, ...), exactly as libyaml/yaml.v2 do.
@@ -531,7 +533,7 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     return dumper.represent_scalar(_STR_TAG, data)
 
 
-def _represent_map(dumper: yaml.SafeDumper, data: Mapping[Any, Any]) -> yaml.MappingNode:
+def _represent_map(dumper: yaml.CSafeDumper, data: Mapping[Any, Any]) -> yaml.MappingNode:
     items = sorted(data.items(), key=lambda kv: go_yaml_key_order(kv[0]))
     return dumper.represent_mapping("tag:yaml.org,2002:map", items)
 
@@ -735,3 +737,64 @@ def incident(
     for name in ca_names + leaf_names:
         out[name] = regen(name).as_value()
     return out
+
+
+# ---------------------------------------------------------------------------------------------- scaled stores
+
+# Key slots of scaled_scenarios(): a few keys shared by many certificates (signing is cheap, key generation is
+# not). Base CAs, base leaves, rotated leaves, incident CAs and incident leaves each have their own range.
+_SCALED_CA_BASE: Final = 3000
+_SCALED_LEAF_BASE: Final = 3100
+_SCALED_ROTATION_BASE: Final = 3200
+_SCALED_INCIDENT_CA_BASE: Final = 3300
+_SCALED_INCIDENT_LEAF_BASE: Final = 3400
+_SCALED_CA_KEYS: Final = 8
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenarios:
+    """A var-store and two successors: every leaf rotated under unchanged CAs, and the incident."""
+
+    store: dict[str, object]
+    rotation: dict[str, object]
+    incident: dict[str, object]
+
+
+def scaled_scenarios(entries: int, *, bits: int = 2048) -> Scenarios:
+    """A var-store of ``entries`` variables (at least the 29 of bosh-deployment) shaped like cf-deployment, with
+    real, distinct certificates: per service a CA, three leaves, passwords of every role, now and then an rsa
+    or ssh key pair. Every certificate is signed separately; keys come from a small pool.
+
+    ``rotation`` re-issues every leaf with a new key under its unchanged CA; ``incident`` regenerates every CA
+    (new key pair) and leaf and ``credhub_encryption_password``, as ``bosh create-env`` does after the incident.
+    """
+    base = bosh_store(bits=bits)
+    store: dict[str, object] = dict(base)
+    rotation: dict[str, object] = leaf_rotation(base)
+    incident_store: dict[str, object] = incident(base)
+    service = 0
+    while len(store) < entries:
+        prefix = f"svc{service}"
+        ca = make_ca(f"{prefix}-ca", key_slot=_SCALED_CA_BASE + service % _SCALED_CA_KEYS, bits=bits)
+        new_ca = make_ca(f"{prefix}-ca", key_slot=_SCALED_INCIDENT_CA_BASE + service % _SCALED_CA_KEYS, bits=bits)
+        group: list[tuple[str, object, object, object]] = [(f"{prefix}_ca", ca.as_value(), None, new_ca.as_value())]
+        for j, leaf_name in enumerate(("server_tls", "client_tls", "internal_tls")):
+            cn = f"{leaf_name}.{prefix}.service.cf.internal"
+            slot = (service + j) % _LEAF_POOL
+            leaf = make_leaf(cn, ca, key_slot=_SCALED_LEAF_BASE + slot, bits=bits, sans=(cn,))
+            rotated = make_leaf(cn, ca, key_slot=_SCALED_ROTATION_BASE + slot, bits=bits, sans=(cn,))
+            regenerated = make_leaf(cn, new_ca, key_slot=_SCALED_INCIDENT_LEAF_BASE + slot, bits=bits, sans=(cn,))
+            group.append((f"{prefix}_{leaf_name}", leaf.as_value(), rotated.as_value(), regenerated.as_value()))
+        for suffix in ("password", "admin_password", "client_secret", "db_encryption_key"):
+            name = f"{prefix}_{suffix}"
+            group.append((name, password(name), None, None))
+        if service % 10 == 3:
+            group.append((f"{prefix}_jwt_signing_key", make_rsa(_SCALED_CA_BASE + service % 5, bits=bits), None, None))
+        elif service % 10 == 7:
+            group.append((f"{prefix}_ssh_host_key", make_ssh(_SCALED_CA_BASE + service % 5, bits=bits), None, None))
+        for name, value, rotated_value, incident_value in group[: entries - len(store)]:
+            store[name] = value
+            rotation[name] = rotated_value if rotated_value is not None else value
+            incident_store[name] = incident_value if incident_value is not None else value
+        service += 1
+    return Scenarios(store=store, rotation=rotation, incident=incident_store)

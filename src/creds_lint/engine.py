@@ -175,8 +175,9 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
             raise CredsLintError("nothing to check: no version of the file", source=target.label)
         removed = VarStore(source=target.label, entries=MappingProxyType({}))
         return (*_lint(_load(target.old), removed, options, deleted=True), ())
-    new = _load(target.new)
-    old = _load(target.old) if target.old is not None else None
+    data = target.new.read()
+    new = parse_store(data, source=target.new.label)
+    old = _load_old(target.old, new, data) if target.old is not None else None
     found, used = _lint(old, new, options)
     if old is not None:
         return found, used, ()
@@ -187,3 +188,9 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
 
 def _load(source: Source) -> VarStore:
     return parse_store(source.read(), source=source.label)
+
+
+def _load_old(source: Source, new: VarStore, new_data: bytes) -> VarStore:
+    """The old version; bytes identical to the new version's are not parsed twice."""
+    data = source.read()
+    return replace(new, source=source.label) if data == new_data else parse_store(data, source=source.label)

@@ -1,12 +1,13 @@
 """Bytes -> :class:`VarStore`, safely.
 
-YAML is composed with the libyaml C parser when available (the pure-Python one otherwise) into a node graph and
-built into plain values here, so that:
+YAML is parsed with the libyaml C parser when available (the pure-Python one otherwise) and its events are built
+into plain values here, without composing a node graph, so that:
 
 * no tag can construct an object (``!!python/object`` and any other non-standard tag is refused);
 * every top-level variable and every field gets its line number;
 * duplicate keys are noticed (bosh silently keeps the last one);
-* aliases are expanded only within a fixed budget (alias bombs fail fast), recursive aliases are refused;
+* hostile input fails fast with bounded memory: nesting depth, the number of values and alias expansion are
+  limited while the text is read (alias bombs, a 50 MB file of tiny entries), recursive aliases are refused;
 * error messages give line and column but never quote the file (a YAML snippet can hold a password).
 """
 
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -28,17 +30,23 @@ try:
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
-#: A var-store is a flat mapping of a few thousand small values; beyond these limits the input is hostile.
+#: A var-store is a flat mapping of at most a few ten thousand small values (10,000 entries with certificates
+#: take about 25 MB, 60,000 values and 400,000 lines); beyond these limits the input is hostile.
 MAX_BYTES = 64 * 1024 * 1024
+MAX_LINES = 2_000_000
 MAX_DEPTH = 32
-MAX_EXPANDED_NODES = 2_000_000
+#: Values (scalars, lists, mappings and keys) and their characters, aliases expanded: a few aliases to a long
+#: value must not become gigabytes of text to hash and compare.
+MAX_VALUES = 500_000
+MAX_CHARS = MAX_BYTES
 
 _CORE = "tag:yaml.org,2002:"
 _NULL = _CORE + "null"
-_MERGE = _CORE + "merge"
+_NULL_FORMS = frozenset(("", "~", "null", "Null", "NULL"))
 _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary"))
 _CONFLICT = re.compile(rb"^(<{7}|={7}|>{7})(?: |\r?$)", re.MULTILINE)
 _QUOTED = re.compile(r"'[^']{4,}'|\"[^\"]{4,}\"")
+_NO_LINES: Mapping[str, int] = MappingProxyType({})
 
 
 def read_file(path: str | Path) -> bytes:
@@ -70,21 +78,16 @@ def parse_store(data: bytes, *, source: str) -> VarStore:
     if len(data) > MAX_BYTES:
         raise CredsLintError(f"larger than {MAX_BYTES // 2**20} MiB: not a var-store", source=source)
     text = _decode(data, source)
-    conflict = _CONFLICT.search(data)
+    if data.count(b"\n") > MAX_LINES:
+        raise CredsLintError(f"more than {MAX_LINES:,} lines: not a var-store", source=source)
+    # Searching for the marker first is much faster than the anchored pattern over a large file.
+    conflict = _CONFLICT.search(data) if b"<<<<<<<" in data or b"=======" in data or b">>>>>>>" in data else None
     if conflict:
         line = data.count(b"\n", 0, conflict.start()) + 1
         raise CredsLintError(
             f"line {line}: git merge-conflict marker; resolve the conflict before running bosh", source=source
         )
-    root = _compose(text, source)
-    digest = hashlib.sha256(data).hexdigest()
-    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL):
-        return VarStore(source=source, entries=MappingProxyType({}), digest=digest)
-    if not isinstance(root, yaml.MappingNode):
-        what = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
-        raise CredsLintError(f"the top level is {what}, not a mapping of variable names to values", source=source)
-    _check_expansion(root, source)
-    return _build(root, source, digest)
+    return _build(text, source, hashlib.sha256(data).hexdigest())
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -102,18 +105,221 @@ def _decode(data: bytes, source: str) -> str:
         raise CredsLintError(f"line {line}: not valid UTF-8 text", source=source) from None
 
 
-def _compose(text: str, source: str) -> yaml.Node | None:
-    loader = _Loader(text)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Node:
+    """A built value, its size in values and in characters (aliases expanded) and, for a mapping, the line of
+    each key and the lines of keys written more than once."""
+
+    value: object
+    size: int
+    chars: int
+    lines: Mapping[str, int] = field(default_factory=lambda: _NO_LINES)
+    duplicates: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+
+class _Builder:
+    """Builds plain values straight from the parser's events. No node graph is kept, so memory follows the
+    values, and every limit (depth, number of values, alias expansion) is enforced while the text is read."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.loader = _Loader(text)
+        #: anchor -> its node; ``None`` while the anchored node is being built (an alias to it is recursive).
+        self.anchors: dict[str, _Node | None] = {}
+        self.values = 0
+        self.chars = 0
+        self.aliased = False
+
+    def error(self, event: yaml.Event, message: str) -> CredsLintError:
+        return CredsLintError(f"line {_line(event)}: {message}", source=self.source)
+
+    def next(self) -> yaml.Event:
+        try:
+            event = self.loader.get_event()
+        except yaml.MarkedYAMLError as exc:
+            raise CredsLintError(_describe(exc), source=self.source) from None
+        except yaml.YAMLError:
+            raise CredsLintError("not valid YAML", source=self.source) from None
+        if event is None:  # pragma: no cover - the parser ends every stream with a stream end
+            raise CredsLintError("invalid YAML: unexpected end of the stream", source=self.source)
+        return event
+
+    def count(self, event: yaml.Event, size: int, chars: int) -> None:
+        self.values += size
+        self.chars += chars
+        if self.chars > MAX_CHARS or self.values > MAX_VALUES:
+            if self.aliased:
+                raise CredsLintError("YAML aliases expand to too many values (an alias bomb?)", source=self.source)
+            raise self.error(event, f"more than {MAX_VALUES:,} values: not a var-store")
+
+    def root(self) -> yaml.Event | None:
+        """The first event of the one document's root node, or ``None`` when the stream has no document."""
+        self.next()  # stream start
+        if isinstance(self.next(), yaml.StreamEndEvent):
+            return None
+        return self.next()
+
+    def finish(self) -> None:
+        """Read the end of the document; a second document is an error."""
+        self.next()  # document end
+        event = self.next()
+        if not isinstance(event, yaml.StreamEndEvent):
+            raise self.error(event, "more than one YAML document (---): a var-store is a single mapping")
+
+    def node(self, event: yaml.Event, depth: int) -> _Node:
+        """The node that starts with ``event``."""
+        if isinstance(event, yaml.AliasEvent):
+            return self.alias(event)
+        if depth > MAX_DEPTH:
+            raise self.error(event, f"nested more than {MAX_DEPTH} levels deep")
+        assert isinstance(event, yaml.NodeEvent)
+        anchor = event.anchor
+        if anchor is not None:
+            self.anchors[anchor] = None
+        if isinstance(event, yaml.ScalarEvent):
+            self.count(event, 1, len(event.value))
+            node = _Node(value=self.scalar(event), size=1, chars=len(event.value))
+        elif isinstance(event, yaml.SequenceStartEvent):
+            self.check_collection_tag(event, "seq")
+            self.count(event, 1, 0)
+            items: list[object] = []
+            size, chars = 1, 0
+            while not isinstance(child := self.next(), yaml.SequenceEndEvent):
+                item = self.node(child, depth + 1)
+                items.append(item.value)
+                size += item.size
+                chars += item.chars
+            node = _Node(value=items, size=size, chars=chars)
+        elif isinstance(event, yaml.MappingStartEvent):
+            self.check_collection_tag(event, "map")
+            self.count(event, 1, 0)
+            node = self.mapping(depth)
+        else:  # pragma: no cover - the parser emits no other node event
+            raise self.error(event, "unsupported YAML node")
+        if anchor is not None:
+            self.anchors[anchor] = node
+        return node
+
+    def alias(self, event: yaml.AliasEvent) -> _Node:
+        anchor = str(event.anchor)
+        if anchor not in self.anchors:
+            raise self.error(event, "invalid YAML: an alias to an undefined anchor")
+        node = self.anchors[anchor]
+        if node is None:
+            raise self.error(event, "recursive YAML alias")
+        self.aliased = True
+        self.count(event, node.size, node.chars)
+        return node
+
+    def items(self, depth: int) -> Iterator[tuple[str, int, _Node]]:
+        """(key, line of the key, value) of the rest of a mapping, in order, duplicates included."""
+        while not isinstance(key_event := self.next(), yaml.MappingEndEvent):
+            name = self.key(key_event)
+            self.count(key_event, 1, len(name))
+            yield name, _line(key_event), self.node(self.next(), depth + 1)
+
+    def mapping(self, depth: int) -> _Node:
+        # A duplicate key keeps its last value, as bosh does; every line it appears on is kept.
+        result: dict[str, object] = {}
+        seen: dict[str, list[int]] = {}
+        size, chars = 1, 0
+        for name, line, node in self.items(depth):
+            result.pop(name, None)
+            result[name] = node.value
+            seen.setdefault(name, []).append(line)
+            size += 1 + node.size
+            chars += len(name) + node.chars
+        return _Node(
+            value=result,
+            size=size,
+            chars=chars,
+            lines=MappingProxyType({name: lines[-1] for name, lines in seen.items()}),
+            duplicates=tuple((name, tuple(lines)) for name, lines in seen.items() if len(lines) > 1),
+        )
+
+    def key(self, event: yaml.Event) -> str:
+        if isinstance(event, yaml.AliasEvent):
+            value = self.alias(event).value
+            if isinstance(value, str):
+                return value
+        if not isinstance(event, yaml.ScalarEvent):
+            raise self.error(event, "a key must be a plain name, not a list or mapping")
+        if event.implicit[0] and event.value == "<<":
+            raise self.error(event, "YAML merge keys (<<) are not supported")
+        self.check_scalar_tag(event)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = _Node(value=event.value, size=1, chars=len(event.value))
+        return str(event.value)
+
+    def scalar(self, event: yaml.ScalarEvent) -> str | None:
+        """The text of a scalar, ``None`` for a null. Other types keep their text: ``0123`` stays ``0123``."""
+        tag = self.check_scalar_tag(event)
+        if tag == _NULL or (tag is None and event.implicit[0] and event.value in _NULL_FORMS):
+            return None
+        return str(event.value)
+
+    def check_scalar_tag(self, event: yaml.ScalarEvent) -> str | None:
+        tag = event.tag
+        if tag is None or tag == "!":
+            return None
+        if tag not in _SCALAR_TAGS:
+            raise self.refuse(event, tag)
+        return tag
+
+    def check_collection_tag(self, event: yaml.CollectionStartEvent, expected: str) -> None:
+        tag = event.tag
+        if tag is not None and tag != "!" and tag not in (_CORE + expected, _CORE + "omap", _CORE + "set"):
+            raise self.refuse(event, tag)
+
+    def refuse(self, event: yaml.Event, tag: str) -> CredsLintError:
+        shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+        shown = shown.split(":", 1)[0][:40]
+        return self.error(event, f"YAML tag {shown} is not allowed in a var-store (nothing was constructed)")
+
+
+def _build(text: str, source: str, digest: str) -> VarStore:
+    builder = _Builder(text, source)
     try:
-        return loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        raise CredsLintError(_describe(exc), source=source) from None
-    except yaml.YAMLError:
-        raise CredsLintError("not valid YAML", source=source) from None
-    except RecursionError:
-        raise CredsLintError("YAML nested too deeply: not a var-store", source=source) from None
+        return _store(builder, source, digest)
     finally:
-        loader.dispose()
+        builder.loader.dispose()
+
+
+def _store(builder: _Builder, source: str, digest: str) -> VarStore:
+    root = builder.root()
+    empty = VarStore(source=source, entries=MappingProxyType({}), digest=digest)
+    if root is None:
+        return empty
+    if isinstance(root, yaml.ScalarEvent) and builder.scalar(root) is None:
+        builder.finish()
+        return empty
+    if not isinstance(root, yaml.MappingStartEvent):
+        what = "a list" if isinstance(root, yaml.SequenceStartEvent) else "a single value"
+        raise CredsLintError(f"the top level is {what}, not a mapping of variable names to values", source=source)
+    builder.check_collection_tag(root, "map")
+    builder.count(root, 1, 0)
+    entries: dict[str, Entry] = {}
+    seen: dict[str, list[int]] = {}
+    field_duplicates: list[Duplicate] = []
+    for name, line, node in builder.items(0):
+        seen.setdefault(name, []).append(line)
+        field_duplicates.extend(Duplicate(name=name, field=f, lines=at) for f, at in node.duplicates)
+        # bosh keeps the last value of a duplicate key; so do we, and the duplicate is reported.
+        entries.pop(name, None)
+        entries[name] = Entry(name=name, value=normalize(node.value), line=line, field_lines=node.lines)
+    builder.finish()
+    duplicates = [Duplicate(name=n, lines=tuple(at)) for n, at in seen.items() if len(at) > 1]
+    return VarStore(
+        source=source,
+        entries=MappingProxyType(entries),
+        duplicates=(*duplicates, *field_duplicates),
+        digest=digest,
+    )
+
+
+def _line(item: yaml.Event | yaml.Node) -> int:
+    mark = item.start_mark
+    return int(mark.line) + 1 if mark is not None else 0
 
 
 def _describe(exc: yaml.MarkedYAMLError) -> str:
@@ -126,6 +332,34 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
     mark = exc.problem_mark or exc.context_mark
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
     return f"{where}invalid YAML: {problem}"
+
+
+def compose_yaml(data: bytes, *, source: str) -> yaml.Node | None:
+    """The YAML node graph of any small file creds-lint reads besides var-stores (its configuration, manifests),
+    with the same safety: no object construction, bounded size and aliases, errors that never quote the file."""
+    if len(data) > MAX_BYTES:
+        raise CredsLintError(f"larger than {MAX_BYTES // 2**20} MiB", source=source)
+    text = _decode(data, source)
+    if data.count(b"\n") > MAX_LINES:
+        raise CredsLintError(f"more than {MAX_LINES:,} lines", source=source)
+    root = _compose(text, source)
+    if root is not None:
+        _check_expansion(root, source)
+    return root
+
+
+def _compose(text: str, source: str) -> yaml.Node | None:
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        raise CredsLintError(_describe(exc), source=source) from None
+    except yaml.YAMLError:
+        raise CredsLintError("not valid YAML", source=source) from None
+    except RecursionError:
+        raise CredsLintError("YAML nested too deeply", source=source) from None
+    finally:
+        loader.dispose()
 
 
 def _check_expansion(root: yaml.Node, source: str) -> None:
@@ -150,97 +384,9 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
             active.add(key)
             total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
             active.discard(key)
-        if total > MAX_EXPANDED_NODES:
+        if total > MAX_VALUES:
             raise CredsLintError("YAML aliases expand to too many values (an alias bomb?)", source=source)
         sizes[key] = total
         return total
 
     size(root, 0)
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _build(root: yaml.MappingNode, source: str, digest: str) -> VarStore:
-    entries: dict[str, Entry] = {}
-    seen: dict[str, list[int]] = {}
-    duplicates: list[Duplicate] = []
-    for key_node, value_node in root.value:
-        name = _key(key_node, source)
-        line = _line(key_node)
-        seen.setdefault(name, []).append(line)
-        value = _value(value_node, source)
-        field_lines: Mapping[str, int] = MappingProxyType({})
-        if isinstance(value_node, yaml.MappingNode):
-            lines: dict[str, int] = {}
-            field_seen: dict[str, list[int]] = {}
-            for field_key, _ in value_node.value:
-                field_name = _key(field_key, source)
-                lines[field_name] = _line(field_key)
-                field_seen.setdefault(field_name, []).append(_line(field_key))
-            field_lines = MappingProxyType(lines)
-            duplicates.extend(
-                Duplicate(name=name, field=f, lines=tuple(at)) for f, at in field_seen.items() if len(at) > 1
-            )
-        # bosh keeps the last value of a duplicate key; so do we, and the duplicate is reported.
-        entries.pop(name, None)
-        entries[name] = Entry(name=name, value=normalize(value), line=line, field_lines=field_lines)
-    duplicates[:0] = [Duplicate(name=n, lines=tuple(at)) for n, at in seen.items() if len(at) > 1]
-    return VarStore(source=source, entries=MappingProxyType(entries), duplicates=tuple(duplicates), digest=digest)
-
-
-def _key(node: yaml.Node, source: str) -> str:
-    if not isinstance(node, yaml.ScalarNode):
-        raise CredsLintError(f"line {_line(node)}: a key must be a plain name, not a list or mapping", source=source)
-    if node.tag == _MERGE:
-        raise CredsLintError(f"line {_line(node)}: YAML merge keys (<<) are not supported", source=source)
-    _check_tag(node, source)
-    return str(node.value)
-
-
-def _value(node: yaml.Node, source: str) -> object:
-    if isinstance(node, yaml.ScalarNode):
-        _check_tag(node, source)
-        return None if node.tag == _NULL else str(node.value)
-    if isinstance(node, yaml.SequenceNode):
-        _check_collection_tag(node, "seq", source)
-        return [_value(child, source) for child in node.value]
-    if isinstance(node, yaml.MappingNode):
-        _check_collection_tag(node, "map", source)
-        result: dict[str, object] = {}
-        for key_node, value_node in node.value:
-            result[_key(key_node, source)] = _value(value_node, source)
-        return result
-    raise CredsLintError(f"line {_line(node)}: unsupported YAML node", source=source)  # pragma: no cover
-
-
-def _check_tag(node: yaml.ScalarNode, source: str) -> None:
-    if node.tag not in _SCALAR_TAGS:
-        _refuse_tag(node, source)
-
-
-def _check_collection_tag(node: yaml.Node, expected: str, source: str) -> None:
-    if node.tag not in (_CORE + expected, _CORE + "omap", _CORE + "set"):
-        _refuse_tag(node, source)
-
-
-def _refuse_tag(node: yaml.Node, source: str) -> None:
-    tag = str(node.tag)
-    shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
-    shown = shown.split(":", 1)[0][:40]
-    raise CredsLintError(
-        f"line {_line(node)}: YAML tag {shown} is not allowed in a var-store (nothing was constructed)",
-        source=source,
-    )
-
-
-def compose_yaml(data: bytes, *, source: str) -> yaml.Node | None:
-    """The YAML node graph of any small file creds-lint reads besides var-stores (its configuration, manifests),
-    with the same safety: no object construction, bounded aliases, errors that never quote the file."""
-    if len(data) > MAX_BYTES:
-        raise CredsLintError(f"larger than {MAX_BYTES // 2**20} MiB", source=source)
-    root = _compose(_decode(data, source), source)
-    if root is not None:
-        _check_expansion(root, source)
-    return root

@@ -1,0 +1,204 @@
+"""End-to-end benchmark of the creds-lint CLI: wall time and peak memory, compared with the floor and yamllint.
+
+    python benchmarks/run.py                 # every size, 5 runs each (a few minutes, mostly yamllint)
+    python benchmarks/run.py --sizes 29 130  # the small sizes only
+    python benchmarks/run.py --workdir /tmp/creds-bench   # keep (and reuse) the generated var-stores
+
+Each case runs the installed CLI in a subprocess and reports the median wall time and the median peak RSS of
+several runs, as a ratio to
+
+* the floor: ``python -c "import yaml, deepdiff, cryptography.x509"``, measured in the same run: what any
+  Python tool built on these libraries pays before it reads a byte;
+* yamllint on the same new file: the tool operators already run on YAML in pre-commit.
+
+Var-stores are generated with real, distinct certificates (tests/factory.py; a few shared keys, one signature
+per certificate) at about the size of bosh-deployment (29 entries), cf-deployment (130), 1,000 and 10,000
+entries, for three changes: identical files, every leaf certificate rotated under unchanged CAs, and the incident
+(every CA and leaf regenerated with new keys, and a new credhub_encryption_password). A last case checks 50
+var-store files in one invocation. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from factory import dump_store, scaled_scenarios  # noqa: E402 - after the path to tests/ is known
+from measure import Measured, run_measured  # noqa: E402
+
+SIZES = (29, 130, 1000, 10_000)
+SCENARIOS = ("identical", "rotation", "incident")
+#: The exit code each scenario must give: a rotation is info only, the incident is an error.
+EXPECTED = {"identical": 0, "rotation": 0, "incident": 1}
+FILES = 50
+FILE_ENTRIES = 30
+TIMEOUT = 600.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sample:
+    """Medians over several runs of one command."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_mb: float
+
+
+#: Byte-code caching on, as on a user's machine (a sandbox may turn it off; then every run recompiles the tool).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def creds_lint_command() -> list[str]:
+    """The installed console script next to this interpreter, else ``python -m creds_lint``."""
+    script = Path(sys.executable).with_name("creds-lint")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "creds_lint"]
+
+
+def yamllint_command() -> list[str] | None:
+    script = Path(sys.executable).with_name("yamllint")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("yamllint")
+    return [found] if found else None
+
+
+FLOOR = [sys.executable, "-c", "import yaml, deepdiff, cryptography.x509"]
+#: Every run of the floor, interleaved with the cases so that a busy machine weighs on both alike.
+floor_samples: list[Measured] = []
+
+
+def measure(argv: Sequence[str | Path], runs: int, *, expect: int | None = None) -> Sample:
+    """Medians of ``runs`` runs of ``argv``, each after a run of the floor."""
+    results: list[Measured] = []
+    for _ in range(runs):
+        floor_samples.append(run_measured(FLOOR, timeout=TIMEOUT, env=ENV))
+        result = run_measured(argv, timeout=TIMEOUT, env=ENV)
+        if result.timed_out:
+            raise SystemExit(f"timed out: {' '.join(map(str, argv))}")
+        if expect is not None and result.code != expect:
+            raise SystemExit(f"exit code {result.code}, expected {expect}: {' '.join(map(str, argv))}\n{result.err}")
+        results.append(result)
+    return median(results)
+
+
+def median(results: Sequence[Measured]) -> Sample:
+    return Sample(
+        seconds=statistics.median(r.seconds for r in results),
+        cpu_seconds=statistics.median(r.cpu_seconds for r in results),
+        peak_mb=statistics.median(r.peak_mb for r in results),
+    )
+
+
+def write(path: Path, store: dict[str, object]) -> Path:
+    if not path.exists():
+        path.write_text(dump_store(store), encoding="utf-8")
+    return path
+
+
+def generate(workdir: Path, sizes: Sequence[int]) -> None:
+    for size in sizes:
+        if all((workdir / f"{size}-{s}.yml").exists() for s in SCENARIOS):
+            continue
+        print(f"generating {size} entries...", file=sys.stderr)
+        scenarios = scaled_scenarios(size)
+        write(workdir / f"{size}-store.yml", scenarios.store)
+        write(workdir / f"{size}-identical.yml", scenarios.store)
+        write(workdir / f"{size}-rotation.yml", scenarios.rotation)
+        write(workdir / f"{size}-incident.yml", scenarios.incident)
+    many = workdir / "many"
+    if not (many / f"new-{FILES - 1}.yml").exists():
+        print(f"generating {FILES} files...", file=sys.stderr)
+        many.mkdir(exist_ok=True)
+        scenarios = scaled_scenarios(29 + FILES * FILE_ENTRIES)
+        names = list(scenarios.store)[29:]  # the generated services: every file has its own certificates
+        for i in range(FILES):
+            chunk = names[i * FILE_ENTRIES : (i + 1) * FILE_ENTRIES]
+            write(many / f"old-{i}.yml", {n: scenarios.store[n] for n in chunk})
+            write(many / f"new-{i}.yml", {n: scenarios.rotation[n] for n in chunk})
+
+
+def many_files_command(workdir: Path) -> tuple[list[list[str]], str]:
+    """How to check the 50 files: one invocation when the CLI can take several files, else one per pair."""
+    many = workdir / "many"
+    pairs = [(str(many / f"old-{i}.yml"), str(many / f"new-{i}.yml")) for i in range(FILES)]
+    cli = creds_lint_command()
+    return [[*cli, old, new] for old, new in pairs], f"{FILES} invocations of OLD NEW (no multi-file mode yet)"
+
+
+def run_sequence(commands: list[list[str]], runs: int) -> Sample:
+    """Like :func:`measure`, for a sequence of commands run one after the other (as a shell loop would)."""
+    argv = [sys.executable, "-c", _SEQUENCE, *map(repr, commands)]
+    return measure(argv, runs)
+
+
+# Runs each command in turn and exits with the worst exit code.
+_SEQUENCE = """
+import ast, subprocess, sys
+codes = [subprocess.run(ast.literal_eval(c), stdout=subprocess.DEVNULL).returncode for c in sys.argv[1:]]
+sys.exit(2 if 2 in codes else max(codes))
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="runs per case; the median is reported (default: 5)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="var-store sizes (entries)")
+    parser.add_argument("--workdir", type=Path, help="where to keep the generated var-stores (default: a temp dir)")
+    parser.add_argument("--no-yamllint", action="store_true", help="skip the yamllint comparison")
+    args = parser.parse_args(argv)
+    workdir: Path = args.workdir or Path(tempfile.mkdtemp(prefix="creds-lint-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    generate(workdir, args.sizes)
+    cli = creds_lint_command()
+    yamllint = None if args.no_yamllint else yamllint_command()
+
+    measure(FLOOR, 2)  # warm the disk cache and write the byte-code of every module
+    measure([*cli, workdir / f"{args.sizes[0]}-store.yml", workdir / f"{args.sizes[0]}-incident.yml"], 1)
+    rows: list[tuple[str, str, str, Sample, Sample | None]] = []
+    for size in args.sizes:
+        old = workdir / f"{size}-store.yml"
+        lint: Sample | None = None
+        if yamllint is not None:
+            # yamllint's cost depends only on the new file, and the three new files are the same size.
+            lint = measure([*yamllint, "-d", "default", workdir / f"{size}-rotation.yml"], min(args.runs, 3))
+        for scenario in SCENARIOS:
+            new = workdir / f"{size}-{scenario}.yml"
+            sample = measure([*cli, old, new], args.runs, expect=EXPECTED[scenario])
+            rows.append((scenario, f"{size:,}", f"{new.stat().st_size / 2**20:.1f}", sample, lint))
+    commands, note = many_files_command(workdir)
+    rows.append((f"{FILES} files, rotation", f"{FILES} x {FILE_ENTRIES}", "-", run_sequence(commands, args.runs), None))
+
+    floor = median(floor_samples)
+    print(f"# creds-lint benchmark: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, median of {args.runs} runs")
+    print(
+        f"floor (import yaml, deepdiff, cryptography.x509): {floor.seconds * 1000:.0f} ms wall, "
+        f"{floor.cpu_seconds * 1000:.0f} ms CPU, {floor.peak_mb:.0f} MiB "
+        f"(median of {len(floor_samples)} runs interleaved with the cases)\n"
+    )
+    print("| case | entries | MB | wall | x floor | CPU | x floor | yamllint wall | x yamllint | peak RSS |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for case, entries, megabytes, s, lint in rows:
+        lint_wall = f"{lint.seconds * 1000:.0f} ms" if lint else "-"
+        lint_ratio = f"{s.seconds / lint.seconds:.2f}" if lint else "-"
+        print(
+            f"| {case} | {entries} | {megabytes} | {s.seconds * 1000:.0f} ms | {s.seconds / floor.seconds:.2f} "
+            f"| {s.cpu_seconds * 1000:.0f} ms | {s.cpu_seconds / floor.cpu_seconds:.2f} | {lint_wall} "
+            f"| {lint_ratio} | {s.peak_mb:.0f} MiB |"
+        )
+    print(f"\n{FILES} files: {note}")
+    print(f"var-stores in {workdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
