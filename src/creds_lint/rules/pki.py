@@ -218,9 +218,21 @@ def _days(count: int) -> str:
 )
 def expired_certificate(ctx: Context) -> Iterator[Hit]:
     """An expired certificate fails every handshake: ``x509: certificate has expired or is not yet valid``. This
-    is how the outage in the incident began; bosh keeps an expired certificate in the store forever."""
+    is how the outage in the incident began; bosh keeps an expired certificate in the store forever. A
+    certificate whose validity starts after it ends is never valid, and is reported the same way."""
     for entry, info in _expiry(ctx):
-        if info.not_after <= ctx.now:
+        if info.not_before > info.not_after:
+            yield Hit(
+                variable=entry.name,
+                field="certificate",
+                line=entry.field_line("certificate"),
+                message=(
+                    f"{_cert_what(ctx, entry)} is never valid: its validity starts on {info.not_before:%Y-%m-%d}, "
+                    f"after it ends on {info.not_after:%Y-%m-%d}; every TLS connection that uses it fails."
+                ),
+                details=entry_details(ctx, entry, prefix="new"),
+            )
+        elif info.not_after <= ctx.now:
             days = (ctx.now - info.not_after).days
             yield _expiry_hit(
                 ctx,
