@@ -10,7 +10,7 @@ each allowance matched over the whole run is then reported by the allowance rule
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
@@ -73,11 +73,10 @@ def apply(
     findings: Iterable[Finding],
     *,
     allowances: tuple[Allowance, ...],
-    fingerprint_of: Callable[[str], str],
     today: date,
 ) -> tuple[tuple[Finding, ...], Uses]:
-    """Mark the findings that an allowance covers. ``fingerprint_of`` gives a variable's fingerprint, the one an
-    allowance's ``fingerprint`` is compared with. The first allowance that covers a finding gives its reason."""
+    """Mark the findings that an allowance covers (an allowance's ``fingerprint`` is compared with the finding's).
+    The first allowance that covers a finding gives its reason."""
     uses = {a: Use(allowance=a) for a in allowances}
     out: list[Finding] = []
     for finding in findings:
@@ -85,7 +84,7 @@ def apply(
         for allowance in allowances:
             if not allowance.names(finding):
                 continue
-            fingerprint = fingerprint_of(allowance.variable)
+            fingerprint = finding.fingerprint or ""
             if allowance.expired(today) or (allowance.fingerprint and allowance.fingerprint != fingerprint):
                 use = uses[allowance]
                 uses[allowance] = dataclasses.replace(use, missed=tuple(dict.fromkeys((*use.missed, fingerprint))))

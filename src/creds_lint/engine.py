@@ -83,15 +83,16 @@ def _lint(
         # A rule turned off still explains its variables, or unexplained-change would report them again.
         final = replace(context, explained=frozenset(hit.variable for _, hit in hits if hit.variable is not None))
         hits.extend((r, hit) for r in FINAL_RULES for hit in r(final))
-    findings = _findings(hits, context, options)
+    findings = [_fingerprinted(f, old, new) for f in _findings(hits, context, options)]
+    return allowances.apply(findings, allowances=options.allowances, today=context.now.date())
 
-    def fingerprint_of(name: str) -> str:
-        entry = new.get(name) or (old.get(name) if old is not None else None)
-        return entry.fingerprint if entry is not None else ""
 
-    return allowances.apply(
-        findings, allowances=options.allowances, fingerprint_of=fingerprint_of, today=context.now.date()
-    )
+def _fingerprinted(finding: Finding, old: VarStore | None, new: VarStore) -> Finding:
+    """The finding with the fingerprint of its variable's value: in ``new``, or the removed one in ``old``."""
+    if finding.variable is None:
+        return finding
+    entry = new.get(finding.variable) or (old.get(finding.variable) if old is not None else None)
+    return replace(finding, fingerprint=entry.fingerprint) if entry is not None else finding
 
 
 def _findings(hits: list[tuple[Rule, Hit]], context: Context, options: Options) -> list[Finding]:

@@ -51,6 +51,8 @@ class Finding:
 
     ``line`` is the line in the new file; for a variable that was removed it is ``None`` and ``old_line`` gives
     its line in the old file. ``details`` holds only redacted facts (fingerprints, subjects, serials, dates).
+    ``fingerprint`` is the fingerprint of the variable's value in the new file (of the removed value for a removed
+    variable): what an allowance's ``fingerprint`` is compared with.
     """
 
     rule: str
@@ -66,6 +68,7 @@ class Finding:
     details: Mapping[str, str] = dataclasses.field(default_factory=lambda: _EMPTY)
     allowed: bool = False
     reason: str | None = None
+    fingerprint: str | None = None
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         """Stable order: by file, then position, then variable and rule."""

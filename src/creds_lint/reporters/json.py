@@ -25,6 +25,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "details": dict(finding.details),
         "allowed": finding.allowed,
         "reason": finding.reason,
+        "fingerprint": finding.fingerprint,
     }
 
 

@@ -6,12 +6,13 @@ remedy (``creds-lint --explain CODE`` gives the whole rationale). Allowed findin
 
 from __future__ import annotations
 
+import json
 import textwrap
 from itertools import groupby
 
 from creds_lint.findings import CertificateRecord, Finding, Report, Severity
 from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, paragraphs
-from creds_lint.rules import BY_CODE, Rule
+from creds_lint.rules import BY_CODE, RUN_RULES, Rule
 
 _WIDTH = 100
 _INDENT = "      "
@@ -50,6 +51,36 @@ def fix(finding: Finding) -> str | None:
     remaining = [s for s in sentences if s.rstrip(".") not in finding.message]
     text = " ".join(remaining).replace("..", ".")
     return text or None
+
+
+#: Findings about allowances themselves: allowing them makes no sense.
+_ABOUT_ALLOWANCES = frozenset(r.name for r in RUN_RULES)
+
+
+def allow_entry(finding: Finding) -> str | None:
+    """The ``allow:`` entry that would cover exactly this change, as one line of YAML; ``None`` for a finding
+    that is allowed, information, about the file, or about an allowance."""
+    if finding.allowed or finding.severity is Severity.INFO or finding.variable is None:
+        return None
+    if finding.rule in _ABOUT_ALLOWANCES:
+        return None
+    fields = [f"rule: {finding.rule}", f"variable: {json.dumps(finding.variable)}"]
+    if finding.fingerprint:
+        fields.append(f'fingerprint: "{finding.fingerprint}"')
+    fields.append('reason: "..."')
+    return f"- {{{', '.join(fields)}}}"
+
+
+def allow_block(findings: tuple[Finding, ...]) -> list[str]:
+    """For the changes that may be deliberate: the ``allow:`` entries to paste into ``.creds-lint.yml``."""
+    entries = list(dict.fromkeys(e for f in findings if (e := allow_entry(f)) is not None))
+    if not entries:
+        return []
+    return [
+        "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason (docs/configuration.md):",
+        "  allow:",
+        *(f"    {clean(e)}" for e in entries),
+    ]
 
 
 def _wrapped(label: str, text: str, *, indent: str = _INDENT) -> list[str]:
@@ -119,6 +150,7 @@ def render(report: Report, style: Style = PLAIN) -> str:
             if remedy:
                 out.extend(_wrapped("fix: ", remedy))
     if not style.quiet:
+        out.extend(allow_block(shown))
         for file in dict.fromkeys(r.file for r in report.certificates):
             out.append(style.paint(f"Certificates in {clean(file)}, soonest expiry first:", Color.BOLD))
             out.extend(certificate_table(tuple(r for r in report.certificates if r.file == file)))
