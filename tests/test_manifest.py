@@ -13,7 +13,10 @@ import yaml
 from conftest import RunCli, WriteStore
 from creds_lint import manifest
 from creds_lint.errors import CredsLintError
+from creds_lint.rules import manifest as manifest_rules
 from factory import BOSH_CAS, BOSH_LEAVES, BOSH_PASSWORDS, bosh_store, make_ca, make_leaf
+
+MANIFEST_RULES = {r.name for r in manifest_rules.RULES}
 
 
 def declarations() -> list[dict[str, Any]]:
@@ -284,6 +287,9 @@ def test_orphans_and_unresolved_options(cli: RunCli, write_store: WriteStore, tm
     path = write_manifest(tmp_path / "m.yml", variables)
     run = cli(store, store, "--no-config", "--format", "json", "--manifest", path)
     assert run.code == 0
+    assert rows(run.json) == [("unresolved-manifest-option", None, "info")]  # an unchanged orphan: not said
+    run = cli(store, store, "--no-config", "--format", "json", "--manifest", path, "--all")
+    assert run.code == 0
     assert rows(run.json) == [
         ("unresolved-manifest-option", None, "info"),
         ("orphaned-variable", "old_director_password", "info"),
@@ -308,7 +314,20 @@ def test_manifests_from_the_configuration_file(cli: RunCli, write_store: WriteSt
     assert rows(run.json) == [("missing-ca", "nats_ca", "error")]
     # --manifest replaces the file's manifests
     other = write_manifest(tmp_path / "other.yml", [{"name": "nats_ca", "type": "certificate"}], whole=False)
-    run = cli(store, store, "--config", conf, "--format", "json", "--manifest", other)
-    assert sorted(rule for rule, _, _ in rows(run.json)) == ["missing-certificate"] + ["orphaned-variable"] * (
-        len(bosh_store()) - 1
+    run = cli(store, store, "--config", conf, "--format", "json", "--manifest", other, "--all")
+    assert sorted(rule for rule, _, _ in rows(run.json) if rule in MANIFEST_RULES) == ["missing-certificate"] + [
+        "orphaned-variable"
+    ] * (len(bosh_store()) - 1)
+
+
+def test_only_the_variables_section_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "m.yml"
+    path.write_text(
+        "name: bosh\nproperties:\n  a: 1\n  a: 2\nvariables:\n- name: nats_ca\n  type: certificate\n"
+        "  options: {is_ca: true, common_name: nats}\n",
+        encoding="utf-8",
     )
+    loaded = manifest.load([path])
+    assert loaded is not None
+    [(name, declaration)] = loaded.variables.items()
+    assert (name, declaration.is_ca, declaration.common_name, declaration.line) == ("nats_ca", True, "nats", 6)

@@ -83,17 +83,12 @@ def load(paths: Sequence[str | Path]) -> Manifest | None:
 
 def parse(data: bytes, *, source: str) -> tuple[Declaration, ...]:
     """The variables declared in one manifest file."""
-    root = parse_yaml(data, source=source)
-    if isinstance(root.value, Mapping):
-        section = root.value.get("variables")
-        if section is None:
-            raise CredsLintError("no variables: section (give a BOSH manifest or its variables list)", source=source)
-        items = section.sequence()
-    elif isinstance(root.value, tuple):
-        items = root.value
-    else:
-        root.fail("expected a BOSH manifest or a list of variables")
-    return tuple(_declaration(item) for item in items)
+    section = parse_yaml(data, source=source, section="variables")
+    if section.value is None:
+        raise CredsLintError("no variables: section (give a BOSH manifest or its variables list)", source=source)
+    if section.path != "variables" and not isinstance(section.value, tuple):
+        section.fail("expected a BOSH manifest or a list of variables")
+    return tuple(_declaration(item) for item in section.sequence())
 
 
 def _declaration(node: Node) -> Declaration:

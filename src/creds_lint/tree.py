@@ -112,10 +112,17 @@ def _join(path: str, key: str) -> str:
 # --- YAML -----------------------------------------------------------------------------------------------------
 
 
-def parse_yaml(data: bytes, *, source: str) -> Node:
-    """A YAML file as a tree. An empty file is ``None``."""
+def parse_yaml(data: bytes, *, source: str, section: str | None = None) -> Node:
+    """A YAML file as a tree (an empty file is ``None``). With ``section``, only that key of a top-level mapping is
+    read (the rest of the file is neither converted nor validated), or the whole file when it is not a mapping;
+    a mapping without the key is ``None``."""
     root = compose_yaml(data, source=source)
     if root is None:
+        return Node(value=None, source=source, line=1)
+    if section is not None and isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == section:
+                return _from_yaml(value, source, section, int(key.start_mark.line) + 1)
         return Node(value=None, source=source, line=1)
     return _from_yaml(root, source, "")
 

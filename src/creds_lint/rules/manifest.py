@@ -258,10 +258,12 @@ def certificate_options_mismatch(ctx: Context) -> Iterator[Hit]:
 )
 def orphaned_variable(ctx: Context) -> Iterator[Hit]:
     """bosh never removes a variable from a var-store: values of variables an old manifest declared stay,
-    unused, and keep secrets around that nobody rotates. Enabled by ``--manifest``."""
+    unused, and keep secrets around that nobody rotates. Reported for the variables a change adds or modifies,
+    and for every variable when one file is audited (``creds-lint check``) or with ``--all``. Enabled by
+    ``--manifest``."""
     if ctx.manifest is None:
         return
-    for entry in ctx.new:
+    for entry in ctx.subjects:
         if entry.name not in ctx.manifest.variables:
             yield Hit(
                 variable=entry.name,
