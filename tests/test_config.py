@@ -440,3 +440,22 @@ def test_disposable_never_covers_a_ca(cli: RunCli, write_store: WriteStore, tmp_
     conf = write(tmp_path / "conf.yml", "classify:\n  disposable:\n    names: [nats_ca]\n")
     run = cli(old, new, "--config", conf, "--format", "json")
     assert (run.code, run.rules) == (1, [("removed-ca", "nats_ca")])
+
+
+def test_expiry_days_from_the_file_and_the_flag(cli: RunCli, write_store: WriteStore, tmp_path: Path) -> None:
+    from factory import make_ca, make_leaf
+
+    ca = make_ca("ca", key_slot=0, days=3650)
+    store = write_store(
+        "creds.yml", {"ca": ca.as_value(), "leaf": make_leaf("leaf", ca, key_slot=1, days=40).as_value()}
+    )
+    conf = write(tmp_path / "conf.yml", "expiry-days: 60\n")
+
+    def expiring(*flags: str) -> list[tuple[str, str | None]]:
+        run = cli("check", store, "--format", "json", *flags)
+        assert run.code == 0
+        return [(rule, variable) for rule, variable in run.rules if rule == "expiring-certificate"]
+
+    assert expiring("--no-config") == []  # 40 days left, default 30
+    assert expiring("--config", conf) == [("expiring-certificate", "leaf")]
+    assert expiring("--config", conf, "--expiry-days", "10") == []

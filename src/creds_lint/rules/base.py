@@ -133,15 +133,7 @@ class Context:
         return self.classifier.consequence(entry.name, self.role(entry))
 
     def category(self, entry: Entry) -> Category:
-        if entry.kind is Kind.CERTIFICATE:
-            return Category.CA if self.is_ca(entry) else Category.CERTIFICATE
-        if self.classifier.matches("disposable", entry.name):
-            return Category.DISPOSABLE
-        if entry.kind in (Kind.RSA, Kind.SSH):
-            return Category.KEYPAIR
-        if self.classifier.matches("encryption_key", entry.name):
-            return Category.ENCRYPTION_KEY
-        return Category.SECRET
+        return category_of(self.classifier, entry.name, entry.kind, is_ca=self.is_ca(entry))
 
     def change_category(self, change: Change) -> Category:
         """The category of a changed variable: a documented rotation is one whatever the variable; otherwise a
@@ -151,6 +143,19 @@ class Context:
         entries = [e for e in (change.old, change.new) if e is not None]
         categories = [self.category(e) for e in entries]
         return Category.CA if Category.CA in categories else categories[0]
+
+
+def category_of(classifier: Classifier, name: str, kind: Kind, *, is_ca: bool) -> Category:
+    """Which family of rules speaks for a variable of this name and kind (``is_ca``: for a certificate)."""
+    if kind is Kind.CERTIFICATE:
+        return Category.CA if is_ca else Category.CERTIFICATE
+    if classifier.matches("disposable", name):
+        return Category.DISPOSABLE
+    if kind in (Kind.RSA, Kind.SSH):
+        return Category.KEYPAIR
+    if classifier.matches("encryption_key", name):
+        return Category.ENCRYPTION_KEY
+    return Category.SECRET
 
 
 Check = Callable[[Context], Iterable[Hit]]

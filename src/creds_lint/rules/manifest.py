@@ -14,22 +14,15 @@ from creds_lint import x509
 from creds_lint.findings import Severity
 from creds_lint.manifest import Declaration, normalize_name
 from creds_lint.model import Entry, Kind, Role, is_empty
-from creds_lint.rules.base import Category, Context, Hit, rule
+from creds_lint.rules.base import Category, Context, Hit, category_of, rule
 
 RESTORE = "Restore it from version control or a backup before the next deploy; if bosh never deployed it, allow it"
 
 
 def _declared_category(ctx: Context, declaration: Declaration) -> Category:
     """The category a declared variable will have once bosh generates it."""
-    if declaration.kind is Kind.CERTIFICATE:
-        return Category.CA if declaration.is_ca else Category.CERTIFICATE
-    if ctx.classifier.matches("disposable", declaration.name):
-        return Category.DISPOSABLE
-    if declaration.kind in (Kind.RSA, Kind.SSH):
-        return Category.KEYPAIR
-    if ctx.classifier.matches("encryption_key", declaration.name):
-        return Category.ENCRYPTION_KEY
-    return Category.SECRET
+    kind = declaration.kind or Kind.UNKNOWN
+    return category_of(ctx.classifier, declaration.name, kind, is_ca=bool(declaration.is_ca))
 
 
 def _role(ctx: Context, declaration: Declaration) -> Role:
