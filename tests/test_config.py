@@ -451,7 +451,7 @@ def test_expiry_days_from_the_file_and_the_flag(cli: RunCli, write_store: WriteS
     )
     conf = write(tmp_path / "conf.yml", "expiry-days: 60\n")
 
-    def expiring(*flags: str) -> list[tuple[str, str | None]]:
+    def expiring(*flags: str | Path) -> list[tuple[str, str | None]]:
         run = cli("check", store, "--format", "json", *flags)
         assert run.code == 0
         return [(rule, variable) for rule, variable in run.rules if rule == "expiring-certificate"]
@@ -459,3 +459,17 @@ def test_expiry_days_from_the_file_and_the_flag(cli: RunCli, write_store: WriteS
     assert expiring("--no-config") == []  # 40 days left, default 30
     assert expiring("--config", conf) == [("expiring-certificate", "leaf")]
     assert expiring("--config", conf, "--expiry-days", "10") == []
+
+
+def test_a_bad_config_still_gives_a_json_document(
+    cli: RunCli, write_store: WriteStore, tmp_path: Path, in_tmp: Path
+) -> None:
+    store = write_store("s.yml", {"a": password("a")})
+    write(tmp_path / ".creds-lint.yml", "expiry-days: soon\n")
+    run = cli(store, store, "--format", "json")
+    assert run.code == 2
+    assert run.json["findings"] == []
+    assert run.json["errors"] == [
+        {"file": ".creds-lint.yml", "message": "line 1: expiry-days: expected an integer, got a string"}
+    ]
+    assert run.err == "creds-lint: error: .creds-lint.yml: line 1: expiry-days: expected an integer, got a string\n"

@@ -18,7 +18,7 @@ from creds_lint import __version__, config
 from creds_lint.config import Config
 from creds_lint.engine import Options, check
 from creds_lint.errors import CredsLintError
-from creds_lint.findings import Severity
+from creds_lint.findings import FileError, Report, Severity
 from creds_lint.reporters import FORMATS, REPORTERS, resolve
 from creds_lint.reporters.style import Style
 from creds_lint.sources import Source, Target
@@ -310,9 +310,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = args.paths
 
     def run() -> int:
-        settings = settings_from(args, paths)
+        try:
+            settings = settings_from(args, paths)
+            options = options_from(args, settings)
+        except CredsLintError as exc:  # a bad configuration or manifest: still a document for json and sarif
+            report = Report(errors=(FileError(file=exc.source or "command line", message=exc.message),))
+            sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
+            print(f"creds-lint: error: {exc}", file=sys.stderr)
+            return 2
         targets = [Target(new=Source.file(path)) for path in paths] if audit else targets_from(args, settings)
-        report = check(targets, options_from(args, settings))
+        report = check(targets, options)
         sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
         for error in report.errors:
             print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)
