@@ -47,6 +47,7 @@ _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "nul
 _CONFLICT = re.compile(rb"^(<{7}|={7}|>{7})(?: |\r?$)", re.MULTILINE)
 _QUOTED = re.compile(r"'[^']{4,}'|\"[^\"]{4,}\"")
 _NO_LINES: Mapping[str, int] = MappingProxyType({})
+_KNOWN_TAG = re.compile(r"!!?(?:python|ruby|perl|php|java)/[a-z/]{1,30}")
 
 
 def read_file(path: str | Path) -> bytes:
@@ -272,9 +273,12 @@ class _Builder:
             raise self.refuse(event, tag)
 
     def refuse(self, event: yaml.Event, tag: str) -> CredsLintError:
+        """A tag is file content: it is named only when it is a well-known language tag (``!!python/object``),
+        never when it could be anything the operator typed (``!s3cr3t``)."""
         shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
-        shown = shown.split(":", 1)[0][:40]
-        return self.error(event, f"YAML tag {shown} is not allowed in a var-store (nothing was constructed)")
+        shown = shown.split(":", 1)[0]
+        what = f"YAML tag {shown}" if _KNOWN_TAG.fullmatch(shown) else "a non-standard YAML tag"
+        return self.error(event, f"{what} is not allowed in a var-store (nothing was constructed)")
 
 
 def _build(text: str, source: str, digest: str) -> VarStore:
