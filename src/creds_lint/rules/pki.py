@@ -368,6 +368,46 @@ def weaker_key(ctx: Context) -> Iterator[Hit]:
         )
 
 
+@rule(
+    code="CL409",
+    name="signer-changed",
+    severity=Severity.ERROR,
+    summary="A re-issued certificate is signed by another CA of the store than before.",
+    remedy=(
+        "Re-issue it from its previous CA (the `ca` option of the variable in the manifest), or restore it. To "
+        "move it to another CA, follow the CA rotation steps: the trust fields hold both CAs first."
+    ),
+)
+def signer_changed(ctx: Context) -> Iterator[Hit]:
+    """A proper rotation re-issues a certificate from the same CA. One signed by another CA of the store is a
+    change of trust: VMs and clients configured with the previous CA's certificate — rather than with this
+    entry's own ``ca`` field — reject it. During a documented CA rotation the new ``ca`` field still holds the
+    previous CA next to the new one, and that is not reported."""
+    if ctx.old is None or ctx.old_pki is None:
+        return
+    for change, old, new in _rotations(ctx):
+        if old.kind is not Kind.CERTIFICATE:
+            continue
+        before, after = ctx.old_pki.signer(old), ctx.pki.signer(new)
+        if before is None or after is None or before in (after, old.name) or before not in ctx.new:
+            continue  # unknown, unchanged, self-signed before, or the previous CA is gone (removed-ca speaks)
+        previous = ctx.old.get(before)
+        previous_block = pki.first_block(previous.text("certificate")) if previous is not None else None
+        trusted = {pki.pem_key(b) for b in x509.split_pem_certificates(new.text("ca") or "")}
+        if previous_block is not None and pki.pem_key(previous_block) in trusted:
+            continue  # both CAs in the trust field: a CA rotation in progress
+        yield Hit(
+            variable=change.name,
+            field="certificate",
+            line=new.field_line("certificate"),
+            message=(
+                f"{_cert_what(ctx, new)} was signed by {before} and is now signed by {after}: VMs and clients "
+                f"that trust {before} reject it."
+            ),
+            details=change_details(ctx, old, new),
+        )
+
+
 RULES = (
     stale_ca_reference,
     certificate_not_signed_by_ca,
@@ -377,4 +417,5 @@ RULES = (
     malformed_certificate,
     subject_changed,
     weaker_key,
+    signer_changed,
 )

@@ -1,0 +1,495 @@
+from __future__ import annotations
+
+# No false all-clear: random mutations of a real bosh-deployment var-store whose verdict is known beforehand.
+# Forbidden (a secret removed or changed, a CA regenerated, keys or values swapped, a leaf moved to another CA,
+# a field lost, a PEM truncated...) must fail with an error on one of the variables involved; harmless (keys
+# reordered or re-quoted, `|` versus `|-`, CRLF, additions, a proper leaf rotation, a CA renewed with its key and
+# the leaves' `ca` fields updated, a leaf removed for bosh to re-issue) must not. Thousands of cases run
+# in-process on parsed stores; a smaller number through the CLI on real files, with text-level reformatting.
+# The seed changes every run and is part of every failure message (CREDS_LINT_SEED=N replays a run).
+import functools
+import os
+import random
+import string
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import RunCli
+from creds_lint.diff import _deepdiff_paths, _field_paths
+from creds_lint.engine import Options, lint
+from creds_lint.findings import Severity
+from creds_lint.model import Entry, VarStore, normalize
+from factory import (
+    BOSH_CAS,
+    BOSH_LEAVES,
+    BOSH_PASSWORDS,
+    bosh_store,
+    cert_from_value,
+    dump_store,
+    leaf_rotation,
+    make_ca,
+    make_leaf,
+    make_rsa,
+    make_ssh,
+    renew,
+)
+from measure import run_measured
+
+SEED = int(os.environ.get("CREDS_LINT_SEED") or random.SystemRandom().randrange(2**32))
+BULK_CASES = 3000
+CLI_CASES = 60
+PROCESS_CASES = 6
+
+Store = dict[str, object]
+
+
+def seeded(offset: int = 0) -> random.Random:
+    return random.Random(SEED + offset)  # noqa: S311 - test data, replayable from the seed; no secret is made here
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The base store and, generated once, everything a mutation may put in it."""
+
+    base: Store
+    rotated: Store
+    regenerated_cas: Store
+    renewed_cas: Store
+    other_ca_leaves: Store
+    keypairs: Store
+    new_cas: tuple[Store, ...]
+
+
+@functools.cache
+def pool() -> Pool:
+    base = bosh_store()
+    cas = {name: cert_from_value(base[name]) for name in BOSH_CAS}  # type: ignore[arg-type]
+    other_ca_leaves: Store = {}
+    for i, (name, (ca_name, cn, sans, eku)) in enumerate(BOSH_LEAVES.items()):
+        other = next(n for n in BOSH_CAS if n != ca_name)
+        other_ca_leaves[name] = make_leaf(
+            cn, cas[other], key_slot=610 + i % 3, sans=sans, extended_key_usage=eku
+        ).as_value()
+    new_ca = make_ca("extra-ca", key_slot=620)
+    return Pool(
+        base=base,
+        rotated=leaf_rotation(base),
+        regenerated_cas={
+            name: make_ca(cn, key_slot=600 + i).as_value() for i, (name, cn) in enumerate(BOSH_CAS.items())
+        },
+        renewed_cas={name: renew(cert).as_value() for name, cert in cas.items()},
+        other_ca_leaves=other_ca_leaves,
+        keypairs={"uaa_jwt_signing_key": make_rsa(630), "jumpbox_ssh": make_ssh(631)},
+        new_cas=(
+            {"extra_ca": new_ca.as_value()},
+            {"extra_ca": new_ca.as_value(), "extra_tls": make_leaf("extra", new_ca, key_slot=621).as_value()},
+        ),
+    )
+
+
+# --- mutations ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """A mutated copy of the base store, what was done to it, and the variables an error must name."""
+
+    new: Store
+    touched: set[str] = field(default_factory=set)
+    done: list[str] = field(default_factory=list)
+    forbidden: list[tuple[str, ...]] = field(default_factory=list)
+    renewed: dict[object, str] = field(default_factory=dict)  # old CA certificate (normalized) -> renewed one
+
+    @property
+    def verdict(self) -> str:
+        return "forbidden" if self.forbidden else "harmless"
+
+
+def secret(rng: random.Random) -> str:
+    return "".join(rng.choices(string.ascii_lowercase + string.digits, k=20))
+
+
+def _free(case: Case, names: Iterator[str] | tuple[str, ...]) -> list[str]:
+    return [n for n in names if n in case.new and n not in case.touched]
+
+
+def _field(case: Case, name: str, key: str, value: object) -> None:
+    current = case.new[name]
+    assert isinstance(current, dict)
+    case.new[name] = {**current, key: value}
+
+
+Mutation = Callable[[Case, random.Random], bool]
+LEAVES = tuple(BOSH_LEAVES)
+CAS = tuple(BOSH_CAS)
+KEYPAIRS = ("uaa_jwt_signing_key", "jumpbox_ssh")
+NOT_LEAVES = (*BOSH_PASSWORDS, *CAS, *KEYPAIRS)
+
+
+def forbidden(*targets: str) -> Callable[[Case], None]:
+    def mark(case: Case) -> None:
+        case.forbidden.append(targets)
+        case.touched.update(targets)
+
+    return mark
+
+
+def remove_secret(case: Case, rng: random.Random) -> bool:
+    names = _free(case, NOT_LEAVES)
+    if not names:
+        return False
+    name = rng.choice(names)
+    del case.new[name]
+    forbidden(name)(case)
+    return True
+
+
+def change_password(case: Case, rng: random.Random) -> bool:
+    names = _free(case, BOSH_PASSWORDS)
+    if not names:
+        return False
+    name = rng.choice(names)
+    case.new[name] = secret(rng)
+    forbidden(name)(case)
+    return True
+
+
+def empty_a_value(case: Case, rng: random.Random) -> bool:
+    names = _free(case, NOT_LEAVES + LEAVES)
+    if not names:
+        return False
+    name = rng.choice(names)
+    if isinstance(case.new[name], dict):
+        _field(case, name, rng.choice(["private_key", "public_key" if name in KEYPAIRS else "certificate"]), "")
+    else:
+        case.new[name] = rng.choice(["", None])
+    forbidden(name)(case)
+    return True
+
+
+def regenerate_ca(case: Case, rng: random.Random) -> bool:
+    names = _free(case, CAS)
+    if not names:
+        return False
+    name = rng.choice(names)
+    case.new[name] = pool().regenerated_cas[name]
+    forbidden(name)(case)
+    return True
+
+
+def regenerate_keypair(case: Case, rng: random.Random) -> bool:
+    names = _free(case, KEYPAIRS)
+    if not names:
+        return False
+    name = rng.choice(names)
+    case.new[name] = pool().keypairs[name]
+    forbidden(name)(case)
+    return True
+
+
+def swap_values(case: Case, rng: random.Random) -> bool:
+    names = _free(case, rng.choice([BOSH_PASSWORDS, CAS]))
+    if len(names) < 2:
+        return False
+    a, b = rng.sample(names, 2)
+    case.new[a], case.new[b] = case.new[b], case.new[a]
+    forbidden(a, b)(case)
+    return True
+
+
+def swap_private_keys(case: Case, rng: random.Random) -> bool:
+    names = _free(case, LEAVES)
+    keys = {n: case.new[n]["private_key"] for n in names}  # type: ignore[index]
+    pairs = [(a, b) for a in names for b in names if a < b and normalize(keys[a]) != normalize(keys[b])]
+    if not pairs:
+        return False
+    a, b = rng.choice(pairs)
+    _field(case, a, "private_key", keys[b])
+    _field(case, b, "private_key", keys[a])
+    forbidden(a, b)(case)
+    return True
+
+
+def drop_a_field(case: Case, rng: random.Random) -> bool:
+    names = _free(case, (*CAS, *LEAVES, *KEYPAIRS))
+    if not names:
+        return False
+    name = rng.choice(names)
+    value = case.new[name]
+    assert isinstance(value, dict)
+    case.new[name] = {k: v for k, v in value.items() if k != rng.choice(["private_key", "public_key", "ca"])}
+    if case.new[name] == value:
+        case.new[name] = {k: v for k, v in value.items() if k != "private_key"}
+    forbidden(name)(case)
+    return True
+
+
+def change_type(case: Case, rng: random.Random) -> bool:
+    names = _free(case, BOSH_PASSWORDS)
+    if not names:
+        return False
+    name = rng.choice(names)
+    case.new[name] = {"value": case.new[name]}
+    forbidden(name)(case)
+    return True
+
+
+def truncate_a_pem(case: Case, rng: random.Random) -> bool:
+    names = _free(case, (*LEAVES, *CAS))
+    if not names:
+        return False
+    name = rng.choice(names)
+    key = rng.choice(["certificate", "private_key"])
+    text = case.new[name][key]  # type: ignore[index]
+    _field(case, name, key, text[: rng.randrange(40, len(text) - 40)])
+    forbidden(name)(case)
+    return True
+
+
+def move_leaf_to_another_ca(case: Case, rng: random.Random) -> bool:
+    names = _free(case, LEAVES)
+    if not names:
+        return False
+    name = rng.choice(names)
+    case.new[name] = pool().other_ca_leaves[name]
+    forbidden(name)(case)
+    return True
+
+
+def rotate_leaf(case: Case, rng: random.Random) -> bool:
+    names = _free(case, LEAVES)
+    if not names:
+        return False
+    for name in rng.sample(names, rng.randint(1, len(names))):
+        case.new[name] = pool().rotated[name]
+        case.touched.add(name)
+    return True
+
+
+def renew_ca(case: Case, rng: random.Random) -> bool:
+    names = _free(case, CAS)
+    if not names:
+        return False
+    name = rng.choice(names)
+    old, new = pool().base[name], pool().renewed_cas[name]
+    assert isinstance(old, dict)
+    assert isinstance(new, dict)
+    case.new[name] = new
+    case.renewed[normalize(old["certificate"])] = new["certificate"]
+    case.touched.add(name)
+    return True
+
+
+def remove_leaf(case: Case, rng: random.Random) -> bool:
+    names = _free(case, LEAVES)
+    if not names:
+        return False
+    name = rng.choice(names)
+    del case.new[name]
+    case.touched.add(name)
+    return True
+
+
+def add_variables(case: Case, rng: random.Random) -> bool:
+    for i in range(rng.randint(1, 3)):
+        case.new[f"added_password_{i}"] = secret(rng)
+    if "extra_ca" not in case.new:
+        case.new.update(rng.choice(pool().new_cas))
+    return True
+
+
+def reorder(case: Case, rng: random.Random) -> bool:
+    items = list(case.new.items())
+    rng.shuffle(items)
+    case.new = dict(items)
+    return True
+
+
+def strip_final_newlines(case: Case, rng: random.Random) -> bool:
+    """``|`` to ``|-`` and back, and CRLF inside values: formatting, not content."""
+    for name, value in list(case.new.items()):
+        if isinstance(value, dict) and rng.random() < 0.5:
+            case.new[name] = {
+                k: (v.rstrip("\n") if rng.random() < 0.5 else v.replace("\n", "\r\n")) if isinstance(v, str) else v
+                for k, v in value.items()
+            }
+    return True
+
+
+FORBIDDEN: tuple[Mutation, ...] = (
+    remove_secret,
+    change_password,
+    empty_a_value,
+    regenerate_ca,
+    regenerate_keypair,
+    swap_values,
+    swap_private_keys,
+    drop_a_field,
+    change_type,
+    truncate_a_pem,
+    move_leaf_to_another_ca,
+)
+HARMLESS: tuple[Mutation, ...] = (rotate_leaf, renew_ca, remove_leaf, add_variables, reorder, strip_final_newlines)
+
+
+def make_case(rng: random.Random) -> Case:
+    case = Case(new=dict(pool().base))
+    mutations = list(rng.sample(HARMLESS, rng.randint(1, 3)))
+    if rng.random() < 0.6:
+        mutations += rng.sample(FORBIDDEN, rng.randint(1, 2))
+    rng.shuffle(mutations)
+    for mutation in mutations:
+        if mutation(case, rng):
+            case.done.append(mutation.__name__)
+    # A renewed CA is harmless when the leaves' `ca` fields are updated to it (bosh-deployment's rotation docs).
+    for name, value in case.new.items():
+        if isinstance(value, dict) and (trusted := normalize(value.get("ca"))) in case.renewed:
+            case.new[name] = {**value, "ca": case.renewed[trusted]}
+    return case
+
+
+def store(values: Store, source: str) -> VarStore:
+    entries = {
+        name: Entry(name=name, value=normalize(value), line=i) for i, (name, value) in enumerate(values.items(), 1)
+    }
+    return VarStore(source=source, entries=MappingProxyType(entries))
+
+
+def errors(old: Store, new: Store) -> set[str | None]:
+    findings = lint(store(old, "old.yml"), store(new, "new.yml"), Options())
+    return {f.variable for f in findings if f.severity is Severity.ERROR and not f.allowed}
+
+
+def check_verdict(case: Case, flagged: set[str | None], context: str) -> None:
+    where = f"{context}, seed {SEED}: {case.verdict} case {case.done}"
+    if case.forbidden:
+        # Two forbidden changes may overlap (a leaf moved to a CA that is removed as well: removed-ca speaks for
+        # both); an error must then name one of the variables involved. Alone, each is named.
+        involved = {name for targets in case.forbidden for name in targets}
+        assert flagged & involved, f"{where}: no error on {sorted(involved)}; errors on {sorted(map(str, flagged))}"
+    else:
+        assert flagged == set(), f"{where}: errors on {sorted(map(str, flagged))}"
+
+
+def test_random_mutations_get_the_known_verdict() -> None:
+    rng = seeded()
+    verdicts = {"forbidden": 0, "harmless": 0}
+    for i in range(BULK_CASES):
+        case = make_case(rng)
+        verdicts[case.verdict] += 1
+        check_verdict(case, errors(pool().base, case.new), f"case {i}")
+    assert min(verdicts.values()) > BULK_CASES // 4, verdicts
+
+
+# --- through the CLI, with the YAML written in every way bosh or an editor may write it -------------------------
+
+
+def reformat(text: str, rng: random.Random) -> bytes:
+    """Harmless rewrites of the text: quotes, top-level order, CRLF, a BOM."""
+    lines = text.splitlines(keepends=True)
+    blocks: list[list[str]] = []
+    for line in lines:
+        if not line.startswith(" ") or not blocks:
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    if rng.random() < 0.5:
+        rng.shuffle(blocks)
+    out = []
+    for block in blocks:
+        first = block[0]
+        name, _, rest = first.partition(": ")
+        value = rest.rstrip("\n")
+        if rest and not value.startswith(("|", '"', "'")) and rng.random() < 0.5:
+            quoted = f"'{value}'" if rng.random() < 0.5 else f'"{value}"'
+            first = f"{name}: {quoted}\n"
+        out.append(first + "".join(block[1:]))
+    result = "".join(out)
+    if rng.random() < 0.3:
+        result = result.replace("\n", "\r\n")
+    data = result.encode()
+    return b"\xef\xbb\xbf" + data if rng.random() < 0.2 else data
+
+
+def test_reformatting_is_faithful() -> None:
+    rng = seeded()
+    text = dump_store(pool().base)
+    for _ in range(20):
+        assert yaml.safe_load(reformat(text, rng).decode("utf-8-sig")) == yaml.safe_load(text)
+
+
+def cli_case(rng: random.Random, tmp_path: Path, i: int) -> tuple[Case, Path, Path]:
+    case = make_case(rng)
+    old, new = tmp_path / f"old-{i}.yml", tmp_path / f"new-{i}.yml"
+    old.write_text(dump_store(pool().base))
+    text = dump_store(case.new)
+    if not case.forbidden and rng.random() < 0.3:
+        # a key written twice is forbidden even with the same value: a reader sees the first, bosh the last
+        name = rng.choice([n for n in BOSH_PASSWORDS if n in case.new])
+        text += f"{name}: {case.new[name]}\n"
+        case.forbidden.append((name,))
+        case.done.append("duplicate_key")
+    new.write_bytes(reformat(text, rng))
+    return case, old, new
+
+
+def test_random_mutations_through_the_cli(cli: RunCli, tmp_path: Path) -> None:
+    rng = seeded(1)
+    for i in range(CLI_CASES):
+        case, old, new = cli_case(rng, tmp_path, i)
+        result = cli(old, new, "--format", "json")
+        assert result.code == (1 if case.forbidden else 0), f"seed {SEED}: {case.done}\n{result.out}{result.err}"
+        flagged = {f["variable"] for f in result.json["findings"] if f["severity"] == "error"}
+        check_verdict(case, flagged, f"cli case {i}")
+
+
+def test_random_mutations_through_a_real_process(tmp_path: Path) -> None:
+    rng = seeded(2)
+    for i in range(PROCESS_CASES):
+        case, old, new = cli_case(rng, tmp_path, i)
+        result = run_measured([sys.executable, "-m", "creds_lint", old, new, "--format", "github"], timeout=120)
+        assert result.code == (1 if case.forbidden else 0), f"seed {SEED}: {case.done}\n{result.out}{result.err}"
+
+
+# --- the changed fields: read directly for bosh's shapes, by DeepDiff for the rest --------------------------------
+
+flat_values = st.one_of(
+    st.none(),
+    st.text(max_size=5),
+    st.dictionaries(
+        st.sampled_from(["ca", "certificate", "private_key", "x"]), st.one_of(st.none(), st.text(max_size=3))
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old=st.dictionaries(st.sampled_from("abcde"), flat_values, max_size=5),
+    new=st.dictionaries(st.sampled_from("abcde"), flat_values, max_size=5),
+)
+def test_field_paths_are_what_deepdiff_reports(old: dict[str, object], new: dict[str, object]) -> None:
+    # DeepDiff also lists variables added or removed as a whole, with no field: the same as no entry for compare()
+    assert _field_paths(old, new) == {name: paths for name, paths in _deepdiff_paths(old, new).items() if paths}
+
+
+def test_nested_values_go_to_deepdiff() -> None:
+    old: dict[str, object] = {"a": {"k": ["x"]}}
+    new: dict[str, object] = {"a": {"k": ["y"]}}
+    assert _field_paths(old, new) is None
+    assert _deepdiff_paths(old, new) == {"a": {"changed": {"k"}}}
+
+
+@pytest.mark.parametrize("mutation", FORBIDDEN, ids=lambda m: m.__name__)
+def test_each_forbidden_mutation_alone_is_an_error(mutation: Mutation) -> None:
+    rng = seeded()
+    case = Case(new=dict(pool().base))
+    assert mutation(case, rng)
+    check_verdict(case, errors(pool().base, case.new), mutation.__name__)
