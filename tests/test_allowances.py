@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -214,3 +215,52 @@ def test_lint_reports_allowances_for_its_one_pair() -> None:
     )
     turned_off = lint(old, new, Options(allowances=allowances, now=now, severities={"expired-allowance": None}))
     assert [f.rule for f in turned_off] == ["regenerated-password"]
+
+
+def test_an_allowance_limited_to_files(tmp_path: Path) -> None:
+    files = {}
+    for name, data in {"a-old.yml": {"x": "1"}, "a-creds.yml": {"x": "2"}, "b-old.yml": {"x": "1"}}.items():
+        files[name] = tmp_path / name
+        files[name].write_text(dump_store(data), encoding="utf-8")
+    (tmp_path / "b-creds.yml").write_text(dump_store({"x": "3"}), encoding="utf-8")
+    allowance = Allowance(rule="regenerated-password", variable="x", file="a-*.yml", reason="rotated in a")
+    targets = [
+        Target(old=Source.file(tmp_path / f"{t}-old.yml"), new=Source.file(tmp_path / f"{t}-creds.yml"))
+        for t in ("a", "b")
+    ]
+    report = check(targets, Options(allowances=(allowance,)))
+    assert [(Path(f.file).name, f.rule, f.allowed) for f in report.findings] == [
+        ("a-creds.yml", "regenerated-password", True),
+        ("b-creds.yml", "regenerated-password", False),
+    ]
+
+
+def test_a_deleted_var_store_allowed_by_file() -> None:
+    old = _store("HEAD:envs/old/creds.yml", {"credhub_encryption_password": "p", "hm_password": "h"})
+    gone = _store("envs/old/creds.yml", {})
+    allowance = Allowance(
+        rule="removed-file", variable=None, file="envs/old/*.yml", reason="environment decommissioned", source="c.yml"
+    )
+    [finding] = lint(old, gone, Options(allowances=(allowance,)), deleted=True)
+    assert (finding.rule, finding.variable, finding.allowed, finding.reason) == (
+        "removed-file",
+        None,
+        True,
+        "environment decommissioned",
+    )
+    elsewhere = dataclasses.replace(allowance, file="envs/prod/*.yml", line=3)
+    findings = lint(old, gone, Options(allowances=(elsewhere,)), deleted=True)
+    assert [(f.rule, f.allowed) for f in findings] == [("unused-allowance", False), ("removed-file", False)]
+    assert findings[0].message == (
+        "allowance for removed-file in envs/prod/*.yml matched no finding: remove it once the change it was written "
+        "for is committed."
+    )
+
+
+def test_the_text_output_suggests_the_allowance_for_a_deleted_file() -> None:
+    from creds_lint.findings import Report
+    from creds_lint.reporters.text import render
+
+    old = _store("HEAD:envs/old/creds.yml", {"a": "p"})
+    report = Report(findings=lint(old, _store("envs/old/creds.yml", {}), deleted=True), files=1)
+    assert '    - {rule: removed-file, file: "envs/old/creds.yml", reason: "..."}' in render(report).splitlines()

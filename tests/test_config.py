@@ -166,7 +166,11 @@ BAD_YAML = [
     ),
     (
         "allow:\n  - rule: removed-ca\n    variable: x\n    reason: r\n    because: y\n",
-        "line 5: allow[0].because: unknown key (expected one of: expires, fingerprint, reason, rule, variable)",
+        "line 5: allow[0].because: unknown key (expected one of: expires, file, fingerprint, reason, rule, variable)",
+    ),
+    (
+        "allow:\n  - rule: removed-file\n    file: ''\n    reason: r\n",
+        "line 3: allow[0].file: an empty glob matches nothing",
     ),
     ("fail-on: error\nfail-on: info\n", "line 2: fail-on: duplicate key (first on line 1)"),
     ("- fail-on\n", "line 1: expected a mapping, got a list"),
@@ -308,6 +312,26 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     assert classifier.matches("ca", "corp_root")
     # the built-in patterns still apply
     assert classifier.role("credhub_encryption_password", Kind.PASSWORD, is_ca=False) is Role.ENCRYPTION_KEY
+
+
+def test_an_allowance_for_files_needs_no_variable(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / ".creds-lint.yml",
+        "allow:\n  - rule: removed-file\n    file: envs/old/*.yml\n    reason: decommissioned\n"
+        "  - rule: regenerated-ca\n    variable: nats_ca\n    file: prod-creds.yml\n    reason: rotation\n",
+    )
+    first, second = config.load_file(path).allow
+    assert (first.rule, first.variable, first.file, first.label) == (
+        "removed-file",
+        None,
+        "envs/old/*.yml",
+        "removed-file in envs/old/*.yml",
+    )
+    assert (second.variable, second.file, second.label) == (
+        "nats_ca",
+        "prod-creds.yml",
+        "regenerated-ca:nats_ca in prod-creds.yml",
+    )
 
 
 def test_the_same_settings_in_pyproject(tmp_path: Path) -> None:

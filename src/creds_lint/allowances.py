@@ -1,8 +1,10 @@
 """Allowances: an operator's statement that one finding is a deliberate change.
 
-An allowance names a rule and a variable, gives a reason, and may be limited in time (``expires``: the last day
-it applies) and to one exact value (``fingerprint``: the ``sha256:…`` of the variable's value in the new file, as
-findings show it; for a removed variable, of the value that was removed). A finding it covers is still reported,
+An allowance names a rule and a variable, gives a reason, and may be limited to files (``file``: a glob matched
+against the checked file's name; with ``file`` the variable may be left out, for findings about a whole file such
+as ``removed-file``), in time (``expires``: the last day it applies) and to one exact value (``fingerprint``: the
+``sha256:…`` of the variable's value in the new file, as findings show it; for a removed variable, of the value
+that was removed). A finding it covers is still reported,
 marked allowed with the reason, and never fails the run. The engine applies allowances after the rules ran; what
 each allowance matched over the whole run is then reported by the allowance rules (unused, expired).
 """
@@ -27,8 +29,9 @@ class Allowance:
     line)."""
 
     rule: str
-    variable: str
+    variable: str | None
     reason: str
+    file: str | None = None
     expires: date | None = None
     fingerprint: str | None = None
     source: str = COMMAND_LINE
@@ -39,14 +42,33 @@ class Allowance:
         return self.expires is not None and today > self.expires
 
     def names(self, finding: Finding) -> bool:
-        """Whether it is about this finding's rule and variable (whatever its fingerprint and date)."""
-        return finding.rule == self.rule and finding.variable == self.variable
+        """Whether it is about this finding's rule, variable and file (whatever its fingerprint and date)."""
+        if finding.rule != self.rule or finding.variable != self.variable:
+            return False
+        return self.file is None or file_matches(self.file, finding.file)
 
     @property
     def label(self) -> str:
-        """``RULE:VARIABLE``, with its fingerprint when it has one."""
-        text = f"{self.rule}:{self.variable}"
+        """``RULE:VARIABLE`` (``in FILE`` when limited to files), with its fingerprint when it has one."""
+        text = f"{self.rule}:{self.variable}" if self.variable is not None else self.rule
+        if self.file is not None:
+            text += f" in {self.file}"
         return f"{text} ({self.fingerprint})" if self.fingerprint else text
+
+    @property
+    def subject(self) -> str:
+        """What the allowance is about, in a sentence: the variable, or the file."""
+        return self.variable if self.variable is not None else f"the file {self.file}"
+
+
+def file_matches(pattern: str, name: str) -> bool:
+    """Whether a checked file's name (a path, or ``REV:path`` for a git revision) matches an allowance's glob:
+    the whole path, or its last component for a pattern without ``/``."""
+    import fnmatch
+
+    path = name.split(":", 1)[-1]
+    candidates = {name, path} | ({path.rsplit("/", 1)[-1]} if "/" not in pattern else set())
+    return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates)
 
 
 @dataclass(frozen=True, kw_only=True)

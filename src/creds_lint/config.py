@@ -47,7 +47,7 @@ CLASSIFY_KEYS: Mapping[str, Role] = MappingProxyType(
     }
 )
 TOP_KEYS = ("fail-on", "expiry-days", "var-stores", "rules", "classify", "allow", "manifests")
-ALLOW_KEYS = ("rule", "variable", "reason", "expires", "fingerprint")
+ALLOW_KEYS = ("rule", "variable", "file", "reason", "expires", "fingerprint")
 LEVELS = ("error", "warning", "info", "off")
 _FINGERPRINT = re.compile(r"sha256:[0-9a-f]{8}")
 
@@ -281,17 +281,21 @@ def _compile(node: Node) -> None:
 def _allowance(node: Node) -> Allowance:
     item = node.keys(ALLOW_KEYS)
     for required in ("rule", "variable", "reason"):
-        if required not in item:
+        if required not in item and not (required == "variable" and "file" in item):
             node.fail(f"missing required key '{required}'")
     reason = item["reason"].string().strip()
     if not reason:
         item["reason"].fail("must say why the change is deliberate")
-    variable = item["variable"].string()
-    if not variable:
+    variable = item["variable"].string() if "variable" in item else None
+    if variable == "":
         item["variable"].fail("must name a variable")
+    file = item["file"].string() if "file" in item else None
+    if file == "":
+        item["file"].fail("an empty glob matches nothing")
     return Allowance(
         rule=_rule(item["rule"]),
         variable=variable,
+        file=file,
         reason=reason,
         expires=_date(item["expires"]) if "expires" in item else None,
         fingerprint=_fingerprint(item["fingerprint"]) if "fingerprint" in item else None,

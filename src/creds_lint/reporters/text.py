@@ -59,11 +59,11 @@ _ABOUT_ALLOWANCES = frozenset(r.name for r in RUN_RULES)
 
 def allow_entry(finding: Finding) -> str | None:
     """The ``allow:`` entry that would cover exactly this change, as one line of YAML; ``None`` for a finding
-    that is allowed, information, about the file, or about an allowance."""
-    if finding.allowed or finding.severity is Severity.INFO or finding.variable is None:
+    that is allowed, information, or about an allowance."""
+    if finding.allowed or finding.severity is Severity.INFO or finding.rule in _ABOUT_ALLOWANCES:
         return None
-    if finding.rule in _ABOUT_ALLOWANCES:
-        return None
+    if finding.variable is None:  # about the whole file: allowed by file
+        return f'- {{rule: {finding.rule}, file: {json.dumps(finding.file.split(":", 1)[-1])}, reason: "..."}}'
     fields = [f"rule: {finding.rule}", f"variable: {json.dumps(finding.variable)}"]
     if finding.fingerprint:
         fields.append(f'fingerprint: "{finding.fingerprint}"')

@@ -88,7 +88,7 @@ def unused_allowance(ctx: Context) -> Iterator[Hit]:
             continue
         if use.missed:
             why = (
-                f"{allowance.variable} now has fingerprint {', '.join(use.missed)}, not {allowance.fingerprint}: "
+                f"{allowance.subject} now has fingerprint {', '.join(use.missed)}, not {allowance.fingerprint}: "
                 "the allowance was written for another value. Review this change before allowing it."
             )
         else:
@@ -117,7 +117,7 @@ def expired_allowance(ctx: Context) -> Iterator[Hit]:
         if allowance.expires is None or not allowance.expired(today):
             continue
         effect = (
-            f"{allowance.rule} on {allowance.variable} is reported again"
+            f"{allowance.rule} on {allowance.subject} is reported again"
             if use.missed
             else "remove it from the configuration"
         )

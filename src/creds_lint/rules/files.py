@@ -25,8 +25,8 @@ def _plural(category: Category) -> str:
     summary="A var-store file was deleted.",
     remedy=(
         "Restore the file from version control (git restore --source=HEAD --staged --worktree -- FILE). If the "
-        "environment is decommissioned on purpose, commit with SKIP=creds-lint, or lower the rule for that check "
-        "(--severity removed-file=warning)."
+        "environment is decommissioned on purpose, allow it in .creds-lint.yml (rule: removed-file, file: the path, "
+        "reason), commit with SKIP=creds-lint, or lower the rule for that check (--severity removed-file=warning)."
     ),
 )
 def removed_file(ctx: Context) -> Iterator[Hit]:
@@ -41,7 +41,15 @@ def removed_file(ctx: Context) -> Iterator[Hit]:
     for entry in ctx.old:
         counts.setdefault(ctx.category(entry), []).append(entry.name)
     parts = []
-    for category in (Category.ENCRYPTION_KEY, Category.CA, Category.KEYPAIR, Category.SECRET, Category.CERTIFICATE):
+    shown_order = (
+        Category.ENCRYPTION_KEY,
+        Category.CA,
+        Category.KEYPAIR,
+        Category.SECRET,
+        Category.CERTIFICATE,
+        Category.DISPOSABLE,
+    )
+    for category in shown_order:
         names = counts.get(category, [])
         if names:
             shown = ", ".join(names[:_NAMES_SHOWN]) + (
