@@ -118,6 +118,12 @@ def test_ca_rotation_with_concatenated_trust_fields(cli: RunCli, write_store: Wr
     _nats(step2, nats_ca, both, signer=nats_ca_2)
     run = cli(write_store("s1b.yml", step1), write_store("s2.yml", step2), "--no-config", "--format", "json")
     assert run.code == 0
+    # audited alone, each intermediate state is sound: leaves signed by either CA of their trust field are valid
+    for state in ("s1b.yml", "s2.yml"):
+        audit = cli(
+            "check", write_store(state, step1 if state == "s1b.yml" else step2), "--no-config", "--format", "json"
+        )
+        assert (audit.code, [f for f in audit.json["findings"] if f["severity"] != "info"]) == (0, [])
     assert [r for r in findings(run.json) if r[3] != "info"] == []
     assert {(rule, var) for rule, var, _, _ in findings(run.json)} == {
         ("rotated-certificate", name) for name in NATS_LEAVES
