@@ -497,3 +497,8 @@ def test_a_bad_config_still_gives_a_json_document(
         {"file": ".creds-lint.yml", "message": "line 1: expiry-days: expected an integer, got a string"}
     ]
     assert run.err == "creds-lint: error: .creds-lint.yml: line 1: expiry-days: expected an integer, got a string\n"
+
+
+def test_a_key_left_empty_is_not_set(tmp_path: Path) -> None:
+    path = write(tmp_path / ".creds-lint.yml", "fail-on:\nrules:\nallow:\nclassify:\n  disposable:\n    names:\n")
+    assert config.load_file(path) == config.Config(source=str(path))

@@ -174,7 +174,7 @@ def parse(root: Node, *, base: Path) -> Config:
     """Validate a configuration tree."""
     if root.value is None:
         return Config(source=root.source)
-    top = root.keys(TOP_KEYS)
+    top = _set(root.keys(TOP_KEYS))
     patterns, names = _classify(top["classify"]) if "classify" in top else ({}, {})
     return Config(
         source=root.source,
@@ -187,6 +187,11 @@ def parse(root: Node, *, base: Path) -> Config:
         allow=tuple(_allowance(item) for item in top["allow"].sequence()) if "allow" in top else (),
         manifests=tuple(str(base / p) for p in top["manifests"].strings()) if "manifests" in top else (),
     )
+
+
+def _set(mapping: Mapping[str, Node]) -> Mapping[str, Node]:
+    """The keys that have a value: ``allow:`` left empty (null) is the same as no ``allow:`` at all."""
+    return {key: node for key, node in mapping.items() if node.value is not None}
 
 
 def rule_name(key: str) -> str | None:
@@ -256,7 +261,7 @@ def _classify(node: Node) -> tuple[dict[Role, tuple[str, ...]], dict[str, Role]]
     listed_at: dict[str, str] = {}
     for key, child in node.keys(tuple(CLASSIFY_KEYS)).items():
         role = CLASSIFY_KEYS[key]
-        parts = child.keys(("names", "patterns"))
+        parts = _set(child.keys(("names", "patterns"))) if child.value is not None else {}
         if "patterns" in parts:
             for item in parts["patterns"].sequence():
                 _compile(item)
