@@ -502,3 +502,15 @@ def test_a_bad_config_still_gives_a_json_document(
 def test_a_key_left_empty_is_not_set(tmp_path: Path) -> None:
     path = write(tmp_path / ".creds-lint.yml", "fail-on:\nrules:\nallow:\nclassify:\n  disposable:\n    names:\n")
     assert config.load_file(path) == config.Config(source=str(path))
+
+
+def test_every_example_in_the_configuration_docs_is_valid(tmp_path: Path) -> None:
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    examples = re.findall(r"^```(yaml|toml)\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    assert len(examples) >= 8
+    for i, (language, body) in enumerate(examples):
+        path = write(tmp_path / str(i) / (".creds-lint.yml" if language == "yaml" else "pyproject.toml"), body)
+        settings = config.load_file(path)
+        assert settings != config.Config(source=str(path)), body
