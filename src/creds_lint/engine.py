@@ -7,7 +7,9 @@ run, the allowance rules report allowances that matched nothing or expired.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -135,12 +137,31 @@ def _finding(rule: Rule, severity: Severity, hit: Hit, context: Context) -> Find
     )
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """A run allocates many small objects and frees them by reference counting; meanwhile the cyclic collector
+    would traverse the loaded stores again and again (a quarter of the time of a 10,000-entry run). Off during
+    a check, restored after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def check(targets: Sequence[Target], options: Options = DEFAULT_OPTIONS) -> Report:
     """Lint every target into one report. A target that cannot be read becomes an error of the report (and then
     allowances are not judged: the file they were written for may be the one that could not be read).
 
     A target without an old version is audited alone, and its certificates are listed in the report.
     """
+    with _no_cyclic_gc():
+        return _check(targets, options)
+
+
+def _check(targets: Sequence[Target], options: Options) -> Report:
     findings: list[Finding] = []
     errors: list[FileError] = []
     certificates: list[CertificateRecord] = []

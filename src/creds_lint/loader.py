@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -125,6 +125,9 @@ class _Builder:
     def __init__(self, text: str, source: str) -> None:
         self.source = source
         self.loader = _Loader(text)
+        #: The next event (called once per event: no wrapper; :func:`_build` turns YAML errors into ours). The
+        #: parser ends every stream with a stream end, after which nothing reads on.
+        self.next: Callable[[], yaml.Event] = self.loader.get_event  # type: ignore[assignment]
         #: anchor -> its node; ``None`` while the anchored node is being built (an alias to it is recursive).
         self.anchors: dict[str, _Node | None] = {}
         self.values = 0
@@ -133,17 +136,6 @@ class _Builder:
 
     def error(self, event: yaml.Event, message: str) -> CredsLintError:
         return CredsLintError(f"line {_line(event)}: {message}", source=self.source)
-
-    def next(self) -> yaml.Event:
-        try:
-            event = self.loader.get_event()
-        except yaml.MarkedYAMLError as exc:
-            raise CredsLintError(_describe(exc), source=self.source) from None
-        except yaml.YAMLError:
-            raise CredsLintError("not valid YAML", source=self.source) from None
-        if event is None:  # pragma: no cover - the parser ends every stream with a stream end
-            raise CredsLintError("invalid YAML: unexpected end of the stream", source=self.source)
-        return event
 
     def count(self, event: yaml.Event, size: int, chars: int) -> None:
         self.values += size
@@ -285,6 +277,10 @@ def _build(text: str, source: str, digest: str) -> VarStore:
     builder = _Builder(text, source)
     try:
         return _store(builder, source, digest)
+    except yaml.MarkedYAMLError as exc:
+        raise CredsLintError(_describe(exc), source=source) from None
+    except yaml.YAMLError:
+        raise CredsLintError("not valid YAML", source=source) from None
     finally:
         builder.loader.dispose()
 

@@ -225,7 +225,10 @@ class Entry:
 
     @property
     def fields(self) -> Mapping[str, object]:
-        return self.value if isinstance(self.value, Mapping) else {}
+        value = self.value
+        if type(value) is dict:  # what the loader builds; asked for on every field read, so skip the ABC check
+            return value
+        return value if isinstance(value, Mapping) else {}
 
     def text(self, field_name: str) -> str | None:
         """A string field of a structured value, or ``None``."""

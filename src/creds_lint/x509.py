@@ -177,12 +177,19 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 
 @lru_cache(maxsize=_CACHE)
+def _rfc4514(name: x509.Name) -> str:
+    """A distinguished name as text; issuers repeat (every leaf of a CA), and formatting is the slow part."""
+    return name.rfc4514_string()
+
+
+@lru_cache(maxsize=_CACHE)
 def info(cert: x509.Certificate) -> CertInfo:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import NameOID
 
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    subject = cert.subject
+    names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     common_name = str(names[0].value) if names else ""
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -197,8 +204,8 @@ def info(cert: x509.Certificate) -> CertInfo:
         bits = None
     return CertInfo(
         common_name=common_name,
-        subject=cert.subject.rfc4514_string(),
-        issuer=cert.issuer.rfc4514_string(),
+        subject=_rfc4514(subject),
+        issuer=_rfc4514(cert.issuer),
         serial=format(cert.serial_number, "x"),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
@@ -262,7 +269,8 @@ def key_identifiers(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]
 
 def self_signed(cert: x509.Certificate) -> bool:
     """Whether ``cert`` names itself as issuer and its own key verifies its signature (a root)."""
-    return cert.issuer == cert.subject and signed_by(cert, cert)
+    names = info(cert)  # the subject and issuer as text, worked out once per certificate
+    return names.issuer == names.subject and signed_by(cert, cert)
 
 
 def key_type(key: PublicKeyTypes | PrivateKeyTypes) -> str:

@@ -114,11 +114,24 @@ class Context:
         pem = entry.text("certificate") if entry is not None else None
         return x509.load_certificate(pem) if pem else None
 
+    @cached_property
+    def _ca_cache(self) -> dict[int, tuple[Entry, bool]]:
+        return {}
+
     def is_ca(self, entry: Entry) -> bool:
         """A CA by its certificate (BasicConstraints), or — when the certificate does not parse — because it is
-        self-signed in the bosh sense (``ca`` equals ``certificate``) or its name says so."""
+        self-signed in the bosh sense (``ca`` equals ``certificate``) or its name says so. Worked out once per
+        entry: every rule asks for the category of every change."""
         if entry.kind is not Kind.CERTIFICATE:
             return False
+        cached = self._ca_cache.get(id(entry))
+        if cached is not None and cached[0] is entry:
+            return cached[1]
+        result = self._is_ca(entry)
+        self._ca_cache[id(entry)] = (entry, result)
+        return result
+
+    def _is_ca(self, entry: Entry) -> bool:
         cert = self.certificate(entry)
         if cert is not None:
             return x509.is_ca(cert)
