@@ -354,3 +354,16 @@ def test_no_value_of_either_file_appears_in_any_output(old: dict[str, str], new:
         fixed = render(Report(files=1))
         leaked = [s for s in secrets if s in out and s not in fixed]
         assert leaked == [], f"{render.__module__} printed a secret"
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_password_that_gained_a_line_ending_changed(ending: str) -> None:
+    old = bosh_store()
+    new = with_(old, admin_password=f"{old['admin_password']}{ending}")
+    assert summary(findings(old, new)) == {("regenerated-password", "admin_password", E)}
+
+
+def test_a_block_password_keeps_its_final_newline() -> None:
+    plain = parse_store(b"admin_password: abcdefghij0123456789\n", source="a")
+    block = parse_store(b"admin_password: |\n  abcdefghij0123456789\n", source="b")
+    assert summary(lint(plain, block)) == {("regenerated-password", "admin_password", E)}

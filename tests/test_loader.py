@@ -45,8 +45,9 @@ def test_scalars_keep_their_text_so_requoting_is_no_change() -> None:
 
 
 def test_block_scalar_final_newline_is_formatting() -> None:
-    keep = parse_store(b"k:\n  private_key: |\n    line1\n    line2\n", source="s.yml")
-    strip = parse_store(b"k:\n  private_key: |-\n    line1\n    line2\n", source="s.yml")
+    pem = b"-----BEGIN RSA PRIVATE KEY-----\n    MIIB\n    -----END RSA PRIVATE KEY-----\n"
+    keep = parse_store(b"k:\n  private_key: |\n    " + pem, source="s.yml")
+    strip = parse_store(b"k:\n  private_key: |-\n    " + pem, source="s.yml")
     assert keep.values() == strip.values()
 
 
@@ -62,7 +63,7 @@ def test_null_value_is_none() -> None:
 
 def test_utf8_bom_and_crlf_are_accepted() -> None:
     store = parse_store(b"\xef\xbb\xbfa: one\r\nb:\r\n  certificate: |\r\n    x\r\n    y\r\n", source="s.yml")
-    assert store.values() == {"a": "one", "b": {"certificate": "x\ny"}}
+    assert store.values() == {"a": "one", "b": {"certificate": "x\ny\n"}}
 
 
 def test_utf16_with_bom_is_accepted() -> None:

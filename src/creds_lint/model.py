@@ -177,11 +177,18 @@ def kind_of(value: object) -> Kind:
     return Kind.UNKNOWN
 
 
+_KEY_TEXT_PREFIXES = ("-----BEGIN ", "ssh-", "ecdsa-sha2-")
+
+
 def normalize(value: object) -> object:
-    """The value as bosh sees it, minus YAML formatting: a block scalar's final newline (``|`` versus ``|-``)
-    and a Windows line ending are formatting, not content."""
+    """The value as bosh sees it, minus YAML formatting.
+
+    Only where the consumer ignores them — PEM blocks and OpenSSH keys — are a final newline (``|`` versus
+    ``|-``) and Windows line endings formatting. Anywhere else they are content: a password that gained a
+    newline is deployed with it, and logins fail.
+    """
     if isinstance(value, str):
-        if "\n" in value or "\r" in value:
+        if value.startswith(_KEY_TEXT_PREFIXES):
             return value.replace("\r\n", "\n").rstrip("\n")
         return value
     if isinstance(value, Mapping):
