@@ -549,6 +549,133 @@ def test_shallow_clone_without_the_fork_point(shallow: GitRepo, cli: RunCli, mon
     assert findings(fixed) == [("removed-ca", "nats_ca", "creds.yml", "main:creds.yml")]
 
 
+# --- symlinks, submodules: not regular files -----------------------------------------------------------------
+
+BECAME_A_SYMLINK = (
+    "the var-store became a symlink, which creds-lint does not follow, so it counts as deleted: "
+    "bosh will generate all 29 of its variables anew on the next deploy: 2 encryption keys "
+    "(credhub_encryption_password, uaa_encryption_key_1); "
+)
+
+
+def replace_with_symlink(repo: GitRepo, path: str, target: str) -> None:
+    """The reviewer's recipe: the var-store swapped for a link to an empty file, both staged."""
+    (repo.root / target).write_text("{}\n", encoding="utf-8")
+    repo.git("rm", "-q", "--cached", path)
+    (repo.root / path).unlink()
+    (repo.root / path).symlink_to(target)
+    repo.git("add", path, target)
+
+
+def test_var_store_replaced_by_a_symlink_is_removed_in_every_mode(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    repo.commit("bosh create-env")
+    replace_with_symlink(repo, "creds.yml", "empty.yml")
+
+    runs = {
+        "staged": cli("--staged", "--format", "json"),
+        "hook with the link": cli("--hook", "creds.yml", "--format", "json"),
+        "hook without it (pre-commit passes no symlink)": cli("--hook", "--format", "json"),
+        "staged with the link": cli("--staged", "creds.yml", "--format", "json"),
+    }
+    repo.git("commit", "-q", "--no-verify", "-m", "swap for a symlink")
+    runs["range"] = cli("--base", "HEAD~1", "--format", "json")
+    runs["pre-flight against the revision before"] = cli("--rev", "HEAD~1", "creds.yml", "--format", "json")
+
+    for mode, run in runs.items():
+        old = "HEAD~1:creds.yml" if mode.startswith(("range", "pre-flight")) else "HEAD:creds.yml"
+        assert (mode, run.code, findings(run)) == (mode, 1, [("removed-file", None, "creds.yml", old)])
+        assert run.json["findings"][0]["message"].startswith(BECAME_A_SYMLINK), mode
+        assert run.json["summary"]["files"] == 1, mode  # the link itself, not the empty file it points to
+
+
+def test_preflight_on_a_var_store_that_is_a_symlink(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    repo.commit("bosh create-env")
+    (repo.root / "creds.yml").rename(repo.root / "moved.yml")
+    (repo.root / "creds.yml").symlink_to("moved.yml")  # an intact copy behind the link: still not followed
+
+    in_work_tree = cli("creds.yml", "--format", "json")
+    repo.commit("link")
+    at_head = cli("creds.yml")
+
+    assert (in_work_tree.code, findings(in_work_tree)) == (1, [("removed-file", None, "creds.yml", "HEAD:creds.yml")])
+    assert in_work_tree.json["findings"][0]["message"].startswith(BECAME_A_SYMLINK)
+    assert (at_head.code, at_head.out) == (2, "")
+    assert at_head.err == (
+        "creds-lint: error: creds.yml: is a symlink at HEAD, not a regular file "
+        "(creds-lint does not follow symlinks: check the file it points to)\n"
+    )
+
+
+def test_preflight_through_a_symlinked_folder_resolves_the_folder(
+    repo: GitRepo, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = bosh_store()
+    repo.write("deploy/creds.yml", store)
+    repo.commit("bosh create-env")
+    repo.write("deploy/creds.yml", without(store, "nats_ca"))
+    (tmp_path / "shortcut").symlink_to(repo.root / "deploy")
+    monkeypatch.chdir(tmp_path)
+
+    run = cli("shortcut/creds.yml", "--format", "json")
+
+    assert findings(run) == [("removed-ca", "nats_ca", "shortcut/creds.yml", "HEAD:deploy/creds.yml")]
+
+
+def test_symlink_committed_as_a_var_store_cannot_be_checked(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("state/prod.yml", bosh_store())
+    repo.commit("bosh create-env")
+    (repo.root / "creds.yml").symlink_to("state/prod.yml")
+    repo.git("add", "creds.yml")
+
+    staged = cli("--staged")
+    repo.commit("link")
+    unchanged = cli("--staged", "creds.yml")
+    (repo.root / "creds.yml").unlink()
+    repo.git("add", "creds.yml")
+    deleted = cli("--staged")
+
+    not_a_file = (
+        "creds-lint: error: creds.yml: is a symlink{}, not a regular file "
+        "(creds-lint does not follow symlinks: check the file it points to)\n"
+    )
+    assert (staged.code, staged.err) == (2, not_a_file.format(""))
+    assert (unchanged.code, unchanged.err) == (2, not_a_file.format(" in the index"))
+    assert (deleted.code, deleted.err) == (
+        2,
+        "creds-lint: error: creds.yml: a symlink was deleted here: creds-lint cannot tell what it held "
+        "(check the file it pointed to)\n",
+    )
+
+
+def test_var_store_replaced_by_a_submodule_is_removed(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    head = repo.commit("bosh create-env")
+    repo.git("rm", "-q", "--cached", "creds.yml")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{head},creds.yml")
+
+    run = cli("--hook", "--format", "json")
+
+    assert (run.code, findings(run)) == (1, [("removed-file", None, "creds.yml", "HEAD:creds.yml")])
+    assert run.json["findings"][0]["message"].startswith(
+        "the var-store became a submodule, which creds-lint does not follow, so it counts as deleted: "
+    )
+
+
+def test_symlink_replaced_by_a_var_store_is_audited_alone(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("state/prod.yml", bosh_store())
+    (repo.root / "creds.yml").symlink_to("state/prod.yml")
+    repo.commit("linked")
+    (repo.root / "creds.yml").unlink()
+    repo.write("creds.yml", {**bosh_store(), "hm_password": ""})
+    repo.git("add", "creds.yml")
+
+    run = cli("--staged", "--format", "json")
+
+    assert findings(run) == [("empty-value", "hm_password", "creds.yml", None)]
+
+
 # --- hook mode ------------------------------------------------------------------------------------------------
 
 

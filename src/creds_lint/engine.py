@@ -23,7 +23,7 @@ from creds_lint.loader import parse_store
 from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore
 from creds_lint.rules import FILE_RULES, FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
-from creds_lint.sources import Source, Target
+from creds_lint.sources import Removal, Source, Target
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,20 +53,25 @@ def compare(old: VarStore, new: VarStore) -> Changes:
 
 
 def lint(
-    old: VarStore | None, new: VarStore, options: Options = DEFAULT_OPTIONS, *, deleted: bool = False
+    old: VarStore | None,
+    new: VarStore,
+    options: Options = DEFAULT_OPTIONS,
+    *,
+    deleted: bool = False,
+    removal: Removal = Removal.DELETED,
 ) -> tuple[Finding, ...]:
     """Every finding about ``new`` (compared with ``old``, or audited alone when ``old`` is ``None``), including
     what the allowances of ``options`` did.
 
     ``deleted``: the file was deleted and ``new`` is an empty stand-in named after it; only the file rules speak
-    (one finding for the file rather than one removal per variable).
+    (one finding for the file rather than one removal per variable); ``removal`` says how it went.
     """
-    findings, uses = _lint(old, new, options, deleted=deleted)
+    findings, uses = _lint(old, new, options, deleted=deleted, removal=removal)
     return tuple(sorted((*findings, *allowance_findings(uses, options)), key=Finding.sort_key))
 
 
 def _lint(
-    old: VarStore | None, new: VarStore, options: Options, *, deleted: bool = False
+    old: VarStore | None, new: VarStore, options: Options, *, deleted: bool = False, removal: Removal = Removal.DELETED
 ) -> tuple[tuple[Finding, ...], Uses]:
     """The findings about one file, allowances applied, and what each allowance matched in it."""
     context = Context(
@@ -78,6 +83,7 @@ def _lint(
         expiry_days=options.expiry_days,
         now=options.now or x509.now_utc(),
         deleted=deleted,
+        removal=removal,
         manifest=options.manifest,
     )
     hits = [(r, hit) for r in (FILE_RULES if deleted else RULES) for hit in r(context)]
@@ -196,7 +202,7 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
         if target.old is None:
             raise CredsLintError("nothing to check: no version of the file", source=target.label)
         removed = VarStore(source=target.label, entries=MappingProxyType({}))
-        return (*_lint(_load(target.old), removed, options, deleted=True), ())
+        return (*_lint(_load(target.old), removed, options, deleted=True, removal=target.removal), ())
     data = target.new.read()
     new = parse_store(data, source=target.new.label)
     old = _load_old(target.old, new, data) if target.old is not None else None

@@ -70,12 +70,38 @@ class Status(enum.Enum):
     UNMERGED = "U"
 
 
+class EntryKind(enum.Enum):
+    """What git records at a path, by its mode. Only a regular file is read as a var-store: creds-lint never follows
+    a symlink (what bosh reads through it is another file, with a history of its own)."""
+
+    FILE = "a regular file"
+    SYMLINK = "a symlink"
+    SUBMODULE = "a submodule"
+    DIRECTORY = "a directory"
+
+    @classmethod
+    def of(cls, mode: str) -> EntryKind | None:
+        """The kind of a git mode (``100644``, ``120000``...); ``None`` for ``000000``: nothing at that path."""
+        if mode in _FILE_MODES:
+            return cls.FILE
+        return {"120000": cls.SYMLINK, "160000": cls.SUBMODULE, "040000": cls.DIRECTORY}.get(mode)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TreeEntry:
+    """A path in a commit or the index: what it is, and its object id."""
+
+    kind: EntryKind
+    oid: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class FileChange:
     """One changed path. ``old_path``/``old_oid`` are ``None`` for an added file, ``new_*`` for a deleted one.
 
     ``new_oid`` is ``None`` also when the new side is the work tree (read the file from disk then). Paths are
-    relative to the top of the work tree, with ``/`` separators.
+    relative to the top of the work tree, with ``/`` separators. ``old_kind``/``new_kind`` say what each side is
+    (``None``: nothing there); a type change (``T``) turns a regular file into a symlink or back, for example.
     """
 
     status: Status
@@ -83,7 +109,8 @@ class FileChange:
     old_path: str | None
     old_oid: str | None
     new_oid: str | None
-    regular: bool = True
+    old_kind: EntryKind | None = EntryKind.FILE
+    new_kind: EntryKind | None = EntryKind.FILE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,8 +143,12 @@ class Repo:
         return cls(root=Path(root), env=env)
 
     def relative(self, path: str | Path) -> str:
-        """``path`` (absolute, or relative to the current directory) relative to the top of the work tree."""
-        absolute = os.path.realpath(path)
+        """``path`` (absolute, or relative to the current directory) relative to the top of the work tree.
+
+        Only the folders are resolved (a symlinked folder, or the work tree reached through one), never the file
+        itself: a var-store that is a symlink names its own path in git, not the file it points to.
+        """
+        absolute = _resolve_parent(path)
         top = os.path.realpath(self.root)
         relative = os.path.relpath(absolute, top)
         if relative == os.curdir:
@@ -165,22 +196,29 @@ class Repo:
 
     # --- files ------------------------------------------------------------------------------------------------
 
-    def blob_at(self, rev: str, path: str) -> str | None:
-        """The blob id of ``path`` (relative to the top) in commit ``rev``; ``None`` if not a regular file there."""
+    def entry_at(self, rev: str, path: str) -> TreeEntry | None:
+        """What ``path`` (relative to the top) is in commit ``rev``; ``None`` if the commit does not have it."""
         out = self._output(["ls-tree", "-z", "--full-tree", rev, "--", path])
         for mode, _type, oid, name in _ls_tree(out):
-            if name == path and mode in _FILE_MODES:
-                return oid
+            kind = EntryKind.of(mode)
+            if name == path and kind is not None:
+                return TreeEntry(kind=kind, oid=oid)
         return None
 
-    def staged_blob(self, path: str) -> str | None:
-        """The blob id of ``path`` in the index (stage 0), ``None`` if the index does not have it."""
+    def blob_at(self, rev: str, path: str) -> str | None:
+        """The blob id of ``path`` (relative to the top) in commit ``rev``; ``None`` if not a regular file there."""
+        entry = self.entry_at(rev, path)
+        return entry.oid if entry is not None and entry.kind is EntryKind.FILE else None
+
+    def staged_entry(self, path: str) -> TreeEntry | None:
+        """What ``path`` is in the index (stage 0), ``None`` if the index does not have it."""
         out = self._output(["ls-files", "-z", "--stage", "--full-name", "--", path])
         for record in _split(out):
             info, _, name = record.partition("\t")
             mode, oid, stage = info.split(" ")
-            if name == path and stage == "0" and mode in _FILE_MODES:
-                return oid
+            kind = EntryKind.of(mode)
+            if name == path and stage == "0" and kind is not None:
+                return TreeEntry(kind=kind, oid=oid)
         return None
 
     def staged_changes(self) -> list[FileChange]:
@@ -241,6 +279,15 @@ def _run(args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> subproces
         raise CredsLintError(f"cannot run git ({exc.strerror or type(exc).__name__})") from None
 
 
+def _resolve_parent(path: str | Path) -> str:
+    """The absolute path of ``path`` with its folders resolved (symlinks, ``..``) but not its last component."""
+    absolute = os.path.join(os.getcwd(), path)  # not normalised: `..` after a symlinked folder is the link's
+    head, tail = os.path.split(absolute)
+    if tail in ("", os.curdir, os.pardir):
+        return os.path.realpath(absolute)
+    return os.path.join(os.path.realpath(head), tail)
+
+
 def _existing_directory(path: Path) -> Path:
     """The directory to look for a repository from: the file's directory, or its nearest existing parent."""
     candidate = path if path.is_dir() else path.parent
@@ -285,9 +332,6 @@ def _parse_raw(out: str) -> Iterator[FileChange]:
             old_path=None if status is Status.ADDED else old_path,
             old_oid=None if status is Status.ADDED else old_oid,
             new_oid=None if status is Status.DELETED or new_oid in _NULL_OID else new_oid,
-            regular=status is Status.UNMERGED
-            or (
-                (status is Status.DELETED or new_mode in _FILE_MODES)
-                and (status is Status.ADDED or old_mode in _FILE_MODES)
-            ),
+            old_kind=None if status is Status.ADDED else EntryKind.of(old_mode),
+            new_kind=None if status is Status.DELETED else EntryKind.of(new_mode),
         )

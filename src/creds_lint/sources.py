@@ -7,6 +7,7 @@ its arguments; :func:`creds_lint.engine.check` turns them into one report.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,16 +27,28 @@ class Source:
         return cls(label=str(path), read=lambda: read_file(path))
 
 
+class Removal(enum.Enum):
+    """How a var-store stopped being a regular file at its path (what ``removed-file`` says happened). creds-lint
+    reads regular files only: a var-store replaced by a symlink counts as deleted, whatever the link points to."""
+
+    DELETED = "was deleted"
+    SYMLINK = "became a symlink"
+    SUBMODULE = "became a submodule"
+    DIRECTORY = "became a directory"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Target:
     """A var-store to check: ``new`` compared with ``old``. ``new`` is ``None`` when the file was deleted.
 
-    ``name`` is how reports name a deleted file (its path, where ``old`` is labelled ``REV:path``).
+    ``name`` is how reports name a deleted file (its path, where ``old`` is labelled ``REV:path``); ``removal``
+    says how it went (deleted, or replaced by something that is not a regular file).
     """
 
     new: Source | None
     old: Source | None = None
     name: str | None = None
+    removal: Removal = Removal.DELETED
 
     @property
     def label(self) -> str:

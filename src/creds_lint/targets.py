@@ -20,8 +20,8 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from creds_lint.errors import CredsLintError
-from creds_lint.git import FileChange, Repo, Status
-from creds_lint.sources import Source, Target
+from creds_lint.git import EntryKind, FileChange, Repo, Status
+from creds_lint.sources import Removal, Source, Target
 
 #: How bosh-deployment users name var-stores: `--vars-store creds.yml` in the docs, `<env>-creds.yml` for several
 #: environments, bbl's `vars/director-vars-store.yml`, and `*vars*.yml` kept in a `state/` or `secrets/` folder.
@@ -44,25 +44,29 @@ def is_var_store(path: str, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS) -> b
 
 
 def preflight_targets(paths: Sequence[str], *, rev: str = "HEAD") -> list[Target]:
-    """Each file on disk against its version in ``rev``. A file git does not know there cannot be checked."""
+    """Each file on disk against its version in ``rev``. A file git does not know there cannot be checked, nor one
+    that is a symlink there; a file git knows that is gone from the disk, or that became a symlink, is removed."""
     targets = []
     for path in paths:
         repo = Repo.discover(path)
         relative = repo.relative(path)
         commit = repo.resolve(rev)
-        oid = repo.blob_at(commit, relative)
-        old = (
-            _blob(repo, oid, f"{rev}:{relative}")
-            if oid is not None
-            else _unreadable(
-                path,
-                f"git does not know this file at {rev} (commit it first, or compare two files: creds-lint OLD NEW)",
+        entry = repo.entry_at(commit, relative)
+        on_disk = _on_disk(path)
+        if entry is None:
+            message = (
+                _not_a_file(EntryKind.SYMLINK, "")
+                if on_disk is EntryKind.SYMLINK
+                else f"git does not know this file at {rev} (commit it first, or compare two files: creds-lint OLD NEW)"
             )
-        )
-        if not os.path.lexists(path) and oid is not None:
-            targets.append(Target(new=None, old=old, name=path))
+            targets.append(Target(new=_unreadable(path, message)))
+        elif entry.kind is not EntryKind.FILE:
+            targets.append(Target(new=_unreadable(path, _not_a_file(entry.kind, f" at {rev}"))))
+        elif on_disk is EntryKind.FILE:
+            targets.append(Target(new=Source.file(path), old=_blob(repo, entry.oid, f"{rev}:{relative}")))
         else:
-            targets.append(Target(new=Source.file(path), old=old))
+            old = _blob(repo, entry.oid, f"{rev}:{relative}")
+            targets.append(Target(new=None, old=old, name=path, removal=_REMOVALS[on_disk]))
     return targets
 
 
@@ -79,13 +83,15 @@ def staged_targets(
     relatives = None if paths is None else [repo.relative(p) for p in paths]
     targets = [_target(repo, c, old_rev="HEAD") for c in _select(changes, relatives, globs, deletions=deletions)]
     for path in _unchanged(changes, relatives):
-        oid = repo.staged_blob(path)
-        if oid is None:
+        entry = repo.staged_entry(path)
+        if entry is None:
             targets.append(Target(new=_unreadable(path, "not known to git (not in the index)")))
-            continue
-        old_oid = repo.blob_at(head, path) if head is not None else None
-        old = _blob(repo, old_oid, f"HEAD:{path}") if old_oid is not None else None
-        targets.append(Target(new=_blob(repo, oid, path), old=old))
+        elif entry.kind is not EntryKind.FILE:
+            targets.append(Target(new=_unreadable(path, _not_a_file(entry.kind, " in the index"))))
+        else:
+            old_oid = repo.blob_at(head, path) if head is not None else None
+            old = _blob(repo, old_oid, f"HEAD:{path}") if old_oid is not None else None
+            targets.append(Target(new=_blob(repo, entry.oid, path), old=old))
     return targets
 
 
@@ -107,11 +113,13 @@ def range_targets(
     relatives = None if paths is None else [repo.relative(p) for p in paths]
     targets = [_target(repo, c, old_rev=old_rev) for c in _select(changes, relatives, globs, deletions=deletions)]
     for path in _unchanged(changes, relatives):
-        oid = repo.blob_at(head_commit, path)
-        if oid is None:
+        entry = repo.entry_at(head_commit, path)
+        if entry is None:
             targets.append(Target(new=_unreadable(path, f"not known to git at {head or 'HEAD'}")))
+        elif entry.kind is not EntryKind.FILE:
+            targets.append(Target(new=_unreadable(path, _not_a_file(entry.kind, f" at {head or 'HEAD'}"))))
         else:
-            targets.append(Target(new=_blob(repo, oid, path), old=_blob(repo, oid, f"{old_rev}:{path}")))
+            targets.append(Target(new=_blob(repo, entry.oid, path), old=_blob(repo, entry.oid, f"{old_rev}:{path}")))
     return targets
 
 
@@ -136,9 +144,9 @@ def _select(
     changes: Iterable[FileChange], relatives: Sequence[str] | None, globs: Sequence[str], *, deletions: bool
 ) -> list[FileChange]:
     """The changes to check: those of the given paths, or those of var-stores by ``globs``; with ``deletions``,
-    also var-stores deleted (by ``globs``) when paths are given."""
+    also var-stores removed (by ``globs``) when paths are given."""
     wanted = None if relatives is None else frozenset(relatives)
-    picked = (_pick(c, wanted, globs, deletions=deletions) for c in changes if c.regular)
+    picked = (_pick(c, wanted, globs, deletions=deletions) for c in changes)
     return [c for c in picked if c is not None]
 
 
@@ -146,7 +154,10 @@ def _pick(
     change: FileChange, wanted: frozenset[str] | None, globs: Sequence[str], *, deletions: bool
 ) -> FileChange | None:
     """``change`` if it is to be checked (as a deletion, for a var-store renamed to a name that is not a var-store's:
-    the ``--vars-store`` path bosh reads no longer has it), else ``None``."""
+    the ``--vars-store`` path bosh reads no longer has it), else ``None``.
+
+    A var-store that stops being a regular file (deleted, or replaced by a symlink, which pre-commit never passes
+    either) is a removal."""
     old_is_store = change.old_path is not None and is_var_store(change.old_path, globs)
     new_is_store = change.status is not Status.DELETED and is_var_store(change.path, globs)
     if wanted is not None and (change.path in wanted or change.old_path in wanted):
@@ -155,10 +166,11 @@ def _pick(
         return None
     if change.status is Status.RENAMED and old_is_store and not new_is_store:
         assert change.old_path is not None
-        return replace(change, status=Status.DELETED, path=change.old_path, new_oid=None)
+        return replace(change, status=Status.DELETED, path=change.old_path, new_oid=None, new_kind=None)
     if wanted is None and (new_is_store or old_is_store):
         return change
-    if change.status is Status.DELETED and old_is_store:
+    removed = change.old_kind is EntryKind.FILE and change.new_kind is not EntryKind.FILE
+    if removed and old_is_store:
         return change
     return None
 
@@ -171,16 +183,47 @@ def _unchanged(changes: Sequence[FileChange], relatives: Sequence[str] | None) -
     return list(dict.fromkeys(p for p in relatives if p not in covered))
 
 
+#: What ``removed-file`` says a var-store became, by what git (or the disk) has at its path now.
+_REMOVALS = {
+    None: Removal.DELETED,
+    EntryKind.SYMLINK: Removal.SYMLINK,
+    EntryKind.SUBMODULE: Removal.SUBMODULE,
+    EntryKind.DIRECTORY: Removal.DIRECTORY,
+}
+
+
 def _target(repo: Repo, change: FileChange, *, old_rev: str) -> Target:
     if change.status is Status.UNMERGED:
         return Target(new=_unreadable(change.path, "unmerged: resolve the merge conflict and stage the file"))
     old = None
-    if change.old_oid is not None and change.old_path is not None:
+    if change.old_oid is not None and change.old_path is not None and change.old_kind is EntryKind.FILE:
         old = _blob(repo, change.old_oid, f"{old_rev}:{change.old_path}")
-    if change.status is Status.DELETED:
-        return Target(new=None, old=old, name=change.path)
-    assert change.new_oid is not None  # both sides are in git: the index or a commit
-    return Target(new=_blob(repo, change.new_oid, change.path), old=old)
+    if change.new_kind is EntryKind.FILE:
+        assert change.new_oid is not None  # both sides are in git: the index or a commit
+        return Target(new=_blob(repo, change.new_oid, change.path), old=old)
+    if old is not None:  # a regular file deleted, or replaced by a symlink or a submodule
+        return Target(new=None, old=old, name=change.path, removal=_REMOVALS[change.new_kind])
+    # Neither side is a regular file: a symlink added, changed or deleted where a var-store is expected.
+    if change.new_kind is None:
+        gone = (change.old_kind or EntryKind.SYMLINK).value
+        message = f"{gone} was deleted here: creds-lint cannot tell what it held (check the file it pointed to)"
+        return Target(new=_unreadable(change.path, message))
+    return Target(new=_unreadable(change.path, _not_a_file(change.new_kind, "")))
+
+
+def _on_disk(path: str) -> EntryKind | None:
+    """What ``path`` is on disk, ``None`` when nothing is there (a symlink is one, wherever it points)."""
+    if os.path.islink(path):
+        return EntryKind.SYMLINK
+    if os.path.isdir(path):
+        return EntryKind.DIRECTORY
+    return EntryKind.FILE if os.path.lexists(path) else None
+
+
+def _not_a_file(kind: EntryKind, where: str) -> str:
+    """Why a path that is not a regular file cannot be checked as a var-store."""
+    hint = " (creds-lint does not follow symlinks: check the file it points to)" if kind is EntryKind.SYMLINK else ""
+    return f"is {kind.value}{where}, not a regular file{hint}"
 
 
 def _blob(repo: Repo, oid: str, label: str) -> Source:

@@ -25,6 +25,7 @@ from creds_lint.findings import Severity
 from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, Role, VarStore
 from creds_lint.pki import Graph
+from creds_lint.sources import Removal
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -60,7 +61,8 @@ class Context:
     """Everything a rule may look at: both stores, the changes between them, and the options that shape checks.
 
     ``old`` is ``None`` when a single file is audited. ``deleted`` says the file itself was deleted: ``new`` is
-    then an empty stand-in named after it. Certificates and keys are parsed on demand and cached.
+    then an empty stand-in named after it, and ``removal`` says how it went (deleted, or replaced by a symlink).
+    Certificates and keys are parsed on demand and cached.
     ``allowances`` is only set for the allowance rules, which run once per run after every file was checked.
     ``manifest`` holds the variables declared by ``--manifest`` files, when there are any.
     """
@@ -76,6 +78,7 @@ class Context:
     allowances: tuple[Use, ...] = ()
     manifest: Manifest | None = None
     deleted: bool = False
+    removal: Removal = Removal.DELETED
 
     def of(self, kind: ChangeKind) -> Iterator[Change]:
         return self.changes.of(kind)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from creds_lint.findings import Severity
 from creds_lint.rules.base import Category, Context, Hit, rule
+from creds_lint.sources import Removal
 
 #: How many variable names a message lists per category before it says "and N more".
 _NAMES_SHOWN = 5
@@ -22,7 +23,7 @@ def _plural(category: Category) -> str:
     code="CL501",
     name="removed-file",
     severity=Severity.ERROR,
-    summary="A var-store file was deleted.",
+    summary="A var-store file was deleted (or replaced by a symlink).",
     remedy=(
         "Restore the file from version control (git restore --source=HEAD --staged --worktree -- FILE). If the "
         "environment is decommissioned on purpose, allow it in .creds-lint.yml (rule: removed-file, file: the path, "
@@ -34,7 +35,10 @@ def removed_file(ctx: Context) -> Iterator[Hit]:
     with ``--vars-store`` generates all of them anew — new encryption keys (CredHub and UAA can no longer decrypt
     their data), new CAs (no agent or client trusts the director any more), new passwords — exactly the incident
     creds-lint exists for, for every variable together. A var-store renamed to a name that is not a var-store's
-    counts as deleted: the path bosh reads no longer has it."""
+    counts as deleted: the path bosh reads no longer has it. So does a var-store replaced by a symlink (or a
+    submodule, or a directory): creds-lint reads regular files only and does not follow the link, so it cannot
+    tell whether what the link points to keeps the values; checking the file the link points to, and allowing the
+    change by file, is the reviewer's call."""
     if not ctx.deleted or ctx.old is None:
         return
     counts: dict[Category, list[str]] = {}
@@ -62,9 +66,14 @@ def removed_file(ctx: Context) -> Iterator[Hit]:
         if total
         else "it had no variables"
     )
+    how = (
+        ctx.removal.value
+        if ctx.removal is Removal.DELETED
+        else f"{ctx.removal.value}, which creds-lint does not follow, so it counts as deleted"
+    )
     yield Hit(
         variable=None,
-        message=f"the var-store was deleted: {consequence}.",
+        message=f"the var-store {how}: {consequence}.",
         details={"variables": str(total), **{_plural(c): str(len(n)) for c, n in counts.items()}},
     )
 
