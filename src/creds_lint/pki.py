@@ -13,6 +13,7 @@ Parsing is cached by :mod:`creds_lint.x509`, so each certificate and key is pars
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
@@ -248,7 +249,49 @@ def defects(entry: Entry) -> tuple[Defect, ...]:
             )
         elif name == "public_key" and x509.load_public_key(value) is None:
             found.append(Defect(field=name, message="'public_key' does not parse as a public key (truncated?)"))
+        elif (extra := _extra_material(name, value)) is not None:
+            found.append(Defect(field=name, message=extra))
     return tuple(found)
+
+
+def _extra_material(name: str, text: str) -> str | None:
+    """What a field that parses holds besides what belongs in it, or ``None``.
+
+    The parsers read the first block and ignore the rest: another CA's key pasted after a private key, a key
+    pasted into a trust field, a second ssh key after a public key, a password after a certificate would all be
+    deployed unseen. Blocks are described by their type and key id, never quoted."""
+    blocks = x509.pem_blocks(text)
+    if name in ("certificate", "ca"):
+        others = [label for label, _ in blocks if label != "CERTIFICATE"]
+        if others:
+            return f"'{name}' holds a {_kinds(others)} besides certificates (handed to whoever reads it)"
+    elif name == "public_key" and not blocks:  # an OpenSSH line: one key per line
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > 1:
+            return f"'public_key' holds {len(lines)} lines where one key belongs (each one is an authorized key)"
+        return None
+    elif len(blocks) > 1:
+        return f"'{name}' holds {len(blocks)} PEM blocks where one key belongs ({_described(blocks)})"
+    if x509.text_outside_pem(text):
+        return f"'{name}' holds text outside its PEM blocks (a pasted value?)"
+    return None
+
+
+def _kinds(labels: Iterable[str]) -> str:
+    return ", ".join(sorted({x509.pem_kind(label) for label in labels}))
+
+
+def _described(blocks: tuple[tuple[str, str], ...]) -> str:
+    """Each block of a key field by algorithm, size and key id (or by its type when it is not a private key)."""
+    shown = []
+    for label, block in blocks:
+        key = x509.describe_private_key(block) if "PRIVATE KEY" in label else None
+        if key is not None:
+            algorithm, bits, key_id = key
+            shown.append(f"{algorithm}{f' {bits}' if bits else ''} {key_id}")
+        else:
+            shown.append(x509.pem_kind(label))
+    return ", ".join(shown)
 
 
 def mismatches(entry: Entry) -> tuple[Defect, ...]:

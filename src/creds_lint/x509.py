@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -62,9 +63,35 @@ def split_pem_certificates(text: str) -> tuple[str, ...]:
     return tuple(blocks)
 
 
+_PEM_BLOCK = re.compile(r"-----BEGIN ([^\r\n]*?)-----.*?(?:-----END \1-----|\Z)", re.DOTALL)
+
+
+def pem_blocks(text: str) -> tuple[tuple[str, str], ...]:
+    """``(label, block)`` of every PEM block in ``text``, whatever its type (a block cut short runs to the end).
+
+    The label is text from the file: show :func:`pem_kind` instead."""
+    return tuple((match.group(1), match.group(0)) for match in _PEM_BLOCK.finditer(text))
+
+
+def pem_kind(label: str) -> str:
+    """What a PEM block holds, in words, from its label (``RSA PRIVATE KEY`` -> ``private key``)."""
+    for kind in ("private key", "public key", "certificate"):
+        if kind.upper() in label:
+            return kind
+    return "unknown PEM type"
+
+
+def text_outside_pem(text: str) -> bool:
+    """Whether ``text`` holds anything but whitespace outside its PEM blocks."""
+    return bool(_PEM_BLOCK.sub("", text).strip())
+
+
 @lru_cache(maxsize=_CACHE)
 def load_certificate(pem: str) -> x509.Certificate | None:
-    """The first certificate in ``pem``, or ``None`` when it does not parse."""
+    """The first certificate in ``pem``, or ``None`` when it does not parse.
+
+    Only the first: a field that holds more (a bundle, or a CA pasted after the certificate) is told apart by
+    :func:`load_certificates` and :func:`pem_blocks`, never here."""
     from cryptography import x509
 
     blocks = split_pem_certificates(pem)

@@ -266,12 +266,19 @@ def expiring_certificate(ctx: Context) -> Iterator[Hit]:
     code="CL406",
     name="malformed-certificate",
     severity=Severity.ERROR,
-    summary="A certificate, CA or key in the var-store does not parse (truncated or corrupted PEM).",
+    summary=(
+        "A certificate, CA or key in the var-store does not parse (truncated or corrupted PEM), or carries more "
+        "than belongs in it (a second key, a key in a trust field, text outside the PEM blocks)."
+    ),
     remedy="Restore the value from version control, or delete the variable so that bosh generates it anew.",
 )
 def malformed_certificate(ctx: Context) -> Iterator[Hit]:
     """bosh never validates a value that is present: a certificate or key cut short by an editor or a bad merge
-    stays in the store and is deployed as is, and the job that loads it fails to start."""
+    stays in the store and is deployed as is, and the job that loads it fails to start. Parsers read the first
+    PEM block of a field and skip the rest, so what is pasted after it — another CA's private key after a
+    private key, a second ssh key after a public key (every line of it is an authorized key), a private key in a
+    ``ca`` field that every client receives, a password after a certificate — goes out unseen: a key field must
+    hold exactly one key, a certificate or ``ca`` field only certificates, and no field text outside its blocks."""
     for entry in ctx.subjects:
         for defect in pki.defects(entry):
             yield Hit(
