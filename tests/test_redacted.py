@@ -148,7 +148,7 @@ def test_diff_type_change(cli: RunCli, write_store: WriteStore) -> None:
     assert run.out.splitlines()[2:] == [
         "~ nats_password (agent credential) -> (unknown value), changed at line 1",
         f"    value: {fingerprint(password('nats'))} -> (none)",
-        f"    nested: (none) -> {fingerprint(password('nats'))}",
+        f"    field {fingerprint('nested')}: (none) -> {fingerprint(password('nats'))}",
         "0 added, 0 removed, 1 changed, 0 unchanged",
     ]
 

@@ -21,7 +21,7 @@ from creds_lint.errors import CredsLintError
 from creds_lint.findings import CertificateRecord, FileError, Finding, Report, Severity
 from creds_lint.loader import parse_store
 from creds_lint.manifest import Manifest
-from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore
+from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore, field_label
 from creds_lint.rules import FILE_RULES, FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
 from creds_lint.sources import Removal, Source, Target
 
@@ -135,7 +135,7 @@ def _finding(rule: Rule, severity: Severity, hit: Hit, context: Context) -> Find
         file=context.new.source,
         old_file=context.old.source if context.old is not None else None,
         variable=hit.variable,
-        field=hit.field,
+        field=field_label(hit.field) if hit.field is not None else None,
         line=hit.line,
         old_line=hit.old_line,
         message=hit.message,

@@ -198,6 +198,18 @@ def normalize(value: object) -> object:
     return value
 
 
+#: The fields bosh and CredHub write inside a structured value. Any other key could be a secret that an
+#: indentation slip or a paste turned into a key, so it is shown by its fingerprint.
+KNOWN_FIELDS = frozenset(
+    {"ca", "certificate", "private_key", "public_key", "public_key_fingerprint", "username", "password", "value"}
+)
+
+
+def field_label(name: str) -> str:
+    """How a field is named in any output: its name when bosh or CredHub writes it, else its fingerprint."""
+    return name if name in KNOWN_FIELDS else f"field {fingerprint(name)}"
+
+
 def fingerprint(value: object) -> str:
     """A short, stable, non-reversible identifier of a value: ``sha256:`` and the first 8 hex digits.
 

@@ -23,7 +23,7 @@ from creds_lint import x509
 from creds_lint.diff import NO_CHANGES, ChangeKind
 from creds_lint.errors import CredsLintError
 from creds_lint.loader import parse_store, read_file
-from creds_lint.model import Entry, Kind, VarStore, fingerprint
+from creds_lint.model import Entry, Kind, VarStore, field_label, fingerprint
 from creds_lint.reporters.style import clean
 from creds_lint.rules.base import Context
 from creds_lint.rules.describe import what
@@ -104,7 +104,7 @@ def facts(entry: Entry) -> list[Fact]:
     """The redacted facts of one variable, field by field."""
     if entry.kind is Kind.PASSWORD or not isinstance(entry.value, Mapping):
         return [Fact(field="value", text="null" if entry.value is None else fingerprint(entry.value))]
-    return [fact for name in sorted(entry.fields) for fact in _field(entry, str(name), entry.fields[name])]
+    return [fact for name in sorted(entry.fields) for fact in _field(entry, field_label(str(name)), entry.fields[name])]
 
 
 def _block(facts_: list[Fact], indent: str) -> Iterator[str]:

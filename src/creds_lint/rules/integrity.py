@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
-from creds_lint.model import is_empty
+from creds_lint.model import field_label, is_empty
 from creds_lint.rules.base import Context, Hit, rule
 from creds_lint.rules.describe import what
 
@@ -35,7 +35,10 @@ def empty_value(ctx: Context) -> Iterator[Hit]:
                     variable=entry.name,
                     field=field,
                     line=entry.field_line(field),
-                    message=f"{what(ctx, entry)} has an empty '{field}': bosh keeps it and deploys it as it is.",
+                    message=(
+                        f"{what(ctx, entry)} has an empty '{field_label(field)}': bosh keeps it and deploys it "
+                        "as it is."
+                    ),
                 )
 
 
@@ -52,7 +55,7 @@ def duplicate_key(ctx: Context) -> Iterator[Hit]:
     paste."""
     for duplicate in ctx.new.duplicates:
         where = ", ".join(str(line) for line in duplicate.lines)
-        subject = f"{duplicate.name}.{duplicate.field}" if duplicate.field else duplicate.name
+        subject = f"{duplicate.name}.{field_label(duplicate.field)}" if duplicate.field else duplicate.name
         yield Hit(
             variable=duplicate.name,
             field=duplicate.field,
@@ -77,14 +80,16 @@ def unexplained_change(ctx: Context) -> Iterator[Hit]:
             continue
         entry = change.new or change.old
         assert entry is not None
-        fields = ", ".join(change.changed_fields + change.added_fields + change.removed_fields)
+        fields = ", ".join(
+            field_label(f) for f in change.changed_fields + change.added_fields + change.removed_fields if f != "root"
+        )
         yield Hit(
             variable=change.name,
             line=change.new.line if change.new else None,
             old_line=change.old.line if change.old else None,
             message=(
                 f"{change.name} {change.kind.value}"
-                + (f" ({fields})" if fields and fields != "root" else "")
+                + (f" ({fields})" if fields else "")
                 + f" ({entry.fingerprint}): no rule recognises this change; review it by hand."
             ),
         )

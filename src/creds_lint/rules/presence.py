@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
-from creds_lint.model import Entry
+from creds_lint.model import Entry, field_label
 from creds_lint.rules.base import Category, Context, Hit, rule
 from creds_lint.rules.describe import entry_details, what
 
@@ -159,7 +159,7 @@ def removed_field(ctx: Context) -> Iterator[Hit]:
                 line=change.new.line,
                 old_line=change.old.field_line(name),
                 message=(
-                    f"{what(ctx, change.new)} lost its '{name}' field: bosh keeps the entry as it is, so "
+                    f"{what(ctx, change.new)} lost its '{field_label(name)}' field: bosh keeps the entry as it is, so "
                     f"whatever uses it fails. {RESTORE}."
                 ),
             )
