@@ -630,6 +630,7 @@ def test_symlink_committed_as_a_var_store_cannot_be_checked(repo: GitRepo, cli: 
     repo.git("add", "creds.yml")
 
     staged = cli("--staged")
+    hook = cli("--hook")
     repo.commit("link")
     unchanged = cli("--staged", "creds.yml")
     (repo.root / "creds.yml").unlink()
@@ -641,6 +642,7 @@ def test_symlink_committed_as_a_var_store_cannot_be_checked(repo: GitRepo, cli: 
         "(creds-lint does not follow symlinks: check the file it points to)\n"
     )
     assert (staged.code, staged.err) == (2, not_a_file.format(""))
+    assert (hook.code, hook.err) == (2, not_a_file.format(""))
     assert (unchanged.code, unchanged.err) == (2, not_a_file.format(" in the index"))
     assert (deleted.code, deleted.err) == (
         2,
@@ -679,7 +681,7 @@ def test_symlink_replaced_by_a_var_store_is_audited_alone(repo: GitRepo, cli: Ru
 # --- hook mode ------------------------------------------------------------------------------------------------
 
 
-def test_hook_checks_passed_files_and_staged_deletions(repo: GitRepo, cli: RunCli) -> None:
+def test_hook_checks_passed_files_and_every_staged_var_store(repo: GitRepo, cli: RunCli) -> None:
     store = bosh_store()
     repo.write("creds.yml", store)
     repo.write("old-creds.yml", store)
@@ -692,12 +694,48 @@ def test_hook_checks_passed_files_and_staged_deletions(repo: GitRepo, cli: RunCl
 
     passed = cli("--hook", "creds.yml", "--format", "json")
     nothing_passed = cli("--hook", "--format", "json")
+    custom_passed = cli("--hook", "custom.yml", "--format", "json")
 
-    assert findings(passed) == [
+    expected = [
         ("removed-keypair", "uaa_jwt_signing_key", "creds.yml", "HEAD:creds.yml"),
         ("removed-file", None, "old-creds.yml", "HEAD:old-creds.yml"),
     ]
-    assert findings(nothing_passed) == [("removed-file", None, "old-creds.yml", "HEAD:old-creds.yml")]
+    assert (findings(passed), passed.json["summary"]["files"]) == (expected, 2)
+    assert (findings(nothing_passed), nothing_passed.json["summary"]["files"]) == (expected, 2)
+    assert findings(custom_passed) == [
+        expected[0],
+        ("removed-ca", "nats_ca", "custom.yml", "HEAD:custom.yml"),
+        expected[1],
+    ]
+
+
+@pytest.mark.parametrize("configured", ["file", "flag"])
+def test_hook_finds_var_stores_named_by_the_configuration(repo: GitRepo, cli: RunCli, configured: str) -> None:
+    """pre-commit's `files:` pattern matches the default names only: with `var-stores: [director.yml]` it passes
+    nothing, and the hook finds the staged var-store by the configured globs itself."""
+    store = bosh_store()
+    repo.write("director.yml", store)
+    repo.write("creds.yml", store)  # a default name, not a var-store here: only checked if pre-commit passes it
+    if configured == "file":
+        (repo.root / ".creds-lint.yml").write_text("var-stores: [director.yml]\n", encoding="utf-8")
+    repo.commit("bosh create-env")
+    repo.write("director.yml", {**store, "credhub_encryption_password": password("regenerated")})
+    repo.write("creds.yml", without(store, "nats_ca"))
+    repo.git("add", "--all")
+    globs = ("--var-store-glob", "director.yml") if configured == "flag" else ()
+
+    nothing_passed = cli("--hook", *globs, "--format", "json")
+    director_passed = cli("--hook", *globs, "director.yml", "--format", "json")
+    staged = cli("--staged", *globs, "--format", "json")
+
+    regenerated = ("regenerated-encryption-key", "credhub_encryption_password", "director.yml", "HEAD:director.yml")
+    assert (nothing_passed.code, findings(nothing_passed), nothing_passed.json["summary"]["files"]) == (
+        1,
+        [regenerated],
+        1,
+    )
+    assert (findings(director_passed), director_passed.json["summary"]["files"]) == ([regenerated], 1)  # once
+    assert findings(staged) == [regenerated]
 
 
 def test_hook_with_pre_commit_refs_checks_the_range(
@@ -707,12 +745,12 @@ def test_hook_with_pre_commit_refs_checks_the_range(
     monkeypatch.setenv("PRE_COMMIT_TO_REF", "feature")
 
     run = cli("--hook", "creds.yml", "--format", "json")
+    nothing_passed = cli("--hook", "--format", "json")
 
     fork = pull_request.git("merge-base", "main", "feature").strip()[:12]
-    assert findings(run) == [
-        ("removed-ca", "nats_ca", "creds.yml", f"{fork}:creds.yml"),
-        ("removed-file", None, "envs/staging-creds.yml", f"{fork}:envs/staging-creds.yml"),
-    ]
+    expected = [(r, v, f, o.replace("main:", f"{fork}:") if o else o) for r, v, f, o in PR_FINDINGS]
+    assert findings(run) == expected
+    assert findings(nothing_passed) == expected
 
 
 # --- which files are var-stores -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from factory import bosh_store, leaf_rotation
+from factory import bosh_store, leaf_rotation, password
 from gitrepo import GitRepo, isolate_git
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -78,3 +78,35 @@ def test_pre_commit_refuses_a_lost_encryption_password_and_lets_a_rotation_throu
     assert "creds-lint (BOSH var-stores)" in output
     assert "Passed" in output
     assert repo.git("log", "-1", "--format=%s").strip() == "rotate leaf certificates"
+    rotated = repo.git("rev-parse", "HEAD").strip()
+
+    # The var-store swapped for a symlink to an empty file: pre-commit passes no symlink, the hook finds it anyway.
+    (repo.root / "empty.yml").write_text("{}\n", encoding="utf-8")
+    (repo.root / "creds.yml").unlink()
+    (repo.root / "creds.yml").symlink_to("empty.yml")
+    repo.git("add", "creds.yml", "empty.yml")
+    swapped = subprocess.run(
+        ["git", "commit", "-m", "simplify"], cwd=repo.root, capture_output=True, text=True, check=False
+    )
+
+    output = swapped.stdout + swapped.stderr
+    assert swapped.returncode == 1, output
+    assert repo.git("rev-parse", "HEAD").strip() == rotated
+    assert "creds.yml: error CL501 removed-file: the var-store became a symlink, which creds-lint does not" in output
+    assert "1 error, 0 warnings, 0 info in 1 file" in output
+    repo.git("reset", "-q", "--hard")
+
+    # A var-store named by the configuration only: pre-commit's `files:` pattern does not pass it.
+    (repo.root / ".creds-lint.yml").write_text("var-stores: [creds.yml, director.yml]\n", encoding="utf-8")
+    repo.write("director.yml", store)
+    configured = repo.commit("director var-store")
+    repo.write("director.yml", {**store, "credhub_encryption_password": password("regenerated")})
+    regenerated = subprocess.run(
+        ["git", "commit", "-a", "-m", "bosh create-env"], cwd=repo.root, capture_output=True, text=True, check=False
+    )
+
+    output = regenerated.stdout + regenerated.stderr
+    assert regenerated.returncode == 1, output
+    assert repo.git("rev-parse", "HEAD").strip() == configured
+    assert "error CL201 regenerated-encryption-key: credhub_encryption_password:" in output
+    assert "1 error, 0 warnings, 0 info in 1 file" in output

@@ -39,7 +39,7 @@ modes:
                    --rev, every FILE given is checked that way
   --staged         what the next commit changes: the index against HEAD, for PATHs or every staged var-store
   --base REV       what a pull request changes: --head (default HEAD) against where it forked from REV
-  --hook           for pre-commit: the files it passes, staged, plus var-stores the commit deletes
+  --hook           for pre-commit: the files it passes, staged, plus every staged var-store (by name)
   check FILE...    audit files alone: chains, key pairs, expiry, malformed values; list what expires when
   diff OLD NEW     show what changed without a secret: fingerprints, certificate metadata (no verdict, exit 0);
                    --textconv FILE and git's diff-driver arguments for `git diff` (docs/getting-started.md)

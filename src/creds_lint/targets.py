@@ -4,8 +4,9 @@
 * staged: the index against ``HEAD`` (``--staged``), which is what the next commit changes;
 * range: a head commit against where it forked from a base (``--base``/``--head``), which is what a pull request
   changes;
-* hook: what pre-commit asks for (``--hook``): the files it passes, staged, plus var-stores the commit deletes; a
-  range when pre-commit runs with ``--from-ref``/``--to-ref`` (or as a pre-push hook).
+* hook: what pre-commit asks for (``--hook``): the files it passes, staged, plus every staged var-store by the globs
+  (pre-commit passes no deleted file, no symlink, and only the names its ``files:`` pattern matches); a range when
+  pre-commit runs with ``--from-ref``/``--to-ref`` (or as a pre-push hook).
 
 Without explicit paths, a changed file is a var-store when its path matches one of the var-store globs.
 Reports name the new version of a file by its path relative to the top of the work tree (as given on the command
@@ -71,17 +72,17 @@ def preflight_targets(paths: Sequence[str], *, rev: str = "HEAD") -> list[Target
 
 
 def staged_targets(
-    paths: Sequence[str] | None, *, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS, deletions: bool = False
+    paths: Sequence[str] | None, *, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS, all_stores: bool = False
 ) -> list[Target]:
     """The index against ``HEAD`` for ``paths`` (every staged var-store when ``None``).
 
-    ``deletions`` adds the var-stores (by ``globs``) that the commit deletes, which pre-commit never passes.
+    ``all_stores`` adds every staged var-store (by ``globs``) to ``paths``, each checked once.
     """
     repo = Repo.discover()
     head = "HEAD" if repo.has_head() else None
     changes = repo.staged_changes()
     relatives = None if paths is None else [repo.relative(p) for p in paths]
-    targets = [_target(repo, c, old_rev="HEAD") for c in _select(changes, relatives, globs, deletions=deletions)]
+    targets = [_target(repo, c, old_rev="HEAD") for c in _select(changes, relatives, globs, all_stores=all_stores)]
     for path in _unchanged(changes, relatives):
         entry = repo.staged_entry(path)
         if entry is None:
@@ -101,7 +102,7 @@ def range_targets(
     paths: Sequence[str] | None,
     *,
     globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS,
-    deletions: bool = False,
+    all_stores: bool = False,
 ) -> list[Target]:
     """``head`` (default ``HEAD``) against where it forked from ``base``, as a pull request is reviewed."""
     repo = Repo.discover()
@@ -111,7 +112,7 @@ def range_targets(
     old_rev = base if fork == base_commit else fork[:12]
     changes = repo.changes_between(fork, head_commit)
     relatives = None if paths is None else [repo.relative(p) for p in paths]
-    targets = [_target(repo, c, old_rev=old_rev) for c in _select(changes, relatives, globs, deletions=deletions)]
+    targets = [_target(repo, c, old_rev=old_rev) for c in _select(changes, relatives, globs, all_stores=all_stores)]
     for path in _unchanged(changes, relatives):
         entry = repo.entry_at(head_commit, path)
         if entry is None:
@@ -126,53 +127,47 @@ def range_targets(
 def hook_targets(
     paths: Sequence[str], *, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS, environ: Mapping[str, str] = os.environ
 ) -> list[Target]:
-    """What the pre-commit hook checks: ``paths`` as pre-commit passes them, and var-stores being deleted.
+    """What the pre-commit hook checks: ``paths`` as pre-commit passes them, and every staged var-store by ``globs``.
 
+    pre-commit passes only the names its ``files:`` pattern matches (the default var-store names, whatever
+    ``var-stores:`` says), never a deleted file and never a symlink: the globs find what it leaves out.
     pre-commit sets ``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF`` for ``run --from-ref/--to-ref`` and pre-push:
     then the range between them is checked, not the index (which has nothing to do with those commits).
     """
     from_ref, to_ref = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
     if from_ref and to_ref:
-        return range_targets(from_ref, to_ref, paths, globs=globs, deletions=True)
-    return staged_targets(paths, globs=globs, deletions=True)
+        return range_targets(from_ref, to_ref, paths, globs=globs, all_stores=True)
+    return staged_targets(paths, globs=globs, all_stores=True)
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
 
 
 def _select(
-    changes: Iterable[FileChange], relatives: Sequence[str] | None, globs: Sequence[str], *, deletions: bool
+    changes: Iterable[FileChange], relatives: Sequence[str] | None, globs: Sequence[str], *, all_stores: bool
 ) -> list[FileChange]:
-    """The changes to check: those of the given paths, or those of var-stores by ``globs``; with ``deletions``,
-    also var-stores removed (by ``globs``) when paths are given."""
+    """The changes to check: those of the given paths, or those of var-stores by ``globs``; with ``all_stores``,
+    both."""
     wanted = None if relatives is None else frozenset(relatives)
-    picked = (_pick(c, wanted, globs, deletions=deletions) for c in changes)
+    picked = (_pick(c, wanted, globs, all_stores=all_stores) for c in changes)
     return [c for c in picked if c is not None]
 
 
 def _pick(
-    change: FileChange, wanted: frozenset[str] | None, globs: Sequence[str], *, deletions: bool
+    change: FileChange, wanted: frozenset[str] | None, globs: Sequence[str], *, all_stores: bool
 ) -> FileChange | None:
     """``change`` if it is to be checked (as a deletion, for a var-store renamed to a name that is not a var-store's:
-    the ``--vars-store`` path bosh reads no longer has it), else ``None``.
-
-    A var-store that stops being a regular file (deleted, or replaced by a symlink, which pre-commit never passes
-    either) is a removal."""
-    old_is_store = change.old_path is not None and is_var_store(change.old_path, globs)
-    new_is_store = change.status is not Status.DELETED and is_var_store(change.path, globs)
+    the ``--vars-store`` path bosh reads no longer has it), else ``None``."""
     if wanted is not None and (change.path in wanted or change.old_path in wanted):
         return change
-    if wanted is not None and not deletions:
+    if wanted is not None and not all_stores:
         return None
+    old_is_store = change.old_path is not None and is_var_store(change.old_path, globs)
+    new_is_store = change.status is not Status.DELETED and is_var_store(change.path, globs)
     if change.status is Status.RENAMED and old_is_store and not new_is_store:
         assert change.old_path is not None
         return replace(change, status=Status.DELETED, path=change.old_path, new_oid=None, new_kind=None)
-    if wanted is None and (new_is_store or old_is_store):
-        return change
-    removed = change.old_kind is EntryKind.FILE and change.new_kind is not EntryKind.FILE
-    if removed and old_is_store:
-        return change
-    return None
+    return change if new_is_store or old_is_store else None
 
 
 def _unchanged(changes: Sequence[FileChange], relatives: Sequence[str] | None) -> list[str]:
