@@ -111,7 +111,7 @@ BAD_YAML = [
     ("fail-on: fatal\n", "line 1: fail-on: unknown severity 'fatal' (choose from error, warning, info, off)"),
     ("fail-on: off\n", "line 1: fail-on: 'off' is not a threshold (choose from error, warning, info)"),
     ("expiry-days: soon\n", "line 1: expiry-days: expected an integer, got a string"),
-    ("expiry-days: -1\n", "line 1: expiry-days: must be 0 or more"),
+    ("expiry-days: -1\n", "line 1: expiry-days: must be from 0 to 36500"),
     ("var-stores: creds.yml\n", "line 1: var-stores: expected a list, got a string"),
     (
         "rules:\n  removed-ca: warning\n  removd-ca: off\n",

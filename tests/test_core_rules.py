@@ -382,3 +382,27 @@ def test_a_secret_that_became_a_key_is_never_printed(cli: RunCli, tmp_path: Path
     result = cli(old, new, "--format", "json")
     assert result.code == 1
     assert {(f["rule"], f["field"]) for f in result.json["findings"]} >= {("changed-type", None)}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(("--expiry-days", "99999999999"), "must be from 0 to 36500", id="huge-days"),
+        pytest.param(("--expiry-days", "-5"), "must be from 0 to 36500", id="negative-days"),
+        pytest.param(("--expiry-days", "soon"), "'soon' is not a whole number of days", id="not-a-number"),
+        pytest.param(("--fail-on", "bogus"), "unknown severity 'bogus'", id="bad-severity"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(
+    write_store: WriteStore, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: str
+) -> None:
+    from creds_lint.cli import main
+
+    path = write_store("a.yml", {"a": "b"})
+    for command in ([str(path), str(path)], ["check", str(path)]):
+        with pytest.raises(SystemExit) as info:
+            main([*command, *args])
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert expected in err
+        assert "Traceback" not in err

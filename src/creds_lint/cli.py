@@ -137,19 +137,37 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fail-on",
-        type=Severity.parse,
+        type=_severity,
         default=None,
         metavar="{error,warning,info}",
         help="lowest severity that makes the run fail with exit code 1 (default: error)",
     )
     parser.add_argument(
         "--expiry-days",
-        type=int,
+        type=_expiry_days,
         default=None,
         metavar="N",
         help="warn about certificates that expire within N days (default: 30)",
     )
     add_config_options(parser)
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _expiry_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    problem = config.expiry_days_problem(days)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return days
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:

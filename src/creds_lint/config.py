@@ -240,10 +240,22 @@ def _rules(node: Node) -> dict[str, Severity | None]:
     return severities
 
 
+#: A century: beyond it no certificate bosh writes is ever "expiring", and dates overflow.
+MAX_EXPIRY_DAYS = 36500
+
+
+def expiry_days_problem(days: int) -> str | None:
+    """Why ``days`` is not a valid expiry window, or ``None``; shared by the file and the flag."""
+    if not 0 <= days <= MAX_EXPIRY_DAYS:
+        return f"must be from 0 to {MAX_EXPIRY_DAYS}"
+    return None
+
+
 def _expiry_days(node: Node) -> int:
     days = node.integer()
-    if days < 0:
-        node.fail("must be 0 or more")
+    problem = expiry_days_problem(days)
+    if problem is not None:
+        node.fail(problem)
     return days
 
 
