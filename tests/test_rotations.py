@@ -195,3 +195,57 @@ def test_signing_key_rotated_with_name_old(cli: RunCli, write_store: WriteStore)
         ("added-variable", "uaa_jwt_signing_key_old", None, "info"),
         ("documented-rotation", "uaa_jwt_signing_key", None, "info"),
     ]
+
+
+def test_an_encryption_key_promoted_from_name_2_is_still_regenerated(cli: RunCli, write_store: WriteStore) -> None:
+    """Promotion is a step of the CA rotation: the old encryption key is nowhere in the new file."""
+    before = {
+        "credhub_encryption_password": password("aaa"),
+        "credhub_encryption_password_2": password("zzz"),
+    }
+    after = {"credhub_encryption_password": password("zzz")}
+    run = cli(write_store("old.yml", before), write_store("new.yml", after), "--no-config", "--format", "json")
+    assert run.code == 1
+    assert findings(run.json) == [
+        ("regenerated-encryption-key", "credhub_encryption_password", None, "error"),
+        ("removed-encryption-key", "credhub_encryption_password_2", None, "error"),
+    ]
+
+
+def test_a_password_promoted_from_name_2_is_still_regenerated(cli: RunCli, write_store: WriteStore) -> None:
+    before = {"admin_password": password("old admin"), "admin_password_2": password("new admin")}
+    after = {"admin_password": password("new admin")}
+    run = cli(write_store("old.yml", before), write_store("new.yml", after), "--no-config", "--format", "json")
+    assert run.code == 1
+    assert findings(run.json) == [
+        ("regenerated-password", "admin_password", None, "error"),
+        ("removed-password", "admin_password_2", None, "error"),
+    ]
+    allowed = cli(
+        write_store("old2.yml", before),
+        write_store("new2.yml", after),
+        "--no-config",
+        "--allow",
+        "regenerated-password:admin_password",
+        "--allow",
+        "removed-password:admin_password_2",
+        "--format",
+        "json",
+    )
+    assert allowed.code == 0
+
+
+def test_a_leaf_promoted_from_name_new_is_a_rotation(cli: RunCli, write_store: WriteStore) -> None:
+    """Promotion counts for certificates, leaves as well as CAs."""
+    start = bosh_store()
+    nats_ca = cert_from_value(start["nats_ca"])  # type: ignore[arg-type]
+    _, cn, sans, eku = BOSH_LEAVES["nats_server_tls"]
+    successor = make_leaf(cn, nats_ca, key_slot=44, sans=sans, extended_key_usage=eku).as_value()
+    before = {**start, "nats_server_tls_new": successor}
+    after = {**start, "nats_server_tls": successor}
+    run = cli(write_store("old.yml", before), write_store("new.yml", after), "--no-config", "--format", "json")
+    assert run.code == 0
+    assert findings(run.json) == [
+        ("documented-rotation", "nats_server_tls", None, "info"),
+        ("documented-rotation", "nats_server_tls_new", None, "info"),
+    ]

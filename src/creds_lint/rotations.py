@@ -5,7 +5,9 @@
   variables where a kept old value keeps things working (the caller says which: encryption and signing keys); a
   CA moved to ``X_old`` is still a regenerated CA.
 * **Promoted** — ``X`` now holds the value that ``X_2`` (or ``X_new``) held: the last step of a CA rotation by
-  file. ``X_2`` removed in the same change, its value now under ``X``, is **retired**.
+  file. ``X_2`` removed in the same change, its value now under ``X``, is **retired**. Only for certificates (CAs
+  and leaves): an encryption key, signing key or password promoted from ``X_2`` leaves the old value nowhere in the
+  new file (data encrypted with it becomes unreadable), so it stays a regeneration.
 * **Trust extended or narrowed** — only a certificate's ``ca`` field changed, it now holds several CA certificates
   (old and new CA concatenated, as during a CA rotation) or fewer, and the certificate is still signed by one of
   them: nothing it presents changed.
@@ -88,7 +90,9 @@ def _kept(name: str, before: Entry, after: Entry | None, new: VarStore) -> Rotat
 
 
 def _promoted(name: str, after: Entry, old: VarStore) -> Rotation | None:
-    """``name`` now holds what ``name_2`` (or ``name_new``) held."""
+    """``name`` (a certificate) now holds what ``name_2`` (or ``name_new``) held."""
+    if after.kind is not Kind.CERTIFICATE:
+        return None
     for suffix in NEXT_SUFFIXES:
         following = old.get(name + suffix)
         if following is not None and following.value == after.value:
@@ -97,7 +101,9 @@ def _promoted(name: str, after: Entry, old: VarStore) -> Rotation | None:
 
 
 def _retired(name: str, before: Entry, new: VarStore) -> Rotation | None:
-    """``name_2`` removed, its value now under ``name``."""
+    """``name_2`` (a certificate) removed, its value now under ``name``."""
+    if before.kind is not Kind.CERTIFICATE:
+        return None
     for suffix in NEXT_SUFFIXES:
         base = name.removesuffix(suffix)
         successor = new.get(base) if base != name else None

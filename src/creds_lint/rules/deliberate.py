@@ -167,14 +167,20 @@ def _rotation_message(ctx: Context, rotation: Rotation, change: Change) -> str:
     code="CL602",
     name="documented-rotation",
     severity=Severity.INFO,
-    summary="A change that follows a documented rotation (NAME_old kept, NAME_2 promoted, CAs concatenated).",
+    summary=(
+        "A change that follows a documented rotation (NAME_old kept for keys, a certificate's NAME_2 promoted, CAs "
+        "concatenated)."
+    ),
     remedy="Nothing to do: finish the rotation as documented, then remove the transitional variable.",
 )
 def documented_rotation(ctx: Context) -> Iterator[Hit]:
     """Rotations documented for bosh var-stores look like regenerations to a diff, but keep what depends on the
     old value working: an encryption password whose old value moves to ``NAME_old`` (CredHub keeps decrypting
     with it), a CA rotated by adding ``NAME_2``, concatenating old and new CA certificates in the trust (``ca``)
-    fields, re-issuing the leaves, then moving ``NAME_2``'s value to ``NAME``. Each such change is reported here,
+    fields, re-issuing the leaves, then moving ``NAME_2``'s value to ``NAME``. Promotion counts only for
+    certificates: an encryption key, signing key or password whose ``NAME_2`` value moved to ``NAME`` leaves the
+    old value nowhere (data encrypted with it is lost), so it is still a regeneration — keep the old value under
+    ``NAME_old`` instead. Each such change is reported here,
     as information, instead of as a regenerated or removed secret. Only an exact match counts: ``NAME_old`` must
     hold the very old value, ``NAME`` the very value ``NAME_2`` held, and a certificate whose trust changed must
     still be signed by a CA it trusts."""
