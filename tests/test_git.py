@@ -608,6 +608,20 @@ def test_preflight_on_a_var_store_that_is_a_symlink(repo: GitRepo, cli: RunCli) 
     )
 
 
+def test_preflight_on_a_var_store_replaced_by_a_directory(repo: GitRepo, cli: RunCli) -> None:
+    repo.write("creds.yml", bosh_store())
+    repo.commit("bosh create-env")
+    (repo.root / "creds.yml").unlink()
+    repo.write("creds.yml/vars.yml", bosh_store())
+
+    run = cli("creds.yml", "--format", "json")
+
+    assert (run.code, findings(run)) == (1, [("removed-file", None, "creds.yml", "HEAD:creds.yml")])
+    assert run.json["findings"][0]["message"].startswith(
+        "the var-store became a directory, which creds-lint does not read, so it counts as deleted: "
+    )
+
+
 def test_preflight_through_a_symlinked_folder_resolves_the_folder(
     repo: GitRepo, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -661,7 +675,7 @@ def test_var_store_replaced_by_a_submodule_is_removed(repo: GitRepo, cli: RunCli
 
     assert (run.code, findings(run)) == (1, [("removed-file", None, "creds.yml", "HEAD:creds.yml")])
     assert run.json["findings"][0]["message"].startswith(
-        "the var-store became a submodule, which creds-lint does not follow, so it counts as deleted: "
+        "the var-store became a submodule, which creds-lint does not read, so it counts as deleted: "
     )
 
 

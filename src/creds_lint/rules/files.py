@@ -66,10 +66,11 @@ def removed_file(ctx: Context) -> Iterator[Hit]:
         if total
         else "it had no variables"
     )
+    verb = "follow" if ctx.removal is Removal.SYMLINK else "read"
     how = (
         ctx.removal.value
         if ctx.removal is Removal.DELETED
-        else f"{ctx.removal.value}, which creds-lint does not follow, so it counts as deleted"
+        else f"{ctx.removal.value}, which creds-lint does not {verb}, so it counts as deleted"
     )
     yield Hit(
         variable=None,
