@@ -493,3 +493,22 @@ def test_each_forbidden_mutation_alone_is_an_error(mutation: Mutation) -> None:
     case = Case(new=dict(pool().base))
     assert mutation(case, rng)
     check_verdict(case, errors(pool().base, case.new), mutation.__name__)
+
+
+def test_a_leaf_moved_to_another_ca_is_signer_changed_unless_both_cas_are_trusted() -> None:
+    base = pool().base
+    moved = {**base, "director_ssl": pool().other_ca_leaves["director_ssl"]}
+    findings = lint(store(base, "old.yml"), store(moved, "new.yml"), Options())
+    assert [(f.rule, f.variable, f.severity) for f in findings] == [
+        ("rotated-certificate", "director_ssl", Severity.INFO),
+        ("signer-changed", "director_ssl", Severity.ERROR),
+    ]
+    leaf = moved["director_ssl"]
+    assert isinstance(leaf, dict)
+    default_ca, nats_ca = base["default_ca"], base["nats_ca"]
+    assert isinstance(default_ca, dict)
+    assert isinstance(nats_ca, dict)
+    assert leaf["ca"] == nats_ca["certificate"]
+    both = {**moved, "director_ssl": {**leaf, "ca": default_ca["certificate"] + nats_ca["certificate"]}}
+    findings = lint(store(base, "old.yml"), store(both, "new.yml"), Options())
+    assert [(f.rule, f.variable) for f in findings] == [("rotated-certificate", "director_ssl")]

@@ -113,6 +113,12 @@ class Graph:
                 found[entry.name] = cert
         return found
 
+    def holder_of(self, pem: str | None) -> str | None:
+        """The variable whose certificate is the first certificate of ``pem`` (a ``ca`` field), by its text:
+        nothing is parsed or verified."""
+        block = first_block(pem)
+        return self._by_pem.get(pem_key(block)) if block else None
+
     def holder(self, cert: Certificate) -> str | None:
         """The variable whose certificate is ``cert``."""
         return next((name for name, ca in self.cas.items() if ca == cert), None)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,18 +27,73 @@ _CACHE = 1 << 16
 
 @dataclass(frozen=True, kw_only=True)
 class CertInfo:
-    """What may be shown about a certificate: never the PEM, never a key."""
+    """What may be shown about a certificate: never the PEM, never a key.
 
-    common_name: str
-    subject: str
-    issuer: str
-    serial: str
-    not_before: datetime
-    not_after: datetime
-    fingerprint: str
-    is_ca: bool
-    sans: tuple[str, ...]
-    key_bits: int | None
+    Each fact is worked out when first asked for: a run names every changed certificate but needs the key size
+    or the alternative names of few, and every fact costs Python objects built from the parsed certificate.
+    """
+
+    cert: x509.Certificate = field(repr=False)
+
+    @cached_property
+    def _subject(self) -> x509.Name:
+        return self.cert.subject
+
+    @cached_property
+    def common_name(self) -> str:
+        from cryptography.x509.oid import NameOID
+
+        names = self._subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[0].value) if names else ""
+
+    @cached_property
+    def subject(self) -> str:
+        return _rfc4514(self._subject)
+
+    @cached_property
+    def issuer(self) -> str:
+        return _rfc4514(self.cert.issuer)
+
+    @cached_property
+    def serial(self) -> str:
+        return format(self.cert.serial_number, "x")
+
+    @cached_property
+    def not_before(self) -> datetime:
+        return self.cert.not_valid_before_utc
+
+    @cached_property
+    def not_after(self) -> datetime:
+        return self.cert.not_valid_after_utc
+
+    @cached_property
+    def fingerprint(self) -> str:
+        from cryptography.hazmat.primitives import hashes
+
+        return "sha256:" + self.cert.fingerprint(hashes.SHA256()).hex()[:8]
+
+    @cached_property
+    def is_ca(self) -> bool:
+        return is_ca(self.cert)
+
+    @cached_property
+    def sans(self) -> tuple[str, ...]:
+        from cryptography import x509
+
+        try:
+            san = self.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except (x509.ExtensionNotFound, ValueError):
+            return ()
+        return tuple(sorted(str(v) for v in san.get_values_for_type(x509.DNSName))) + tuple(
+            sorted(str(v) for v in san.get_values_for_type(x509.IPAddress))
+        )
+
+    @cached_property
+    def key_bits(self) -> int | None:
+        try:
+            return key_bits(self.cert.public_key())
+        except (ValueError, TypeError):  # pragma: no cover - unsupported key algorithm
+            return None
 
     def days_left(self, now: datetime) -> int:
         return (self.not_after - now).days
@@ -211,36 +266,7 @@ def _rfc4514(name: x509.Name) -> str:
 
 @lru_cache(maxsize=_CACHE)
 def info(cert: x509.Certificate) -> CertInfo:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.x509.oid import NameOID
-
-    subject = cert.subject
-    names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    common_name = str(names[0].value) if names else ""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        sans = tuple(sorted(str(v) for v in san.get_values_for_type(x509.DNSName))) + tuple(
-            sorted(str(v) for v in san.get_values_for_type(x509.IPAddress))
-        )
-    except (x509.ExtensionNotFound, ValueError):
-        sans = ()
-    try:
-        bits = key_bits(cert.public_key())
-    except (ValueError, TypeError):  # pragma: no cover - unsupported key algorithm
-        bits = None
-    return CertInfo(
-        common_name=common_name,
-        subject=_rfc4514(subject),
-        issuer=_rfc4514(cert.issuer),
-        serial=format(cert.serial_number, "x"),
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
-        fingerprint="sha256:" + cert.fingerprint(hashes.SHA256()).hex()[:8],
-        is_ca=is_ca(cert),
-        sans=sans,
-        key_bits=bits,
-    )
+    return CertInfo(cert=cert)
 
 
 def same_key_pair(a: PublicKeyTypes | PrivateKeyTypes, b: PublicKeyTypes | PrivateKeyTypes) -> bool:

@@ -395,7 +395,9 @@ def signer_changed(ctx: Context) -> Iterator[Hit]:
     for change, old, new in _rotations(ctx):
         if old.kind is not Kind.CERTIFICATE:
             continue
-        before, after = ctx.old_pki.signer(old), ctx.pki.signer(new)
+        # Before: the CA the old certificate named in its `ca` field (the old state is the reference; reading the
+        # field costs nothing, verifying every old signature again would). After: the CA that signed it.
+        before, after = ctx.old_pki.holder_of(old.text("ca")), ctx.pki.signer(new)
         if before is None or after is None or before in (after, old.name) or before not in ctx.new:
             continue  # unknown, unchanged, self-signed before, or the previous CA is gone (removed-ca speaks)
         previous = ctx.old.get(before)
