@@ -38,9 +38,6 @@ class Change:
     removed_fields: tuple[str, ...] = ()
     type_changed: bool = False
 
-    def field_changed(self, name: str) -> bool:
-        return name in self.changed_fields or name in self.added_fields or name in self.removed_fields
-
 
 @dataclass(frozen=True, kw_only=True)
 class Changes:

@@ -191,12 +191,6 @@ def _check(targets: Sequence[Target], options: Options) -> Report:
     )
 
 
-def check_target(target: Target, options: Options = DEFAULT_OPTIONS) -> tuple[tuple[Finding, ...], Uses]:
-    """The findings about one target, allowances applied, and what each allowance matched in it."""
-    found, used, _ = _check_target(target, options)
-    return found, used
-
-
 def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...], Uses, tuple[CertificateRecord, ...]]:
     if target.new is None:
         if target.old is None:

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
 
+#: What to do first about a secret that was lost or regenerated, in every message that needs it.
+RESTORE = "Restore the old value from version control before the next deploy"
+
+
 def what(ctx: Context, entry: Entry) -> str:
     """``name (role)``, e.g. ``credhub_encryption_password (encryption key)`` or ``nats_ca (CA)``."""
     category = ctx.category(entry)

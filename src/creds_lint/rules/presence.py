@@ -12,9 +12,7 @@ from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, field_label
 from creds_lint.rules.base import Category, Context, Hit, rule
-from creds_lint.rules.describe import entry_details, what
-
-RESTORE = "Restore the old value from version control before the next deploy"
+from creds_lint.rules.describe import RESTORE, entry_details, what
 
 
 def _removals(ctx: Context, category: Category) -> Iterator[Entry]:

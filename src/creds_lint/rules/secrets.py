@@ -9,9 +9,7 @@ from creds_lint.diff import Change, ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind, is_empty
 from creds_lint.rules.base import Category, Context, Hit, rule
-from creds_lint.rules.describe import change_details, what
-
-RESTORE = "Restore the old value from version control before the next deploy"
+from creds_lint.rules.describe import RESTORE, change_details, what
 
 
 def _modified(ctx: Context, category: Category) -> Iterator[tuple[Change, Entry, Entry]]:
