@@ -259,8 +259,16 @@ def test_a_deleted_var_store_allowed_by_file() -> None:
 
 def test_the_text_output_suggests_the_allowance_for_a_deleted_file() -> None:
     from creds_lint.findings import Report
+    from creds_lint.reporters.style import Style
     from creds_lint.reporters.text import render
 
     old = _store("HEAD:envs/old/creds.yml", {"a": "p"})
     report = Report(findings=lint(old, _store("envs/old/creds.yml", {}), deleted=True), files=1)
-    assert '    - {rule: removed-file, file: "envs/old/creds.yml", reason: "..."}' in render(report).splitlines()
+    entry = '    - {rule: removed-file, file: "envs/old/creds.yml", reason: "..."}'
+    assert entry in render(report, Style(suggest_allow=True)).splitlines()
+    default = render(report).splitlines()  # a deleted var-store is destructive: how to restore it, no entry
+    assert entry not in default
+    assert (
+        "  git checkout HEAD -- envs/old/creds.yml   (at the top of the repository; it discards every change to "
+        "the file)"
+    ) in default

@@ -116,3 +116,56 @@ def test_help_names_the_diff_command(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "creds-lint diff OLD NEW | --textconv FILE" in out
     assert "  diff OLD NEW     show what changed without a secret" in out
+
+
+def test_no_paste_ready_allowance_for_a_destructive_change_by_default(
+    cli: RunCli, incident_pair: tuple[Path, Path]
+) -> None:
+    """Right after the errors of an incident, the text output says how to restore, not what to paste to unblock."""
+    old, new = incident_pair
+    run = cli(old, new, "--no-config", "--format", "text")
+    assert run.code == 1
+    lines = run.out.splitlines()
+    tail = lines[
+        lines.index(
+            "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):"
+        ) :
+    ]
+    assert tail == [
+        "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):",
+        f"  restore the old values from {old} (or from version control)",
+        "Only if a change is deliberate: read creds-lint --explain RULE (removed-encryption-key) and",
+        "docs/configuration.md#allow; --suggest-allow prints allow: entries that cover exactly these changes.",
+        "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason (docs/configuration.md):",
+        "  allow:",
+        '    - {rule: removed-certificate, variable: "director_ssl", fingerprint: "'
+        + _fingerprint(run.out, "director_ssl")
+        + '", reason: "..."}',
+        "1 error, 1 warning, 0 info in 1 file",
+    ]
+    assert "credhub_encryption_password" not in "\n".join(tail)
+
+
+def _fingerprint(out: str, variable: str) -> str:
+    [line] = [line for line in out.splitlines() if f'variable: "{variable}"' in line]
+    return line.split('fingerprint: "')[1].split('"')[0]
+
+
+def test_suggest_allow_prints_the_entries_for_destructive_changes(
+    cli: RunCli, incident_pair: tuple[Path, Path]
+) -> None:
+    old, new = incident_pair
+    findings = {
+        f["variable"]: f["fingerprint"] for f in cli(old, new, "--no-config", "--format", "json").json["findings"]
+    }
+    run = cli(old, new, "--no-config", "--format", "text", "--suggest-allow")
+    assert run.code == 1
+    lines = run.out.splitlines()
+    assert lines[lines.index("  allow:") + 1 :] == [
+        '    - {rule: removed-encryption-key, variable: "credhub_encryption_password", '
+        f'fingerprint: "{findings["credhub_encryption_password"]}", reason: "..."}}',
+        f'    - {{rule: removed-certificate, variable: "director_ssl", fingerprint: "{findings["director_ssl"]}", '
+        'reason: "..."}',
+        "1 error, 1 warning, 0 info in 1 file",
+    ]
+    assert "docs/configuration.md#allow; the allow: entries below cover exactly these changes." in run.out

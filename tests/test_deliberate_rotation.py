@@ -56,9 +56,18 @@ def test_a_deliberate_nats_ca_rotation_with_the_cli(
     repo.write("creds.yml", store)
     repo.commit("bosh create-env")
 
-    # The operator rotates nats_ca; the pre-flight stops it and says how to allow exactly this change.
+    # The operator rotates nats_ca; the pre-flight stops it and says how to restore it (a regenerated CA is
+    # destructive: no ready-to-paste allowance unless asked).
     creds = repo.write("creds.yml", rotate_nats_ca(store, 60))
-    first = cli("creds.yml")
+    default = cli("creds.yml")
+    assert default.code == 1
+    assert "  allow:" not in default.out.splitlines()
+    assert (
+        "  git checkout HEAD -- creds.yml   (at the top of the repository; it discards every change to the file)"
+        in default.out.splitlines()
+    )
+    # Asked with --suggest-allow, it says how to allow exactly this change.
+    first = cli("creds.yml", "--suggest-allow")
     assert first.code == 1
     assert "error CL204 regenerated-ca: nats_ca.certificate:" in first.out
     new_fingerprint = fingerprint(creds, "nats_ca")
@@ -112,7 +121,9 @@ def test_a_deliberate_nats_ca_rotation_through_the_pre_commit_hook(
     hook_repo, rev = committed_copy(tmp_path / "creds-lint")
     repo = GitRepo.init(tmp_path / "deployment")
     (repo.root / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n      - id: creds-lint\n", encoding="utf-8"
+        f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n      - id: creds-lint\n"
+        "        args: [--suggest-allow]\n",  # the team chose to see ready-to-paste allowances
+        encoding="utf-8",
     )
     store = bosh_store()
     repo.write("creds.yml", store)
@@ -122,13 +133,18 @@ def test_a_deliberate_nats_ca_rotation_through_the_pre_commit_hook(
     )
     assert install.returncode == 0, install.stderr
 
-    # The rotation alone is refused, and the hook's output says what to allow.
+    # The rotation alone is refused, and the hook's output says how to restore, then (--suggest-allow) what to
+    # allow.
     creds = repo.write("creds.yml", rotate_nats_ca(store, 60))
     refused = git_commit(repo, "-a", "-m", "rotate nats_ca")
     output = refused.stdout + refused.stderr
     assert refused.returncode == 1, output
     assert repo.git("rev-parse", "HEAD").strip() == first
     assert "error CL204 regenerated-ca: nats_ca.certificate:" in output
+    assert (
+        "  git checkout HEAD -- creds.yml   (at the top of the repository; it discards every change to the file)"
+        in (output.splitlines())
+    )
 
     # With the allowance (reason and fingerprint) in .creds-lint.yml, the same commit goes through.
     (repo.root / ".creds-lint.yml").write_text(allowance_from(output), encoding="utf-8")

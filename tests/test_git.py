@@ -230,10 +230,21 @@ def test_staged_text_report_is_grouped_by_file_and_exit_is_the_worst(repo: GitRe
     assert [line for line in lines if not line.startswith(" ")] == [
         "a-creds.yml",
         "b-creds.yml",
+        "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):",
+        "Only if a change is deliberate: read creds-lint --explain RULE (removed-password) and",
+        "docs/configuration.md#allow; --suggest-allow prints allow: entries that cover exactly these changes.",
         "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason (docs/configuration.md):",
         "1 error, 1 warning, 0 info in 2 files",
     ]
-    report = lines[: lines.index("  allow:")]  # the findings, before the allow: entries they suggest
+    assert (
+        "  git checkout HEAD -- b-creds.yml   (at the top of the repository; it discards every change to the file)"
+        in (lines)
+    )
+    report = lines[
+        : lines.index(
+            "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):"
+        )
+    ]
     found = [line for line in report if line.startswith("  ") and not line.startswith("   ")]  # not the fix lines
     assert len(found) == 2
     assert re.match(r"  HEAD:a-creds\.yml:\d+: warning CL105 removed-certificate: director_ssl: ", found[0])

@@ -136,6 +136,14 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         "-q", "--quiet", action="store_true", help="show only the errors that fail the run, and nothing when clean"
     )
     parser.add_argument(
+        "--suggest-allow",
+        action="store_true",
+        help=(
+            "text output: also print ready-to-paste allow: entries for destructive findings (removed or "
+            "regenerated keys, CAs, passwords); by default only how to restore the old values"
+        ),
+    )
+    parser.add_argument(
         "--fail-on",
         type=_severity,
         default=None,
@@ -276,7 +284,9 @@ def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
 
 
 def style_from(args: argparse.Namespace) -> Style:
-    return Style(color=use_color(args.color, sys.stdout, os.environ), quiet=args.quiet)
+    return Style(
+        color=use_color(args.color, sys.stdout, os.environ), quiet=args.quiet, suggest_allow=args.suggest_allow
+    )
 
 
 def explain(key: str) -> int:

@@ -29,10 +29,12 @@ SEVERITY_COLOR = {Severity.ERROR: Color.RED, Severity.WARNING: Color.YELLOW, Sev
 
 @dataclass(frozen=True, kw_only=True)
 class Style:
-    """``color``: use ANSI colours; ``quiet``: show only the errors that fail the run."""
+    """``color``: use ANSI colours; ``quiet``: show only the errors that fail the run; ``suggest_allow``: offer
+    ready-to-paste allowances for destructive findings too (``--suggest-allow``)."""
 
     color: bool = False
     quiet: bool = False
+    suggest_allow: bool = False
 
     def paint(self, text: str, color: Color) -> str:
         return f"\x1b[{color.value}m{text}\x1b[0m" if self.color and text else text

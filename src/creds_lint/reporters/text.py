@@ -7,12 +7,14 @@ remedy (``creds-lint --explain CODE`` gives the whole rationale). Allowed findin
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import textwrap
 from itertools import groupby
 
 from creds_lint.findings import CertificateRecord, Finding, Report, Severity
 from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, paragraphs
-from creds_lint.rules import BY_CODE, RUN_RULES, Rule
+from creds_lint.rules import BY_CODE, DESTRUCTIVE, RUN_RULES, Rule
 
 _WIDTH = 100
 _INDENT = "      "
@@ -71,15 +73,60 @@ def allow_entry(finding: Finding) -> str | None:
     return f"- {{{', '.join(fields)}}}"
 
 
-def allow_block(findings: tuple[Finding, ...]) -> list[str]:
-    """For the changes that may be deliberate: the ``allow:`` entries to paste into ``.creds-lint.yml``."""
-    entries = list(dict.fromkeys(e for f in findings if (e := allow_entry(f)) is not None))
+def allow_block(findings: tuple[Finding, ...], *, destructive: bool = False) -> list[str]:
+    """For the changes that may be deliberate: the ``allow:`` entries to paste into ``.creds-lint.yml``. Findings
+    of destructive rules get one only with ``destructive`` (``--suggest-allow``): pasted to unblock a deploy, they
+    would make the loss permanent."""
+    entries = list(
+        dict.fromkeys(
+            e for f in findings if (destructive or f.rule not in DESTRUCTIVE) and (e := allow_entry(f)) is not None
+        )
+    )
     if not entries:
         return []
     return [
         "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason (docs/configuration.md):",
         "  allow:",
         *(f"    {clean(e)}" for e in entries),
+    ]
+
+
+#: ``REV:path``: how a version read from git is labelled (see :mod:`creds_lint.targets`).
+_GIT_LABEL = re.compile(r"(?P<rev>[^\s:]+):(?P<path>\S.*)")
+
+
+def restore_command(old_file: str | None) -> str:
+    """How to get the old values back: a git command for a version read from git, else where they are."""
+    if old_file is None:
+        return "restore the old values from version control"
+    found = _GIT_LABEL.fullmatch(old_file)
+    if found is None:
+        return f"restore the old values from {old_file} (or from version control)"
+    command = f"git checkout {shlex.quote(found['rev'])} -- {shlex.quote(found['path'])}"
+    return f"{command}   (at the top of the repository; it discards every change to the file)"
+
+
+def restore_block(findings: tuple[Finding, ...], *, suggested: bool) -> list[str]:
+    """For findings of destructive rules: how to restore the old values, and where to read before allowing one;
+    ``suggested``: the allowances are printed below anyway (``--suggest-allow``)."""
+    lost = [f for f in findings if f.rule in DESTRUCTIVE and not f.allowed and f.severity is not Severity.INFO]
+    if not lost:
+        return []
+    commands = dict.fromkeys(restore_command(f.old_file) for f in lost)
+    rules = ", ".join(dict.fromkeys(f.rule for f in lost))
+    allow = (
+        "the allow: entries below cover exactly these changes"
+        if suggested
+        else "--suggest-allow prints allow: entries that cover exactly these changes"
+    )
+    advice = (
+        f"Only if a change is deliberate: read creds-lint --explain RULE ({rules}) and docs/configuration.md#allow; "
+        f"{allow}."
+    )
+    return [
+        "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):",
+        *(f"  {clean(c)}" for c in commands),
+        *_wrapped("", advice, indent=""),
     ]
 
 
@@ -150,7 +197,8 @@ def render(report: Report, style: Style = PLAIN) -> str:
             if remedy:
                 out.extend(_wrapped("fix: ", remedy))
     if not style.quiet:
-        out.extend(allow_block(shown))
+        out.extend(restore_block(shown, suggested=style.suggest_allow))
+        out.extend(allow_block(shown, destructive=style.suggest_allow))
         for file in dict.fromkeys(r.file for r in report.certificates):
             out.append(style.paint(f"Certificates in {clean(file)}, soonest expiry first:", Color.BOLD))
             out.extend(certificate_table(tuple(r for r in report.certificates if r.file == file)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from creds_lint.findings import Severity
 from creds_lint.rules import certificates, deliberate, files, integrity, manifest, pki, presence, secrets
 from creds_lint.rules.base import Category, Context, Hit, Rule, rule
 
@@ -24,6 +25,10 @@ FILE_RULES: tuple[Rule, ...] = files.RULES
 ALL_RULES: tuple[Rule, ...] = (*RULES, *FINAL_RULES, *RUN_RULES, *FILE_RULES)
 BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
+#: The rules whose findings mean something is lost or broken (every rule that is an error by default: a removed or
+#: regenerated key, CA or password, a deleted var-store, a stale CA, a broken chain...). The text output offers
+#: no ready-to-paste allowance for them unless asked (``--suggest-allow``): the fix is to restore the old values.
+DESTRUCTIVE: frozenset[str] = frozenset(r.name for r in ALL_RULES if r.severity is Severity.ERROR)
 
 
 def find(key: str) -> Rule | None:
@@ -35,6 +40,7 @@ __all__ = [
     "ALL_RULES",
     "BY_CODE",
     "BY_NAME",
+    "DESTRUCTIVE",
     "FILE_RULES",
     "FINAL_RULES",
     "RULES",
