@@ -142,6 +142,16 @@ BAD_YAML = [
         "subpattern at position 0",
     ),
     (
+        "classify:\n  disposable:\n    names: [hm_password, credhub_encryption_password]\n",
+        "line 3: classify.disposable.names[1]: 'credhub_encryption_password' is an encryption key by its name: an "
+        "encryption key is never disposable",
+    ),
+    (
+        "classify:\n  disposable:\n    names: [vault_dek]\n  encryption-keys:\n    patterns: ['_dek$']\n",
+        "line 3: classify.disposable.names[0]: 'vault_dek' is an encryption key by its name: an encryption key is "
+        "never disposable",
+    ),
+    (
         "classify:\n  disposable:\n    names: [x]\n  logins:\n    names: [x]\n",
         "line 5: classify.logins.names[0]: 'x' is already listed under classify.disposable.names[0]",
     ),
@@ -463,7 +473,46 @@ def test_disposable_never_covers_a_ca(cli: RunCli, write_store: WriteStore, tmp_
     new = write_store("new.yml", {})
     conf = write(tmp_path / "conf.yml", "classify:\n  disposable:\n    names: [nats_ca]\n")
     run = cli(old, new, "--config", conf, "--format", "json")
-    assert (run.code, run.rules) == (1, [("removed-ca", "nats_ca")])
+    assert (run.code, run.rules) == (1, [("removed-ca", "nats_ca"), ("ineffective-configuration", "nats_ca")])
+
+
+def test_a_disposable_pattern_never_covers_an_encryption_key_or_a_key_pair(
+    cli: RunCli, write_store: WriteStore, tmp_path: Path
+) -> None:
+    """``_password$`` also matches credhub_encryption_password: the key stays protected, the setting is reported."""
+    from factory import make_ssh
+
+    before = {
+        "credhub_encryption_password": password("aaa"),
+        "hm_password": password("h"),
+        "jumpbox_ssh_password": make_ssh(3),
+    }
+    after = {
+        "credhub_encryption_password": password("zzz"),
+        "hm_password": password("i"),
+        "jumpbox_ssh_password": make_ssh(4),
+    }
+    old, new = write_store("old.yml", before), write_store("new.yml", after)
+    conf = write(tmp_path / "conf.yml", "classify:\n  disposable:\n    patterns: ['_password$']\n")
+    run = cli(old, new, "--config", conf, "--format", "json")
+    assert run.code == 1
+    assert sorted((f["rule"], f["variable"], f["severity"]) for f in run.json["findings"]) == [
+        ("disposable-changed", "hm_password", "info"),
+        ("ineffective-configuration", "credhub_encryption_password", "warning"),
+        ("ineffective-configuration", "jumpbox_ssh_password", "warning"),
+        ("regenerated-encryption-key", "credhub_encryption_password", "error"),
+        ("regenerated-keypair", "jumpbox_ssh_password", "error"),
+    ]
+    [ineffective] = [
+        f
+        for f in run.json["findings"]
+        if f["rule"] == "ineffective-configuration" and f["variable"] == "credhub_encryption_password"
+    ]
+    assert ineffective["message"] == (
+        "credhub_encryption_password (encryption key) matches classify.disposable in the configuration, but an "
+        "encryption key is never disposable: the setting is ignored for it and its change is reported as usual."
+    )
+    assert ineffective["line"] == 1
 
 
 def test_expiry_days_from_the_file_and_the_flag(cli: RunCli, write_store: WriteStore, tmp_path: Path) -> None:

@@ -271,6 +271,7 @@ def _classify(node: Node) -> tuple[dict[Role, tuple[str, ...]], dict[str, Role]]
     patterns: dict[Role, tuple[str, ...]] = {}
     names: dict[str, Role] = {}
     listed_at: dict[str, str] = {}
+    disposable: list[Node] = []
     for key, child in node.keys(tuple(CLASSIFY_KEYS)).items():
         role = CLASSIFY_KEYS[key]
         parts = _set(child.keys(("names", "patterns"))) if child.value is not None else {}
@@ -285,6 +286,12 @@ def _classify(node: Node) -> tuple[dict[Role, tuple[str, ...]], dict[str, Role]]
                     item.fail(f"'{name}' is already listed under {listed_at[name]}")
                 names[name] = role
                 listed_at[name] = item.path
+                if role is Role.DISPOSABLE:
+                    disposable.append(item)
+    keys = DEFAULT_CLASSIFIER.extended(patterns={Role.ENCRYPTION_KEY: patterns.get(Role.ENCRYPTION_KEY, ())}, names={})
+    for item in disposable:
+        if keys.pattern_matches("encryption_key", item.string()):
+            item.fail(f"'{item.string()}' is an encryption key by its name: an encryption key is never disposable")
     return patterns, names
 
 

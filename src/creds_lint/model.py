@@ -25,6 +25,10 @@ class Kind(enum.Enum):
     UNKNOWN = "unknown"
 
 
+#: The kinds that are key pairs (never disposable).
+KEYPAIR_KINDS = frozenset({Kind.RSA, Kind.SSH})
+
+
 class Role(enum.Enum):
     """What depends on a variable's value — and so what breaks when it changes."""
 
@@ -125,6 +129,10 @@ class Classifier:
         listed = self.names.get(name)
         if listed is not None:
             return CATEGORY_OF_ROLE.get(listed) == category
+        return self.pattern_matches(category, name)
+
+    def pattern_matches(self, category: str, name: str) -> bool:
+        """Whether one of the category's patterns matches ``name`` (exact names aside)."""
         return self._compiled[category].search(name) is not None
 
     def consequence(self, name: str, role: Role) -> str:
@@ -135,10 +143,11 @@ class Classifier:
         """The role of a variable. CA status comes from the certificate itself, the rest from the name."""
         if kind is Kind.CERTIFICATE and is_ca:
             return Role.CA
-        if self.matches("disposable", name):
+        if self.matches("encryption_key", name):
+            return Role.ENCRYPTION_KEY
+        if self.matches("disposable", name) and kind not in KEYPAIR_KINDS:  # never a key, a CA or a key pair
             return Role.DISPOSABLE
         for category, role in (
-            ("encryption_key", Role.ENCRYPTION_KEY),
             ("signing_key", Role.SIGNING_KEY),
             ("agent_credential", Role.AGENT_CREDENTIAL),
             ("login", Role.LOGIN),

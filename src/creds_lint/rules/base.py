@@ -23,7 +23,7 @@ from creds_lint.allowances import Use
 from creds_lint.diff import Change, ChangeKind, Changes
 from creds_lint.findings import Severity
 from creds_lint.manifest import Manifest
-from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, Role, VarStore
+from creds_lint.model import DEFAULT_CLASSIFIER, KEYPAIR_KINDS, Classifier, Entry, Kind, Role, VarStore
 from creds_lint.pki import Graph
 from creds_lint.sources import Removal
 
@@ -39,7 +39,7 @@ class Category(enum.Enum):
     KEYPAIR = "key pair"
     CERTIFICATE = "certificate"
     SECRET = "secret"  # noqa: S105 - a category name, not a secret
-    DISPOSABLE = "disposable"  # declared safe to regenerate in the configuration (never a CA or a certificate)
+    DISPOSABLE = "disposable"  # declared safe to regenerate in the configuration (a plain secret only)
     ROTATION = "documented rotation"  # a change that follows a documented rotation (creds_lint.rotations)
 
 
@@ -162,15 +162,19 @@ class Context:
 
 
 def category_of(classifier: Classifier, name: str, kind: Kind, *, is_ca: bool) -> Category:
-    """Which family of rules speaks for a variable of this name and kind (``is_ca``: for a certificate)."""
+    """Which family of rules speaks for a variable of this name and kind (``is_ca``: for a certificate).
+
+    ``disposable`` only ever applies to what would otherwise be a :attr:`Category.SECRET`: a CA, a certificate, a
+    key pair or an encryption key stays protected whatever the configuration says (``ineffective-configuration``
+    reports such a setting)."""
     if kind is Kind.CERTIFICATE:
         return Category.CA if is_ca else Category.CERTIFICATE
-    if classifier.matches("disposable", name):
-        return Category.DISPOSABLE
-    if kind in (Kind.RSA, Kind.SSH):
+    if kind in KEYPAIR_KINDS:
         return Category.KEYPAIR
     if classifier.matches("encryption_key", name):
         return Category.ENCRYPTION_KEY
+    if classifier.matches("disposable", name):
+        return Category.DISPOSABLE
     return Category.SECRET
 
 

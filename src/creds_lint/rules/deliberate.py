@@ -31,7 +31,8 @@ from creds_lint.rules.manifest import missing
 def disposable_changed(ctx: Context) -> Iterator[Hit]:
     """Some variables are documented as safe to drop and regenerate — ``hm_password``,
     ``blobstore_director_password``, a local ``postgres_password`` — because bosh redeploys everything that uses
-    them together. Listed under ``classify.disposable`` (never a CA or a certificate), their removal or new value
+    them together. Listed under ``classify.disposable`` (never an encryption key, a CA, a key pair or a certificate: see
+    ``ineffective-configuration``), their removal or new value
     is reported here, as information, instead of by ``removed-password`` or ``regenerated-password`` — and, with
     ``--manifest``, their absence instead of by ``missing-password``."""
     for declaration in missing(ctx, Category.DISPOSABLE):
@@ -65,6 +66,56 @@ def disposable_changed(ctx: Context) -> Iterator[Hit]:
                 ),
                 details=change_details(ctx, old, new),
             )
+
+
+#: What ``classify.disposable`` never applies to.
+_PROTECTED = (Category.ENCRYPTION_KEY, Category.CA, Category.KEYPAIR, Category.CERTIFICATE)
+
+
+@rule(
+    code="CL603",
+    name="ineffective-configuration",
+    severity=Severity.WARNING,
+    summary=(
+        "classify.disposable names or matches an encryption key, a CA, a key pair or a certificate: the setting is "
+        "ignored for it."
+    ),
+    remedy=(
+        "Narrow the disposable pattern (or remove the name) so that it matches only passwords that are safe to "
+        "regenerate. To approve one deliberate change of a protected variable, use an allow entry with a reason."
+    ),
+)
+def ineffective_configuration(ctx: Context) -> Iterator[Hit]:
+    """``classify.disposable`` turns a removed or regenerated password into information. A pattern such as
+    ``_password$`` also matches ``credhub_encryption_password``: if it applied, the loss of the encryption key would
+    pass with exit 0. An encryption key, a CA, a key pair or a certificate is therefore never disposable, whatever
+    the configuration says; the change is reported by its usual rule, and this rule says that the setting did
+    nothing for that variable, so the configuration can be corrected. (An exact name under
+    ``classify.disposable`` that is an encryption key by its name is refused when the configuration is read.)"""
+    for change in ctx.changes:
+        if change.kind is ChangeKind.ADDED or not ctx.classifier.matches("disposable", change.name):
+            continue
+        entries = [e for e in (change.old, change.new) if e is not None]
+        protected = [c for e in entries if (c := ctx.category(e)) in _PROTECTED]
+        if not protected:
+            continue
+        entry = change.new or change.old
+        assert entry is not None
+        yield Hit(
+            variable=change.name,
+            line=change.new.line if change.new is not None else None,
+            old_line=change.old.line if change.old is not None else None,
+            message=(
+                f"{change.name} ({protected[0].value}) matches classify.disposable in the configuration, but "
+                f"{_article(protected[0].value)} {protected[0].value} is never disposable: the setting is ignored "
+                "for it and its change is reported as usual."
+            ),
+            details={"category": protected[0].value},
+        )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 @rule(
@@ -197,7 +248,7 @@ def documented_rotation(ctx: Context) -> Iterator[Hit]:
         )
 
 
-RULES = (documented_rotation, disposable_changed)
+RULES = (documented_rotation, disposable_changed, ineffective_configuration)
 
 #: Rules that run once per run, over the allowances.
 RUN_RULES = (unused_allowance, expired_allowance)
