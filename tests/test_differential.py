@@ -66,6 +66,7 @@ class Pool:
     other_ca_leaves: Store
     keypairs: Store
     new_cas: tuple[Store, ...]
+    next_cas: Store
 
 
 @functools.cache
@@ -92,6 +93,10 @@ def pool() -> Pool:
             {"extra_ca": new_ca.as_value()},
             {"extra_ca": new_ca.as_value(), "extra_tls": make_leaf("extra", new_ca, key_slot=621).as_value()},
         ),
+        next_cas={
+            f"{name}_2": make_ca(f"{cn}-2", key_slot=640 + i).as_value()
+            for i, (name, cn) in enumerate(BOSH_CAS.items())
+        },
     )
 
 
@@ -264,6 +269,63 @@ def move_leaf_to_another_ca(case: Case, rng: random.Random) -> bool:
     return True
 
 
+def _base_text(name: str, key: str) -> str:
+    value = pool().base[name]
+    assert isinstance(value, dict)
+    text = value[key]
+    assert isinstance(text, str)
+    return text
+
+
+def append_another_ca(case: Case, rng: random.Random) -> bool:
+    """Another CA's certificate pasted after a CA's own certificate, or into a trust (``ca``) field."""
+    names = _free(case, (*CAS, *LEAVES))
+    if not names:
+        return False
+    name = rng.choice(names)
+    value = case.new[name]
+    assert isinstance(value, dict)
+    field = "certificate" if name in CAS and rng.random() < 0.5 else "ca"
+    present = f"{normalize(value['certificate'])}\n{normalize(value['ca'])}"
+    other = rng.choice([n for n in CAS if str(normalize(_base_text(n, "certificate"))) not in present])
+    _field(case, name, field, value[field] + _base_text(other, "certificate"))
+    forbidden(name)(case)
+    return True
+
+
+def append_a_key(case: Case, rng: random.Random) -> bool:
+    """Another key pasted after a private key."""
+    names = _free(case, (*CAS, *LEAVES, *KEYPAIRS))
+    if not names:
+        return False
+    name = rng.choice(names)
+    value = case.new[name]
+    assert isinstance(value, dict)
+    _field(case, name, "private_key", value["private_key"] + _base_text("uaa_jwt_signing_key", "private_key"))
+    forbidden(name)(case)
+    return True
+
+
+def start_ca_rotation(case: Case, rng: random.Random) -> bool:
+    """The trust step of a CA rotation by file: NAME_2 added, its certificate appended to the leaves' ``ca``."""
+    names = _free(case, CAS)
+    if not names:
+        return False
+    name = rng.choice(names)
+    following = pool().next_cas[f"{name}_2"]
+    assert isinstance(following, dict)
+    case.new[f"{name}_2"] = following
+    case.touched.add(name)
+    own = normalize(_base_text(name, "certificate"))
+    for leaf in _free(case, (*LEAVES, name)):
+        value = case.new[leaf]
+        assert isinstance(value, dict)
+        if normalize(value["ca"]) == own:
+            _field(case, leaf, "ca", value["ca"] + following["certificate"])
+            case.touched.add(leaf)
+    return True
+
+
 def rotate_leaf(case: Case, rng: random.Random) -> bool:
     names = _free(case, LEAVES)
     if not names:
@@ -336,8 +398,18 @@ FORBIDDEN: tuple[Mutation, ...] = (
     change_type,
     truncate_a_pem,
     move_leaf_to_another_ca,
+    append_another_ca,
+    append_a_key,
 )
-HARMLESS: tuple[Mutation, ...] = (rotate_leaf, renew_ca, remove_leaf, add_variables, reorder, strip_final_newlines)
+HARMLESS: tuple[Mutation, ...] = (
+    rotate_leaf,
+    renew_ca,
+    remove_leaf,
+    add_variables,
+    reorder,
+    strip_final_newlines,
+    start_ca_rotation,
+)
 
 
 def make_case(rng: random.Random) -> Case:

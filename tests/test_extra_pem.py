@@ -11,7 +11,7 @@ import pytest
 
 from conftest import Run, RunCli, WriteStore
 from creds_lint import x509
-from factory import bosh_store, cert_from_value, make_ssh
+from factory import bosh_store, cert_from_value, leaf_rotation, make_ca, make_ssh
 
 Store = dict[str, Any]
 SECRET_MARKERS = ("-----BEGIN", "PRIVATE KEY", "ssh-rsa AAAA")
@@ -126,3 +126,103 @@ def test_one_key_re_encoded_is_not_extra_material(cli: RunCli, write_store: Writ
     new["nats_ca"]["private_key"] = "\n".join([pem[0], "".join(pem[1:-1]), pem[-1]]) + "\n"
     run = compare(cli, write_store, old, new)
     assert (run.code, errors(run)) == (0, [])
+
+
+# --- trust fields: changed-trust ---------------------------------------------------------------------------------
+
+
+def label(store: Mapping[str, Any], name: str) -> str:
+    info = x509.info(cert_from_value(store[name]).cert_obj)
+    serial = info.serial if len(info.serial) <= 16 else info.serial[:16] + "…"
+    return f"CN={info.common_name}, serial {serial}, expires {info.not_after:%Y-%m-%d}"
+
+
+def test_another_ca_appended_to_a_ca_certificate_is_changed_trust(cli: RunCli, write_store: WriteStore) -> None:
+    old: Store = bosh_store()
+    new = copy.deepcopy(old)
+    new["nats_ca"]["certificate"] += old["default_ca"]["certificate"]
+    run = compare(cli, write_store, old, new)
+    path = write_store("new.yml", new)
+    assert run.code == 1
+    assert errors(run) == [("changed-trust", "nats_ca", "certificate", line_of(path, "nats_ca", "certificate"))]
+    assert message(run, "changed-trust", "nats_ca") == (
+        f"nats_ca (CA) [{label(old, 'nats_ca')}]: its 'certificate' field now also carries default_ca "
+        f"({label(old, 'default_ca')}): everything given ((nats_ca.certificate)) now also accepts what it signs."
+    )
+    # and taking it out again is a change of trust too
+    back = compare(cli, write_store, new, old)
+    assert errors(back) == [("changed-trust", "nats_ca", "certificate", line_of(path, "nats_ca", "certificate"))]
+    assert message(back, "changed-trust", "nats_ca").endswith(
+        f"its 'certificate' field no longer carries default_ca ({label(old, 'default_ca')}): everything given "
+        "((nats_ca.certificate)) now rejects what it signs."
+    )
+
+
+def test_unrelated_ca_added_to_a_leaf_trust_field_is_no_rotation(cli: RunCli, write_store: WriteStore) -> None:
+    old: Store = bosh_store()
+    new = copy.deepcopy(old)
+    new["director_ssl"]["ca"] += old["nats_ca"]["certificate"]
+    run = compare(cli, write_store, old, new)
+    path = write_store("new.yml", new)
+    assert run.code == 1
+    assert errors(run) == [("changed-trust", "director_ssl", "ca", line_of(path, "director_ssl", "ca"))]
+    assert "documented-rotation" not in {f["rule"] for f in run.json["findings"]}
+    assert message(run, "changed-trust", "director_ssl") == (
+        f"director_ssl (certificate) [{label(old, 'director_ssl')}]: its 'ca' field now also trusts nats_ca "
+        f"({label(old, 'nats_ca')}), which is no version of its signer default_ca: everything given "
+        "((director_ssl.ca)) now also accepts what that CA signs. Remove it; to rotate the CA, add its next version "
+        "as NAME_2 and trust that."
+    )
+    assert message(run, "rotated-certificate", "director_ssl").endswith(
+        "but its 'ca' field now trusts a CA that is no version of its signer (see changed-trust)."
+    )
+
+
+def test_unrelated_ca_added_to_a_root_trust_field(cli: RunCli, write_store: WriteStore) -> None:
+    old: Store = bosh_store()
+    new = copy.deepcopy(old)
+    new["nats_ca"]["ca"] += old["default_ca"]["certificate"]
+    run = compare(cli, write_store, old, new)
+    path = write_store("new.yml", new)
+    assert errors(run) == [("changed-trust", "nats_ca", "ca", line_of(path, "nats_ca", "ca"))]
+    assert f"now also trusts default_ca ({label(old, 'default_ca')}), which is no version of nats_ca itself" in (
+        message(run, "changed-trust", "nats_ca")
+    )
+
+
+def test_leaf_re_issued_and_trusting_an_unrelated_ca(cli: RunCli, write_store: WriteStore) -> None:
+    old: Store = bosh_store()
+    new: Store = leaf_rotation(old)
+    new["uaa_ssl"] = {**new["uaa_ssl"], "ca": new["uaa_ssl"]["ca"] + old["blobstore_ca"]["certificate"]}
+    run = compare(cli, write_store, old, new)
+    path = write_store("new.yml", new)
+    assert errors(run) == [("changed-trust", "uaa_ssl", "ca", line_of(path, "uaa_ssl", "ca"))]
+
+
+@pytest.mark.parametrize("suffix", ["_2", "_new"])
+def test_next_version_of_the_signer_in_trust_fields_is_the_documented_trust_step(
+    cli: RunCli, write_store: WriteStore, suffix: str
+) -> None:
+    old: Store = bosh_store()
+    new = copy.deepcopy(old)
+    following = make_ca("ca-next", key_slot=50)
+    new["default_ca" + suffix] = following.as_value()
+    for name in ("director_ssl", "uaa_ssl", "default_ca"):
+        new[name]["ca"] += following.certificate
+    run = compare(cli, write_store, old, new)
+    assert (run.code, errors(run)) == (0, [])
+    assert sorted((f["rule"], f["variable"]) for f in run.json["findings"]) == [
+        ("added-variable", "default_ca" + suffix),
+        ("documented-rotation", "default_ca"),
+        ("documented-rotation", "director_ssl"),
+        ("documented-rotation", "uaa_ssl"),
+    ]
+    # the same CA under a name that is not the signer's next version is a change of trust
+    unrelated = {**new, "other_ca": new["default_ca" + suffix]}
+    del unrelated["default_ca" + suffix]
+    run = compare(cli, write_store, old, unrelated)
+    assert [(rule, variable) for rule, variable, _, _ in errors(run)] == [
+        ("changed-trust", "default_ca"),
+        ("changed-trust", "director_ssl"),
+        ("changed-trust", "uaa_ssl"),
+    ]

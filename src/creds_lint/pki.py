@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 #: The smallest RSA key that is not weak.
 MIN_RSA_BITS = 2048
 
+#: Suffixes of the variable that holds the next version of a CA during a rotation by file (``nats_ca_2``).
+NEXT_SUFFIXES = ("_2", "_new")
+
 
 class Link(enum.Enum):
     """How a certificate's signer was found."""
@@ -224,6 +227,67 @@ def lost_names(old: Entry, new: Entry) -> tuple[str | None, tuple[str, ...]]:
     before, after = x509.info(old_cert), x509.info(new_cert)
     cn = after.common_name if after.common_name != before.common_name else None
     return cn, tuple(name for name in before.sans if name not in after.sans)
+
+
+# --- trust fields ---------------------------------------------------------------------------------------------
+
+
+def _certificates(blocks: Iterable[str]) -> dict[str, Certificate | None]:
+    """Each block by its whitespace-free PEM, parsed (``None`` when it does not parse)."""
+    return {pem_key(block): x509.load_certificate(block) for block in blocks}
+
+
+def bundle_change(old: Entry, new: Entry) -> tuple[tuple[Certificate | None, ...], tuple[Certificate | None, ...]]:
+    """``(gained, lost)``: the certificates after the first one in the ``certificate`` field that entered or left it.
+
+    A CA's ``certificate`` field is what its clients trust (``((nats_ca.certificate))``): every certificate in it
+    is a trust anchor, not only the first one that the CA's own checks read. ``None`` stands for a block that does
+    not parse (``malformed-certificate`` reports it)."""
+    own = first_block(new.text("certificate"))
+    skip = {pem_key(own)} if own is not None else set()
+    before = _certificates(x509.split_pem_certificates(old.text("certificate") or "")[1:])
+    after = _certificates(x509.split_pem_certificates(new.text("certificate") or "")[1:])
+    gained = tuple(cert for key, cert in after.items() if key not in before and key not in skip)
+    lost = tuple(cert for key, cert in before.items() if key not in after and key not in skip)
+    return gained, lost
+
+
+def foreign_trust(
+    old: Entry, new: Entry, *, signer: str | None, stores: tuple[VarStore, ...]
+) -> tuple[Certificate, ...]:
+    """The CA certificates that entered ``new``'s ``ca`` field and are no version of a CA it trusted before.
+
+    A version of a CA is a certificate with its subject (a renewal, or a copy of the current certificate), or the
+    certificate of its ``NAME_2`` / ``NAME_new`` in ``stores`` (the next CA of a rotation by file). The CAs
+    trusted before are ``signer`` (the previous signer, or the certificate itself for a root) and those of the old
+    ``ca`` field. Anything else makes every client given ``((name.ca))`` accept what another CA signs."""
+    before = _certificates(x509.split_pem_certificates(old.text("ca") or ""))
+    added = [
+        cert
+        for key, cert in _certificates(x509.split_pem_certificates(new.text("ca") or "")).items()
+        if key not in before and cert is not None
+    ]
+    if not added:
+        return ()
+    known = [cert for cert in before.values() if cert is not None]
+    names = {signer} if signer is not None else set()
+    for store in stores:
+        names |= {
+            entry.name
+            for entry in store
+            if entry.kind is Kind.CERTIFICATE
+            and (block := first_block(entry.text("certificate"))) is not None
+            and pem_key(block) in before
+        }
+    for store in stores:
+        for name in names:
+            for variable in (name, *(name + suffix for suffix in NEXT_SUFFIXES)):
+                entry = store.get(variable)
+                cert = certificate(entry) if entry is not None and entry.kind is Kind.CERTIFICATE else None
+                if cert is not None:
+                    known.append(cert)
+    subjects = {cert.subject for cert in known}
+    return tuple(cert for cert in added if cert.subject not in subjects)
 
 
 # --- malformed values and key pairs ---------------------------------------------------------------------------

@@ -9,8 +9,9 @@
   and leaves): an encryption key, signing key or password promoted from ``X_2`` leaves the old value nowhere in the
   new file (data encrypted with it becomes unreadable), so it stays a regeneration.
 * **Trust extended or narrowed** — only a certificate's ``ca`` field changed, it now holds several CA certificates
-  (old and new CA concatenated, as during a CA rotation) or fewer, and the certificate is still signed by one of
-  them: nothing it presents changed.
+  (old and new CA concatenated, as during a CA rotation) or fewer, the certificate is still signed by one of
+  them, and every CA added is a version of one it trusted (same subject, or its ``NAME_2``): nothing it presents
+  changed. An unrelated CA added is ``changed-trust``.
 
 Values are compared after normalisation (YAML formatting is no change); nothing here ever shows a value.
 """
@@ -22,13 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from creds_lint import x509
+from creds_lint import pki, x509
 from creds_lint.diff import Change, ChangeKind, Changes
 from creds_lint.model import Entry, Kind, VarStore, is_empty
 
 #: The transitional name that keeps an old value, and those that hold the next one.
 OLD_SUFFIX = "_old"
-NEXT_SUFFIXES = ("_2", "_new")
+NEXT_SUFFIXES = pki.NEXT_SUFFIXES
 
 
 class Step(enum.Enum):
@@ -76,7 +77,7 @@ def _rotation(change: Change, old: VarStore, new: VarStore, keeps_old: Callable[
         return kept or _retired(change.name, before, new)
     if change.kind is not ChangeKind.MODIFIED or is_empty(after.value):
         return None
-    return kept or _promoted(change.name, after, old) or _trust(change, before, after)
+    return kept or _promoted(change.name, after, old) or _trust(change, before, after, (old, new))
 
 
 def _kept(name: str, before: Entry, after: Entry | None, new: VarStore) -> Rotation | None:
@@ -112,8 +113,9 @@ def _retired(name: str, before: Entry, new: VarStore) -> Rotation | None:
     return None
 
 
-def _trust(change: Change, before: Entry, after: Entry) -> Rotation | None:
-    """A certificate whose only change is its ``ca`` field, still signed by a CA in it."""
+def _trust(change: Change, before: Entry, after: Entry, stores: tuple[VarStore, VarStore]) -> Rotation | None:
+    """A certificate whose only change is its ``ca`` field, still signed by a CA in it, and whose added CAs are
+    versions of CAs it trusted before (``pki.foreign_trust``: a renewal, or ``NAME_2``)."""
     if before.kind is not Kind.CERTIFICATE or after.kind is not Kind.CERTIFICATE:
         return None
     if change.type_changed or change.changed_fields + change.added_fields + change.removed_fields != ("ca",):
@@ -122,7 +124,7 @@ def _trust(change: Change, before: Entry, after: Entry) -> Rotation | None:
     own = x509.load_certificate(own_pem) if own_pem else None
     old_trust = x509.load_certificates(old_ca) if old_ca else None
     new_trust = x509.load_certificates(new_ca) if new_ca else None
-    if own is None or new_trust is None:
+    if own is None or new_trust is None or pki.foreign_trust(before, after, signer=None, stores=stores):
         return None
     if not any(x509.signed_by(own, ca) for ca in new_trust) and not (
         x509.is_ca(own) and own.issuer == own.subject and x509.signed_by(own, own)

@@ -11,6 +11,7 @@ from creds_lint.model import Entry, Kind, is_empty
 from creds_lint.pki import Trust
 from creds_lint.rules.base import Category, Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, what
+from creds_lint.rules.pki import foreign_trust
 
 
 def _ca_changes(ctx: Context) -> Iterator[tuple[str, Entry, Entry]]:
@@ -134,6 +135,8 @@ def rotation_problems(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
             )
         elif previous.value != signer.value and not ca_key_pair_kept(ctx, previous, signer):
             problems.append(f"its CA {signer.name} was regenerated in this change (see regenerated-ca)")
+    if foreign_trust(ctx, old, new):
+        problems.append("its 'ca' field now trusts a CA that is no version of its signer (see changed-trust)")
     if pki.mismatches(new) or pki.defects(new):
         problems.append("its key material does not match or does not parse (see key-mismatch, malformed-certificate)")
     if x509.info(cert).not_after <= ctx.now:

@@ -417,6 +417,90 @@ def signer_changed(ctx: Context) -> Iterator[Hit]:
         )
 
 
+def foreign_trust(ctx: Context, old: Entry, new: Entry) -> tuple[Certificate, ...]:
+    """The CAs added to a changed certificate's ``ca`` field that are no version of one it trusted before."""
+    if ctx.old is None or ctx.old_pki is None:
+        return ()
+    signer = ctx.old_pki.signer(old) or ctx.pki.signer(new)
+    return pki.foreign_trust(old, new, signer=signer, stores=(ctx.old, ctx.new))
+
+
+def _named(ctx: Context, certs: tuple[Certificate | None, ...]) -> str:
+    """CA certificates by variable and label (``nats_ca (CN=..., serial ..., expires ...)``)."""
+    shown = []
+    for cert in certs:
+        if cert is None:
+            shown.append("a block that does not parse")
+            continue
+        holder = ctx.pki.holder(cert) or (ctx.old_pki.holder(cert) if ctx.old_pki is not None else None)
+        shown.append(f"{holder} ({label(cert)})" if holder is not None else f"{label(cert)}, in no variable")
+    return "; ".join(shown)
+
+
+@rule(
+    code="CL410",
+    name="changed-trust",
+    severity=Severity.ERROR,
+    summary=(
+        "A trust field now trusts other CAs: a CA's 'certificate' carries other certificates than before, or a "
+        "'ca' field gained a CA that is no version of one it trusted."
+    ),
+    remedy=(
+        "Remove the certificate that was added. To rotate a CA, add its next version as NAME_2 and put that in "
+        "the trust fields; to move a certificate to another CA, allow this change deliberately."
+    ),
+)
+def changed_trust(ctx: Context) -> Iterator[Hit]:
+    """Every certificate in a CA's ``certificate`` field is a trust anchor for whatever is given
+    ``((nats_ca.certificate))``, and every certificate in a ``ca`` field one for whatever is given ``((name.ca))``.
+    Parsers read the first certificate of a field, so another CA pasted after it looks like no change at all, yet
+    everything that trusts the field now also accepts what that CA signs (for ``nats_ca``: a client certificate
+    from ``default_ca`` is accepted as an agent's). A CA's ``certificate`` field that gained or lost a certificate
+    after its own is reported, and so is a ``ca`` field that gained a CA that is no version of one it trusted
+    before. A version is a certificate with the same subject (a renewal) or the one held by ``NAME_2`` or
+    ``NAME_new`` of its signer or of a CA it trusted: the trust step of a documented CA rotation is not reported."""
+    if ctx.old is None:
+        return
+    for change, old, new in _rotations(ctx):
+        if old.kind is not Kind.CERTIFICATE:
+            continue
+        if ctx.is_ca(old) or ctx.is_ca(new):
+            gained, lost = pki.bundle_change(old, new)
+            given = f"everything given (({change.name}.certificate))"
+            changed = (
+                [f"now also carries {_named(ctx, gained)}: {given} now also accepts what it signs"] if gained else []
+            )
+            changed += [f"no longer carries {_named(ctx, lost)}: {given} now rejects what it signs"] if lost else []
+            if changed:
+                yield Hit(
+                    variable=change.name,
+                    field="certificate",
+                    line=new.field_line("certificate"),
+                    message=f"{_cert_what(ctx, new)}: its 'certificate' field {'; it '.join(changed)}.",
+                    details=change_details(ctx, old, new),
+                )
+        foreign = foreign_trust(ctx, old, new)
+        if foreign:
+            signer = ctx.old_pki.signer(old) if ctx.old_pki is not None else None
+            if signer is None:
+                trusted = "a CA it trusted before"
+            elif signer == change.name:
+                trusted = f"{signer} itself"
+            else:
+                trusted = f"its {'' if ctx.pki.signer(new) == signer else 'previous '}signer {signer}"
+            yield Hit(
+                variable=change.name,
+                field="ca",
+                line=new.field_line("ca"),
+                message=(
+                    f"{_cert_what(ctx, new)}: its 'ca' field now also trusts {_named(ctx, foreign)}, which is no "
+                    f"version of {trusted}: everything given (({change.name}.ca)) now also accepts what that CA "
+                    "signs. Remove it; to rotate the CA, add its next version as NAME_2 and trust that."
+                ),
+                details=change_details(ctx, old, new),
+            )
+
+
 RULES = (
     stale_ca_reference,
     certificate_not_signed_by_ca,
@@ -427,4 +511,5 @@ RULES = (
     subject_changed,
     weaker_key,
     signer_changed,
+    changed_trust,
 )
