@@ -253,14 +253,15 @@ def bundle_change(old: Entry, new: Entry) -> tuple[tuple[Certificate | None, ...
 
 
 def foreign_trust(
-    old: Entry, new: Entry, *, signer: str | None, stores: tuple[VarStore, ...]
+    old: Entry, new: Entry, *, signers: tuple[str, ...], stores: tuple[VarStore, ...]
 ) -> tuple[Certificate, ...]:
     """The CA certificates that entered ``new``'s ``ca`` field and are no version of a CA it trusted before.
 
     A version of a CA is a certificate with its subject (a renewal, or a copy of the current certificate), or the
-    certificate of its ``NAME_2`` / ``NAME_new`` in ``stores`` (the next CA of a rotation by file). The CAs
-    trusted before are ``signer`` (the previous signer, or the certificate itself for a root) and those of the old
-    ``ca`` field. Anything else makes every client given ``((name.ca))`` accept what another CA signs."""
+    certificate of its ``NAME_2`` / ``NAME_new`` in ``stores`` (the next CA of a rotation by file). The CAs it
+    trusts are ``signers`` (the previous signer, or the certificate itself for a root, and the CA that signed a
+    re-issued certificate: ``signer-changed`` speaks for a new signer) and those of the old ``ca`` field.
+    Anything else makes every client given ``((name.ca))`` accept what another CA signs."""
     before = _certificates(x509.split_pem_certificates(old.text("ca") or ""))
     added = [
         cert
@@ -270,7 +271,7 @@ def foreign_trust(
     if not added:
         return ()
     known = [cert for cert in before.values() if cert is not None]
-    names = {signer} if signer is not None else set()
+    names = set(signers)
     for store in stores:
         names |= {
             entry.name

@@ -124,7 +124,7 @@ def _trust(change: Change, before: Entry, after: Entry, stores: tuple[VarStore, 
     own = x509.load_certificate(own_pem) if own_pem else None
     old_trust = x509.load_certificates(old_ca) if old_ca else None
     new_trust = x509.load_certificates(new_ca) if new_ca else None
-    if own is None or new_trust is None or pki.foreign_trust(before, after, signer=None, stores=stores):
+    if own is None or new_trust is None or pki.foreign_trust(before, after, signers=(), stores=stores):
         return None
     if not any(x509.signed_by(own, ca) for ca in new_trust) and not (
         x509.is_ca(own) and own.issuer == own.subject and x509.signed_by(own, own)

@@ -421,8 +421,8 @@ def foreign_trust(ctx: Context, old: Entry, new: Entry) -> tuple[Certificate, ..
     """The CAs added to a changed certificate's ``ca`` field that are no version of one it trusted before."""
     if ctx.old is None or ctx.old_pki is None:
         return ()
-    signer = ctx.old_pki.signer(old) or ctx.pki.signer(new)
-    return pki.foreign_trust(old, new, signer=signer, stores=(ctx.old, ctx.new))
+    signers = tuple(name for name in (ctx.old_pki.signer(old), ctx.pki.signer(new)) if name is not None)
+    return pki.foreign_trust(old, new, signers=signers, stores=(ctx.old, ctx.new))
 
 
 def _named(ctx: Context, certs: tuple[Certificate | None, ...]) -> str:
@@ -458,7 +458,8 @@ def changed_trust(ctx: Context) -> Iterator[Hit]:
     from ``default_ca`` is accepted as an agent's). A CA's ``certificate`` field that gained or lost a certificate
     after its own is reported, and so is a ``ca`` field that gained a CA that is no version of one it trusted
     before. A version is a certificate with the same subject (a renewal) or the one held by ``NAME_2`` or
-    ``NAME_new`` of its signer or of a CA it trusted: the trust step of a documented CA rotation is not reported."""
+    ``NAME_new`` of its signer or of a CA it trusted: the trust step of a documented CA rotation is not reported.
+    The CA that signed a re-issued certificate counts as trusted: ``signer-changed`` speaks for a new signer."""
     if ctx.old is None:
         return
     for change, old, new in _rotations(ctx):
