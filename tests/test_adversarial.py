@@ -390,3 +390,27 @@ def test_a_real_10000_entry_var_store_still_works(tmp_path: Path) -> None:
     result, _ = run(tmp_path, dump_store(new).encode(), "--format", "json", old=old)
     assert result.code == 1
     assert findings(result) == [("removed-encryption-key", "credhub_encryption_password")]
+
+
+# --- the other YAML files creds-lint reads ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(fifty_mb_flow_mapping, "line 1: more than 500,000 values", id="50mb-flow-mapping"),
+        pytest.param(lambda: billion_laughs(9), "aliases expand to too many values", id="alias-bomb"),
+        pytest.param(fifty_mb_of_tiny_entries, "more than 2,000,000 lines", id="50mb-of-tiny-entries"),
+    ],
+)
+def test_a_hostile_configuration_file_is_one_line_exit_2(
+    tmp_path: Path, content: Callable[[], str], message: str
+) -> None:
+    config = tmp_path / "creds-lint.yml"
+    config.write_text(content())
+    result, _ = run(tmp_path, BASE.encode(), "--config", str(config))
+    assert result.code == 2, result.err
+    assert result.out == ""
+    assert result.err.count("\n") == 1, result.err
+    assert result.err.startswith("creds-lint: error: "), result.err
+    assert message in result.err, result.err

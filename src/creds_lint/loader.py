@@ -342,10 +342,30 @@ def compose_yaml(data: bytes, *, source: str) -> yaml.Node | None:
     text = _decode(data, source)
     if data.count(b"\n") > MAX_LINES:
         raise CredsLintError(f"more than {MAX_LINES:,} lines", source=source)
+    _count_events(text, source)
     root = _compose(text, source)
     if root is not None:
         _check_expansion(root, source)
     return root
+
+
+def _count_events(text: str, source: str) -> None:
+    """Refuse a file of more than :data:`MAX_VALUES` YAML events before its node graph is composed: a node costs
+    hundreds of bytes, and a 50 MB flow mapping on one line would take gigabytes."""
+    loader = _Loader(text)
+    try:
+        events = 0
+        while loader.check_event():
+            event = loader.get_event()
+            events += 1
+            if events > MAX_VALUES and event is not None:
+                raise CredsLintError(f"line {_line(event)}: more than {MAX_VALUES:,} values", source=source)
+    except yaml.MarkedYAMLError as exc:
+        raise CredsLintError(_describe(exc), source=source) from None
+    except yaml.YAMLError:
+        raise CredsLintError("not valid YAML", source=source) from None
+    finally:
+        loader.dispose()
 
 
 def _compose(text: str, source: str) -> yaml.Node | None:
