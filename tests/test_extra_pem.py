@@ -226,3 +226,68 @@ def test_next_version_of_the_signer_in_trust_fields_is_the_documented_trust_step
         ("changed-trust", "director_ssl"),
         ("changed-trust", "uaa_ssl"),
     ]
+
+
+# --- what changed in a certificate, by field -------------------------------------------------------------------
+
+
+def test_indentation_slip_names_the_nested_variable_and_removed_password_fires(
+    cli: RunCli, write_store: WriteStore
+) -> None:
+    """credhub_cli_user_password indented under credhub_ca: a field was added to the CA, and the password is gone."""
+    old: Store = bosh_store()
+    new = copy.deepcopy(old)
+    new["credhub_ca"]["credhub_cli_user_password"] = new.pop("credhub_cli_user_password")
+    run = compare(cli, write_store, old, new)
+    assert run.code == 1
+    assert [(f["rule"], f["variable"], f["severity"]) for f in run.json["findings"]] == [
+        ("renewed-ca", "credhub_ca", "info"),
+        ("removed-password", "credhub_cli_user_password", "error"),
+    ]
+    assert message(run, "renewed-ca", "credhub_ca") == (
+        f"credhub_ca (CA) kept its certificate ({label(old, 'credhub_ca')}), and a field named like the removed "
+        "variable credhub_cli_user_password (indented under it by mistake?) was added: existing signatures stay valid."
+    )
+    assert old["credhub_cli_user_password"] not in run.out
+
+
+def test_unknown_field_is_named_by_its_fingerprint(cli: RunCli, write_store: WriteStore) -> None:
+    from creds_lint.model import fingerprint
+
+    old: Store = bosh_store()
+    new = copy.deepcopy(old)
+    new["director_ssl"]["s3cretpastedhere"] = "x"
+    run = compare(cli, write_store, old, new)
+    assert (run.code, errors(run)) == (0, [])
+    assert message(run, "rotated-certificate", "director_ssl") == (
+        f"director_ssl (certificate) kept its certificate ({label(old, 'director_ssl')}); an unknown field (its "
+        f"name's fingerprint is {fingerprint('s3cretpastedhere')}) was added: signed by default_ca, which is unchanged."
+    )
+    assert "s3cretpastedhere" not in run.out
+
+
+def test_formatting_is_said_only_of_a_field_whose_pem_was_rewrapped(cli: RunCli, write_store: WriteStore) -> None:
+    old: Store = bosh_store()
+    new = copy.deepcopy(old)
+    pem = new["nats_ca"]["certificate"].splitlines()
+    new["nats_ca"]["certificate"] = "\n".join([pem[0], "".join(pem[1:-1]), pem[-1]]) + "\n"
+    new["nats_ca"]["public_key"] = old["uaa_jwt_signing_key"]["public_key"]
+    run = compare(cli, write_store, old, new)
+    assert message(run, "renewed-ca", "nats_ca") == (
+        f"nats_ca (CA) kept its certificate ({label(old, 'nats_ca')}), and the formatting of its 'certificate' "
+        "changed, its 'public_key' was added: existing signatures stay valid."
+    )
+
+
+def test_renewed_ca_names_the_fields_added(cli: RunCli, write_store: WriteStore) -> None:
+    from creds_lint.model import fingerprint
+    from factory import renew
+
+    old: Store = bosh_store()
+    new = copy.deepcopy(old)
+    new["default_ca"] = {**renew(cert_from_value(old["default_ca"])).as_value(), "note": "x"}
+    run = compare(cli, write_store, old, new)
+    assert message(run, "renewed-ca", "default_ca").endswith(
+        f"existing signatures stay valid. Also, an unknown field (its name's fingerprint is {fingerprint('note')}) "
+        "was added."
+    )

@@ -10,7 +10,7 @@ from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind, is_empty
 from creds_lint.pki import Trust
 from creds_lint.rules.base import Category, Context, Hit, rule
-from creds_lint.rules.describe import certificate_label, change_details, what
+from creds_lint.rules.describe import certificate_label, change_details, field_changes, what
 from creds_lint.rules.pki import foreign_trust
 
 
@@ -96,16 +96,17 @@ def renewed_ca(ctx: Context) -> Iterator[Hit]:
     for name, old, new in _ca_changes(ctx):
         if not ca_key_pair_kept(ctx, old, new):
             continue
+        changed, structure = field_changes(ctx, old, new)
         if ctx.certificate(old) == ctx.certificate(new):
-            changed = ", ".join(f for f in ("ca", "private_key") if old.fields.get(f) != new.fields.get(f))
             message = (
-                f"{what(ctx, new)} kept its certificate ({certificate_label(ctx, new)}); only its "
-                f"{changed or 'formatting'} changed: existing signatures stay valid."
+                f"{what(ctx, new)} kept its certificate ({certificate_label(ctx, new)}), and "
+                f"{', '.join(changed + structure)}: existing signatures stay valid."
             )
         else:
             message = (
                 f"{what(ctx, new)} was renewed with the same key and subject ({certificate_label(ctx, old)} -> "
                 f"{certificate_label(ctx, new)}): existing signatures stay valid."
+                + (f" Also, {', '.join(structure)}." if structure else "")
             )
         yield Hit(
             variable=name,
@@ -169,11 +170,13 @@ def rotated_certificate(ctx: Context) -> Iterator[Hit]:
             continue
         problems = rotation_problems(ctx, old, new)
         signer = ctx.pki.signer(new)
+        changed, structure = field_changes(ctx, old, new)
         if ctx.certificate(old) is not None and ctx.certificate(old) == ctx.certificate(new):
-            fields = ", ".join(f"'{f}'" for f in ("ca", "private_key") if old.fields.get(f) != new.fields.get(f))
-            done = f"kept its certificate ({certificate_label(ctx, new)}); its {fields or 'formatting'} changed"
+            done = f"kept its certificate ({certificate_label(ctx, new)}); {', '.join(changed + structure)}"
         else:
-            done = f"was re-issued ({certificate_label(ctx, old)} -> {certificate_label(ctx, new)})"
+            done = f"was re-issued ({certificate_label(ctx, old)} -> {certificate_label(ctx, new)})" + "".join(
+                f"; {part}" for part in structure
+            )
         verdict = f", but {'; '.join(problems)}." if problems else f": signed by {signer}, which is unchanged."
         yield Hit(
             variable=change.name,

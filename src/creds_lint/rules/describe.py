@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from creds_lint import x509
-from creds_lint.model import Entry, Kind
+from creds_lint.model import Entry, Kind, fingerprint
 from creds_lint.rules.base import Category, Context
 
 if TYPE_CHECKING:
@@ -69,3 +69,44 @@ def entry_details(ctx: Context, entry: Entry, *, prefix: str) -> dict[str, str]:
 
 def change_details(ctx: Context, old: Entry, new: Entry) -> dict[str, str]:
     return {**entry_details(ctx, old, prefix="old"), **entry_details(ctx, new, prefix="new")}
+
+
+#: Fields of the values bosh generates: the only field names shown. Any other name could be a pasted secret.
+BOSH_FIELDS = ("ca", "certificate", "private_key", "public_key", "public_key_fingerprint")
+
+
+def field_name(ctx: Context, name: str) -> str:
+    """A field by its name when it is a bosh field; else by the fingerprint of its name, or — when it is the name
+    of a variable this change removed (a variable indented under another by mistake) — by that variable."""
+    if name in BOSH_FIELDS:
+        return f"its '{name}'"
+    if ctx.old is not None and name in ctx.old and name not in ctx.new:
+        return f"a field named like the removed variable {name} (indented under it by mistake?)"
+    return f"an unknown field (its name's fingerprint is {fingerprint(name)})"
+
+
+def _pem_only(before: object, after: object) -> bool:
+    """Whether two field values differ only in whitespace (line breaks of a PEM block)."""
+    return isinstance(before, str) and isinstance(after, str) and "".join(before.split()) == "".join(after.split())
+
+
+def field_changes(ctx: Context, old: Entry, new: Entry) -> tuple[list[str], list[str]]:
+    """``(changed, added or removed)``: what happened to each field of a structured value, in words; a field is
+    named only as :func:`field_name` allows, a certificate field by the number of certificates it holds."""
+    before, after = old.fields, new.fields
+    changed: list[str] = []
+    for name in sorted(before.keys() & after.keys()):
+        was, now = before[name], after[name]
+        if was == now:
+            continue
+        if _pem_only(was, now):
+            changed.append(f"the formatting of {field_name(ctx, name)} changed")
+            continue
+        counts = [len(x509.split_pem_certificates(v)) if isinstance(v, str) else 0 for v in (was, now)]
+        if name in ("certificate", "ca") and counts[0] != counts[1]:
+            changed.append(f"its '{name}' now holds {counts[1]} certificates (was {counts[0]})")
+        else:
+            changed.append(f"{field_name(ctx, name)} changed")
+    structure = [f"{field_name(ctx, name)} was added" for name in sorted(after.keys() - before.keys())]
+    structure += [f"{field_name(ctx, name)} was removed" for name in sorted(before.keys() - after.keys())]
+    return changed, structure
