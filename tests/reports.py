@@ -4,7 +4,7 @@ from __future__ import annotations
 # random serials) and covering every shape a finding takes.
 from types import MappingProxyType
 
-from creds_lint.findings import FileError, Finding, Report, Severity
+from creds_lint.findings import ConfigurationNote, FileError, Finding, Report, Severity
 
 NEW = "deploy/creds.yml"
 OLD = "HEAD:deploy/creds.yml"
@@ -98,4 +98,9 @@ REPORT = Report(
     findings=FINDINGS,
     errors=(FileError(file="broken/creds.yml", message="not valid YAML: line 3, column 1"),),
     files=3,
+    configuration=ConfigurationNote(
+        file=".creds-lint.yml",
+        off=("regenerated-encryption-key",),
+        lowered=MappingProxyType({"removed-ca": Severity.WARNING}),
+    ),
 )

@@ -141,6 +141,7 @@ def test_no_paste_ready_allowance_for_a_destructive_change_by_default(
         '    - {rule: removed-certificate, variable: "director_ssl", fingerprint: "'
         + _fingerprint(run.out, "director_ssl")
         + '", reason: "..."}',
+        "configuration: none (built-in defaults)",
         "1 error, 1 warning, 0 info in 1 file",
     ]
     assert "credhub_encryption_password" not in "\n".join(tail)
@@ -166,6 +167,7 @@ def test_suggest_allow_prints_the_entries_for_destructive_changes(
         f'fingerprint: "{findings["credhub_encryption_password"]}", reason: "..."}}',
         f'    - {{rule: removed-certificate, variable: "director_ssl", fingerprint: "{findings["director_ssl"]}", '
         'reason: "..."}',
+        "configuration: none (built-in defaults)",
         "1 error, 1 warning, 0 info in 1 file",
     ]
     assert "docs/configuration.md#allow; the allow: entries below cover exactly these changes." in run.out

@@ -563,3 +563,33 @@ def test_every_example_in_the_configuration_docs_is_valid(tmp_path: Path) -> Non
         path = write(tmp_path / str(i) / (".creds-lint.yml" if language == "yaml" else "pyproject.toml"), body)
         settings = config.load_file(path)
         assert settings != config.Config(source=str(path)), body
+
+
+def test_every_report_says_which_configuration_and_what_it_turned_off(
+    cli: RunCli, write_store: WriteStore, tmp_path: Path
+) -> None:
+    old = write_store("old.yml", {"credhub_encryption_password": password("a"), "admin_password": password("b")})
+    new = write_store("new.yml", {"credhub_encryption_password": password("c")})
+    conf = write(tmp_path / "conf.yml", "rules:\n  regenerated-encryption-key: off\n  removed-password: warning\n")
+    run = cli(old, new, "--config", conf, "--format", "text")
+    assert run.code == 0  # the configuration took the errors away: the report must say so
+    assert run.out.splitlines()[-2:] == [
+        f"configuration: {conf} (rules off: regenerated-encryption-key; lowered: removed-password -> warning)",
+        "0 errors, 1 warning, 0 info in 1 file",
+    ]
+    quiet = cli(old, new, "--config", conf, "--format", "text", "--quiet", "--severity", "removed-password=error")
+    assert quiet.code == 1
+    assert quiet.out.splitlines()[-2] == f"configuration: {conf} (rules off: regenerated-encryption-key)"
+    doc = cli(old, new, "--config", conf, "--format", "json").json
+    assert doc["configuration"] == {
+        "file": str(conf),
+        "off": ["regenerated-encryption-key"],
+        "lowered": {"removed-password": "warning"},
+    }
+    # raising a rule takes nothing away; flags count with the file
+    flags = cli(old, new, "--no-config", "--severity", "added-variable=error", "--severity", "CL104=info")
+    assert flags.out.splitlines()[-2] == "configuration: none (lowered: removed-password -> info)"
+    plain = cli(old, new, "--no-config", "--format", "json")
+    assert plain.json["configuration"] == {"file": None, "off": [], "lowered": {}}
+    text = cli(old, new, "--no-config")
+    assert text.out.splitlines()[-2] == "configuration: none (built-in defaults)"

@@ -9,6 +9,7 @@ Exit codes: 0 nothing reaches ``--fail-on``; 1 a finding does; 2 bad usage or in
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -347,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"creds-lint: error: {exc}", file=sys.stderr)
             return 2
         targets = [Target(new=Source.file(path)) for path in paths] if audit else targets_from(args, settings)
-        report = check(targets, options)
+        report = dataclasses.replace(check(targets, options), configuration=settings.note())
         sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
         for error in report.errors:
             print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)

@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 from creds_lint.allowances import COMMAND_LINE, COMMAND_LINE_REASON, Allowance
 from creds_lint.errors import CredsLintError
-from creds_lint.findings import Severity
+from creds_lint.findings import ConfigurationNote, Severity
 from creds_lint.loader import read_file
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Role
 from creds_lint.tree import Node, from_python, parse_yaml, suggest
@@ -87,6 +87,18 @@ class Config:
             allow=self.allow + flags.allow,
             manifests=flags.manifests or self.manifests,
         )
+
+    def note(self) -> ConfigurationNote:
+        """What a report says about this configuration: its file, the rules it turned off or lowered."""
+        from creds_lint.rules import BY_NAME
+
+        off = tuple(sorted(name for name, level in self.severities.items() if level is None))
+        lowered = {
+            name: level
+            for name, level in sorted(self.severities.items())
+            if level is not None and level < BY_NAME[name].severity
+        }
+        return ConfigurationNote(file=self.source, off=off, lowered=MappingProxyType(lowered))
 
     @property
     def classifier(self) -> Classifier:

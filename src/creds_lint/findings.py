@@ -105,16 +105,29 @@ class CertificateRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConfigurationNote:
+    """Which configuration a run used and what it took away: ``file`` names the configuration file (``None``:
+    none, the built-in defaults), ``off`` the rules it turned off, ``lowered`` the rules it made less severe than
+    their default, with the severity they have now. Flags (``--severity``) count with the file."""
+
+    file: str | None = None
+    off: tuple[str, ...] = ()
+    lowered: Mapping[str, Severity] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Report:
     """The outcome of one run: findings over every file, and the files that could not be read.
 
     ``certificates`` is the inventory of the files audited alone (``creds-lint check``), soonest expiry first.
+    ``configuration`` says which configuration the run used (``None`` when the caller did not say, as a library).
     """
 
     findings: tuple[Finding, ...] = ()
     errors: tuple[FileError, ...] = ()
     files: int = 0
     certificates: tuple[CertificateRecord, ...] = ()
+    configuration: ConfigurationNote | None = None
 
     def count(self, severity: Severity, *, allowed: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity is severity and f.allowed is allowed)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from creds_lint import __version__
-from creds_lint.findings import CertificateRecord, Finding, Report, Severity
+from creds_lint.findings import CertificateRecord, ConfigurationNote, Finding, Report, Severity
 from creds_lint.reporters.style import PLAIN, Style
 
 
@@ -45,6 +45,14 @@ def certificate_dict(record: CertificateRecord) -> dict[str, Any]:
     }
 
 
+def configuration_dict(note: ConfigurationNote) -> dict[str, Any]:
+    return {
+        "file": note.file,
+        "off": list(note.off),
+        "lowered": {name: level.value for name, level in note.lowered.items()},
+    }
+
+
 def document(report: Report) -> dict[str, Any]:
     summary: dict[str, int] = {"files": report.files}
     summary.update({s.value: report.count(s) for s in reversed(Severity)})
@@ -55,6 +63,7 @@ def document(report: Report) -> dict[str, Any]:
         "errors": [{"file": e.file, "message": e.message} for e in report.errors],
         "summary": summary,
         "certificates": [certificate_dict(c) for c in report.certificates],
+        "configuration": configuration_dict(report.configuration or ConfigurationNote()),
     }
 
 

@@ -12,7 +12,7 @@ import shlex
 import textwrap
 from itertools import groupby
 
-from creds_lint.findings import CertificateRecord, Finding, Report, Severity
+from creds_lint.findings import CertificateRecord, ConfigurationNote, Finding, Report, Severity
 from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, paragraphs
 from creds_lint.rules import BY_CODE, DESTRUCTIVE, RUN_RULES, Rule
 
@@ -140,6 +140,19 @@ def _wrapped(label: str, text: str, *, indent: str = _INDENT) -> list[str]:
     )
 
 
+def configuration_line(note: ConfigurationNote) -> str:
+    """``configuration: FILE (rules off: ...; lowered: RULE -> LEVEL)``: which configuration the run used, and
+    what it turned off or made less severe."""
+    taken = [f"rules off: {', '.join(note.off)}"] if note.off else []
+    if note.lowered:
+        taken.append(f"lowered: {', '.join(f'{name} -> {level.value}' for name, level in note.lowered.items())}")
+    if note.file is None and not taken:
+        return "configuration: none (built-in defaults)"
+    where = clean(note.file) if note.file is not None else "none"
+    suffix = " (" + "; ".join(taken) + ")" if taken else ""
+    return f"configuration: {where}{suffix}"
+
+
 def summary(report: Report, style: Style = PLAIN) -> str:
     parts = []
     for s in reversed(Severity):
@@ -202,6 +215,9 @@ def render(report: Report, style: Style = PLAIN) -> str:
         for file in dict.fromkeys(r.file for r in report.certificates):
             out.append(style.paint(f"Certificates in {clean(file)}, soonest expiry first:", Color.BOLD))
             out.extend(certificate_table(tuple(r for r in report.certificates if r.file == file)))
+    note = report.configuration
+    if note is not None and (not style.quiet or note.off or note.lowered):
+        out.append(configuration_line(note))
     out.append(summary(report, style))
     return "\n".join(out) + "\n"
 
