@@ -608,7 +608,7 @@ def test_check_prints_the_expiry_table(cli: RunCli, write_store: WriteStore) -> 
         ("aged_ca", "aged-ca", "(self-signed)"),
     ]
     assert rows[0][4] == "-36"
-    assert table[5] == "1 error, 1 warning, 0 info in 1 file"
+    assert table[5:] == ["configuration: none (built-in defaults)", "1 error, 1 warning, 0 info in 1 file"]
     assert_no_secret(run)
 
 
