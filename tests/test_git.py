@@ -487,8 +487,13 @@ def test_range_var_store_globs(pull_request: GitRepo, cli: RunCli) -> None:
 
 
 def test_range_var_store_globs_from_the_configuration_file(pull_request: GitRepo, cli: RunCli) -> None:
-    pull_request.git("merge", "-q", "--no-edit", "main")
+    """var-stores: from the configuration committed on the base."""
+    # In --base mode the configuration comes from the base revision: the team's list, committed on main.
+    pull_request.git("checkout", "-q", "main")
     (pull_request.root / ".creds-lint.yml").write_text('var-stores: ["envs/*-creds.yml", "*/old/*"]\n', "utf-8")
+    pull_request.commit("the team's var-store names", ".creds-lint.yml")
+    pull_request.git("checkout", "-q", "feature")
+    pull_request.git("merge", "-q", "--no-edit", "main")
 
     run = cli("--base", "main", "--format", "json")
     flag_wins = cli("--base", "main", "--var-store-glob", "creds.yml", "--format", "json")
@@ -842,3 +847,66 @@ def test_each_blob_is_read_once(repo: GitRepo) -> None:
     assert git_repo.read_blob(oid, label="creds.yml") == first  # so this comes from the run's cache
     with pytest.raises(CredsLintError, match=r"^creds.yml: git cannot read this version \("):
         Repo.discover().read_blob(oid, label="creds.yml")
+
+
+def test_base_mode_reads_the_configuration_of_the_base_revision(repo: GitRepo, cli: RunCli) -> None:
+    """A branch cannot turn off the rule that blocks it: in --base mode the rules come from the base revision."""
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    (repo.root / ".creds-lint.yml").write_text("rules:\n  removed-certificate: error\n", encoding="utf-8")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("creds.yml", without(store, "credhub_encryption_password", "director_ssl"))
+    (repo.root / ".creds-lint.yml").write_text(
+        "rules:\n  removed-encryption-key: off\n  removed-certificate: info\nfail-on: error\n", encoding="utf-8"
+    )
+    repo.commit("drop the key, and the rule that would block it")
+
+    run = cli("--base", "main", "--format", "json")
+    assert run.code == 1
+    assert sorted((f["rule"], f["variable"], f["severity"]) for f in run.json["findings"]) == [
+        ("removed-certificate", "director_ssl", "error"),
+        ("removed-encryption-key", "credhub_encryption_password", "error"),
+    ]
+    assert run.json["configuration"] == {"file": "main:.creds-lint.yml", "off": [], "lowered": {}}
+    # the same branch checked as a pre-flight or as staged changes uses the work tree's configuration
+    assert cli("creds.yml", "--rev", "main", "--format", "json").code == 0
+
+
+def test_base_mode_without_a_configuration_at_the_base_uses_the_defaults(repo: GitRepo, cli: RunCli) -> None:
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("creds.yml", without(store, "credhub_encryption_password"))
+    (repo.root / ".creds-lint.yml").write_text("rules:\n  CL101: off\n", encoding="utf-8")
+    repo.commit("a configuration that appears with the change")
+    run = cli("--base", "main")
+    assert run.code == 1
+    assert "error CL101 removed-encryption-key: credhub_encryption_password:" in run.out
+    assert run.out.splitlines()[-2] == "configuration: none (built-in defaults)"
+
+
+def test_base_mode_honours_the_allowances_of_the_head(repo: GitRepo, cli: RunCli) -> None:
+    """Allowances added in the pull request are part of the reviewed change: they apply, the base's rules stay."""
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    (repo.root / "pyproject.toml").write_text("[tool.creds-lint]\nexpiry-days = 10\n", encoding="utf-8")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("creds.yml", {**store, "hm_password": password("regenerated hm")})
+    (repo.root / ".creds-lint.yml").write_text(
+        "rules:\n  regenerated-encryption-key: off\n"
+        "allow:\n  - rule: regenerated-password\n    variable: hm_password\n    reason: documented as safe, OPS-42\n",
+        encoding="utf-8",
+    )
+    repo.commit("regenerate hm_password on purpose")
+    run = cli("--base", "main", "--format", "json")
+    assert run.code == 0
+    [finding] = [f for f in run.json["findings"] if f["rule"] == "regenerated-password"]
+    assert (finding["variable"], finding["allowed"], finding["reason"]) == (
+        "hm_password",
+        True,
+        "documented as safe, OPS-42",
+    )
+    assert run.json["configuration"] == {"file": "main:pyproject.toml", "off": [], "lowered": {}}

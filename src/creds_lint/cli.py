@@ -214,10 +214,13 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace, paths: Sequence[str]) -> Config:
-    """The configuration file's settings overridden by the flags."""
-    found = config.load(
-        explicit=args.config, start=config.start_directory(paths), disabled=args.no_config and args.config is None
-    )
+    """The configuration file's settings overridden by the flags. With ``--base`` (and no ``--config`` or
+    ``--no-config``), the configuration comes from the base revision, with the head's allowances."""
+    start = config.start_directory(paths)
+    if getattr(args, "base", None) is not None and args.config is None and not args.no_config:
+        found = config.for_pull_request(base=args.base, head=args.head or "HEAD", start=start)
+    else:
+        found = config.load(explicit=args.config, start=start, disabled=args.no_config and args.config is None)
     flags = config.from_flags(
         fail_on=args.fail_on,
         expiry_days=args.expiry_days,

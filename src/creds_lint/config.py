@@ -9,6 +9,10 @@ Where the configuration comes from (the first that applies; files are never merg
    has a ``[tool.creds-lint]`` table;
 4. the built-in defaults.
 
+With ``--base`` (pull requests), discovery reads the files from the base revision with git instead
+(:func:`for_pull_request`): rules, severities and classification come from the base; only the head's allowances
+are added.
+
 Command-line flags override what the file says; ``--allow`` adds to its allowances. Validation is strict: an
 unknown key, an unknown rule, a wrong type or a bad value is a :class:`CredsLintError` naming the file, the key path
 and (for YAML) the line. See docs/configuration.md.
@@ -17,6 +21,7 @@ and (for YAML) the line. See docs/configuration.md.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -156,27 +161,73 @@ def load(*, explicit: str | Path | None = None, start: Path | None = None, disab
 
 def load_file(path: Path) -> Config:
     """Read and validate one configuration file (YAML, or ``pyproject.toml``)."""
-    source = str(path)
-    if path.name == PYPROJECT:
-        table = _tool_table(path)
-        if table is None:
-            raise CredsLintError(f"no {TOML_TABLE} table", source=source)
-        return parse(table, base=path.parent)
-    return parse(parse_yaml(read_file(path), source=source), base=path.parent)
+    config = _parse_content(read_file(path), name=path.name, source=str(path), base=path.parent)
+    if config is None:
+        raise CredsLintError(f"no {TOML_TABLE} table", source=str(path))
+    return config
+
+
+def _parse_content(data: bytes, *, name: str, source: str, base: Path) -> Config | None:
+    """A configuration file's content; ``None`` for a ``pyproject.toml`` without a ``[tool.creds-lint]`` table."""
+    if name == PYPROJECT:
+        table = _toml_table(data, source=source)
+        return parse(table, base=base) if table is not None else None
+    return parse(parse_yaml(data, source=source), base=base)
 
 
 def _tool_table(path: Path) -> Node | None:
+    return _toml_table(read_file(path), source=str(path))
+
+
+def _toml_table(content: bytes, *, source: str) -> Node | None:
     import tomllib
 
     try:
-        data = tomllib.loads(read_file(path).decode("utf-8"))
+        data = tomllib.loads(content.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CredsLintError(f"invalid TOML: {exc}", source=str(path)) from None
+        raise CredsLintError(f"invalid TOML: {exc}", source=source) from None
     tool = data.get("tool")
     table = tool.get("creds-lint") if isinstance(tool, dict) else None
     if table is None:
         return None
-    return from_python(table, source=str(path), where=f"{TOML_TABLE} ")
+    return from_python(table, source=source, where=f"{TOML_TABLE} ")
+
+
+def load_at_revision(rev: str, start: Path) -> Config:
+    """The configuration that applies to files in ``start`` (a directory of the work tree) as committed in git
+    revision ``rev``: discovery as on disk (``.creds-lint.yml``, ``.creds-lint.yaml``, then ``pyproject.toml``
+    with a ``[tool.creds-lint]`` table, from ``start`` up to the top of the work tree), read with git from the
+    revision; the defaults when the revision has none. Files are named ``REV:path``; ``manifests`` are resolved
+    against the work tree."""
+    from creds_lint.git import Repo
+
+    repo = Repo.discover(start)
+    commit = repo.resolve(rev)
+    top = Path(os.path.realpath(repo.root))
+    relative = Path(os.path.relpath(os.path.realpath(start), top))
+    if relative.parts[:1] == (os.pardir,):
+        relative = Path()
+    for directory in (relative, *relative.parents):
+        for name in (*CONFIG_NAMES, PYPROJECT):
+            path = (directory / name).as_posix()
+            blob = repo.blob_at(commit, path)
+            if blob is None:
+                continue
+            source = f"{rev}:{path}"
+            found = _parse_content(repo.read_blob(blob, label=source), name=name, source=source, base=top / directory)
+            if found is not None:
+                return found
+    return DEFAULT_CONFIG
+
+
+def for_pull_request(*, base: str, head: str, start: Path) -> Config:
+    """The configuration of a ``--base`` run: everything from the base revision (rules, severities,
+    ``fail-on``, ``classify``, ``var-stores``, ``expiry-days``, ``manifests``), so that a branch cannot turn off
+    the rule that would block it; plus the allowances of the head revision's configuration, which are part of the
+    change under review (a reviewer sees them in the diff, each with its reason)."""
+    at_base = load_at_revision(base, start)
+    at_head = load_at_revision(head, start)
+    return dataclasses.replace(at_base, allow=at_base.allow + at_head.allow)
 
 
 # --- validation -----------------------------------------------------------------------------------------------
