@@ -55,7 +55,7 @@ def test_format_auto_is_github_in_actions(
         "value from version control before the next deploy. (line 229 of the old version)"
     )
     assert lines[1].startswith(f"::warning file={new},title=CL105 removed-certificate::director_ssl (certificate)")
-    assert lines[2] == "1 error, 1 warning, 0 info in 1 file"
+    assert lines[2:] == ["configuration: none (built-in defaults)", "1 error, 1 warning, 0 info in 1 file"]
     monkeypatch.setenv("GITHUB_ACTIONS", "false")
     run = cli(old, new)
     assert "::error" not in run.out

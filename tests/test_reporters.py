@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from importlib import resources
@@ -10,7 +11,7 @@ import jsonschema
 import pytest
 
 from creds_lint import __version__
-from creds_lint.findings import Report
+from creds_lint.findings import ConfigurationNote, Report
 from creds_lint.reporters import REPORTERS, location, resolve, sarif
 from creds_lint.reporters import github as github_reporter
 from creds_lint.reporters.style import Style
@@ -179,8 +180,14 @@ def test_github_annotations() -> None:
     assert lines[5].startswith("::error file=other dir/creds%2C1.yml,line=3,title=CL302 duplicate-key::")
     assert lines[5].endswith("100%25 sure: see%0Aline 9.")
     assert lines[6] == "::error file=broken/creds.yml,title=creds-lint::not valid YAML: line 3, column 1"
-    assert lines[7] == "3 errors, 1 warning, 1 info in 3 files (1 allowed); 1 could not be checked"
-    assert len(lines) == 8
+    assert lines[7] == (
+        "::warning title=creds-lint configuration::configuration: .creds-lint.yml (rules off: "
+        "regenerated-encryption-key; lowered: removed-ca -> warning)"
+    )
+    assert lines[8] == "3 errors, 1 warning, 1 info in 3 files (1 allowed); 1 could not be checked"
+    plain = github_reporter.render(dataclasses.replace(REPORT, configuration=ConfigurationNote(file=".creds-lint.yml")))
+    assert plain.splitlines()[-2] == "configuration: .creds-lint.yml"
+    assert len(lines) == 9
 
 
 def test_text_quiet_shows_only_failing_errors() -> None:

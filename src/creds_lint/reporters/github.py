@@ -2,7 +2,8 @@
 
 ``::error file=PATH,line=N,title=TITLE::MESSAGE`` per finding (``warning`` and ``notice`` for the lower
 severities; an allowed finding is a ``notice``; a removed variable annotates the file as a whole), then the
-summary line as plain log output. Property values and messages are escaped as the runner expects, so no value
+configuration used (a ``warning`` annotation when it turned rules off or lowered them) and the summary line as
+plain log output. Property values and messages are escaped as the runner expects, so no value
 can end a command early or start another one.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from creds_lint.findings import Finding, Report, Severity
 from creds_lint.reporters import location
 from creds_lint.reporters.style import PLAIN, Style
-from creds_lint.reporters.text import summary
+from creds_lint.reporters.text import configuration_line, summary
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -48,5 +49,10 @@ def annotation(finding: Finding) -> str:
 def render(report: Report, style: Style = PLAIN) -> str:
     out = [annotation(f) for f in style.shown(report)]
     out.extend(command("error", e.message, file=location.path(e.file), title="creds-lint") for e in report.errors)
+    note = report.configuration
+    if note is not None and (note.off or note.lowered):  # what the configuration took away: an annotation
+        out.append(command("warning", configuration_line(note), title="creds-lint configuration"))
+    elif note is not None and not style.quiet:
+        out.append(configuration_line(note))
     out.append(summary(report))
     return "\n".join(out) + "\n"
