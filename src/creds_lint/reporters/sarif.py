@@ -14,8 +14,9 @@ import json
 from typing import Any
 
 from creds_lint import __version__
-from creds_lint.findings import Finding, Report, Severity
+from creds_lint.findings import ConfigurationNote, Finding, Report, Severity
 from creds_lint.reporters import location
+from creds_lint.reporters.json import configuration_dict
 from creds_lint.reporters.style import PLAIN, Style, paragraphs
 from creds_lint.rules import ALL_RULES, Rule
 
@@ -111,7 +112,13 @@ def document(report: Report) -> dict[str, Any]:
                     }
                 },
                 "invocations": [
-                    {"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}
+                    {
+                        "executionSuccessful": not report.errors,
+                        "toolExecutionNotifications": notifications,
+                        "properties": {
+                            "configuration": configuration_dict(report.configuration or ConfigurationNote())
+                        },
+                    }
                 ],
                 "results": [result(f, index) for f in report.findings],
             }
