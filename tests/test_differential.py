@@ -126,6 +126,12 @@ def _free(case: Case, names: Iterator[str] | tuple[str, ...]) -> list[str]:
     return [n for n in names if n in case.new and n not in case.touched]
 
 
+def _pick(case: Case, rng: random.Random, names: Iterator[str] | tuple[str, ...]) -> str | None:
+    """One variable of ``names`` that no earlier mutation of the case touched, or ``None``."""
+    free = _free(case, names)
+    return rng.choice(free) if free else None
+
+
 def _field(case: Case, name: str, key: str, value: object) -> None:
     current = case.new[name]
     assert isinstance(current, dict)
@@ -148,30 +154,27 @@ def forbidden(*targets: str) -> Callable[[Case], None]:
 
 
 def remove_secret(case: Case, rng: random.Random) -> bool:
-    names = _free(case, NOT_LEAVES)
-    if not names:
+    name = _pick(case, rng, NOT_LEAVES)
+    if name is None:
         return False
-    name = rng.choice(names)
     del case.new[name]
     forbidden(name)(case)
     return True
 
 
 def change_password(case: Case, rng: random.Random) -> bool:
-    names = _free(case, BOSH_PASSWORDS)
-    if not names:
+    name = _pick(case, rng, BOSH_PASSWORDS)
+    if name is None:
         return False
-    name = rng.choice(names)
     case.new[name] = secret(rng)
     forbidden(name)(case)
     return True
 
 
 def empty_a_value(case: Case, rng: random.Random) -> bool:
-    names = _free(case, NOT_LEAVES + LEAVES)
-    if not names:
+    name = _pick(case, rng, NOT_LEAVES + LEAVES)
+    if name is None:
         return False
-    name = rng.choice(names)
     if isinstance(case.new[name], dict):
         _field(case, name, rng.choice(["private_key", "public_key" if name in KEYPAIRS else "certificate"]), "")
     else:
@@ -181,20 +184,18 @@ def empty_a_value(case: Case, rng: random.Random) -> bool:
 
 
 def regenerate_ca(case: Case, rng: random.Random) -> bool:
-    names = _free(case, CAS)
-    if not names:
+    name = _pick(case, rng, CAS)
+    if name is None:
         return False
-    name = rng.choice(names)
     case.new[name] = pool().regenerated_cas[name]
     forbidden(name)(case)
     return True
 
 
 def regenerate_keypair(case: Case, rng: random.Random) -> bool:
-    names = _free(case, KEYPAIRS)
-    if not names:
+    name = _pick(case, rng, KEYPAIRS)
+    if name is None:
         return False
-    name = rng.choice(names)
     case.new[name] = pool().keypairs[name]
     forbidden(name)(case)
     return True
@@ -224,10 +225,9 @@ def swap_private_keys(case: Case, rng: random.Random) -> bool:
 
 
 def drop_a_field(case: Case, rng: random.Random) -> bool:
-    names = _free(case, (*CAS, *LEAVES, *KEYPAIRS))
-    if not names:
+    name = _pick(case, rng, (*CAS, *LEAVES, *KEYPAIRS))
+    if name is None:
         return False
-    name = rng.choice(names)
     value = case.new[name]
     assert isinstance(value, dict)
     case.new[name] = {k: v for k, v in value.items() if k != rng.choice(["private_key", "public_key", "ca"])}
@@ -238,20 +238,18 @@ def drop_a_field(case: Case, rng: random.Random) -> bool:
 
 
 def change_type(case: Case, rng: random.Random) -> bool:
-    names = _free(case, BOSH_PASSWORDS)
-    if not names:
+    name = _pick(case, rng, BOSH_PASSWORDS)
+    if name is None:
         return False
-    name = rng.choice(names)
     case.new[name] = {"value": case.new[name]}
     forbidden(name)(case)
     return True
 
 
 def truncate_a_pem(case: Case, rng: random.Random) -> bool:
-    names = _free(case, (*LEAVES, *CAS))
-    if not names:
+    name = _pick(case, rng, (*LEAVES, *CAS))
+    if name is None:
         return False
-    name = rng.choice(names)
     key = rng.choice(["certificate", "private_key"])
     text = case.new[name][key]  # type: ignore[index]
     _field(case, name, key, text[: rng.randrange(40, len(text) - 40)])
@@ -260,10 +258,9 @@ def truncate_a_pem(case: Case, rng: random.Random) -> bool:
 
 
 def move_leaf_to_another_ca(case: Case, rng: random.Random) -> bool:
-    names = _free(case, LEAVES)
-    if not names:
+    name = _pick(case, rng, LEAVES)
+    if name is None:
         return False
-    name = rng.choice(names)
     case.new[name] = pool().other_ca_leaves[name]
     forbidden(name)(case)
     return True
@@ -279,10 +276,9 @@ def _base_text(name: str, key: str) -> str:
 
 def append_another_ca(case: Case, rng: random.Random) -> bool:
     """Another CA's certificate pasted after a CA's own certificate, or into a trust (``ca``) field."""
-    names = _free(case, (*CAS, *LEAVES))
-    if not names:
+    name = _pick(case, rng, (*CAS, *LEAVES))
+    if name is None:
         return False
-    name = rng.choice(names)
     value = case.new[name]
     assert isinstance(value, dict)
     field = "certificate" if name in CAS and rng.random() < 0.5 else "ca"
@@ -295,10 +291,9 @@ def append_another_ca(case: Case, rng: random.Random) -> bool:
 
 def append_a_key(case: Case, rng: random.Random) -> bool:
     """Another key pasted after a private key."""
-    names = _free(case, (*CAS, *LEAVES, *KEYPAIRS))
-    if not names:
+    name = _pick(case, rng, (*CAS, *LEAVES, *KEYPAIRS))
+    if name is None:
         return False
-    name = rng.choice(names)
     value = case.new[name]
     assert isinstance(value, dict)
     _field(case, name, "private_key", value["private_key"] + _base_text("uaa_jwt_signing_key", "private_key"))
@@ -308,10 +303,9 @@ def append_a_key(case: Case, rng: random.Random) -> bool:
 
 def start_ca_rotation(case: Case, rng: random.Random) -> bool:
     """The trust step of a CA rotation by file: NAME_2 added, its certificate appended to the leaves' ``ca``."""
-    names = _free(case, CAS)
-    if not names:
+    name = _pick(case, rng, CAS)
+    if name is None:
         return False
-    name = rng.choice(names)
     following = pool().next_cas[f"{name}_2"]
     assert isinstance(following, dict)
     case.new[f"{name}_2"] = following
@@ -337,10 +331,9 @@ def rotate_leaf(case: Case, rng: random.Random) -> bool:
 
 
 def renew_ca(case: Case, rng: random.Random) -> bool:
-    names = _free(case, CAS)
-    if not names:
+    name = _pick(case, rng, CAS)
+    if name is None:
         return False
-    name = rng.choice(names)
     old, new = pool().base[name], pool().renewed_cas[name]
     assert isinstance(old, dict)
     assert isinstance(new, dict)
@@ -351,10 +344,9 @@ def renew_ca(case: Case, rng: random.Random) -> bool:
 
 
 def remove_leaf(case: Case, rng: random.Random) -> bool:
-    names = _free(case, LEAVES)
-    if not names:
+    name = _pick(case, rng, LEAVES)
+    if name is None:
         return False
-    name = rng.choice(names)
     del case.new[name]
     case.touched.add(name)
     return True
