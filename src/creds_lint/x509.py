@@ -178,18 +178,25 @@ def load_private_key(pem: str) -> PrivateKeyTypes | None:
     an RSA key consistent (``p * q == n``, ``e * d == 1 mod lcm(p - 1, q - 1)``) is checked here instead, in
     microseconds, so a corrupted key still counts as one that does not parse.
     """
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
+    key = _parse_private_key(pem)
+    if isinstance(key, rsa.RSAPrivateKey) and not _consistent_rsa(key.private_numbers()):
+        return None
+    return key
+
+
+@lru_cache(maxsize=_CACHE)
+def _parse_private_key(pem: str) -> PrivateKeyTypes | None:
+    """A PEM private key as it parses, without OpenSSL's (slow) RSA consistency check; ``None`` otherwise."""
+    from cryptography.hazmat.primitives import serialization
+
     try:
-        key = serialization.load_pem_private_key(
+        return serialization.load_pem_private_key(
             pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
         )
     except (ValueError, TypeError, UnicodeEncodeError):
         return None
-    if isinstance(key, rsa.RSAPrivateKey) and not _consistent_rsa(key.private_numbers()):
-        return None
-    return key
 
 
 def _consistent_rsa(numbers: rsa.RSAPrivateNumbers) -> bool:
@@ -287,13 +294,8 @@ def describe_private_key(pem: str) -> tuple[str, int | None, str] | None:
     Only the public half is used, so the RSA consistency checks (slow for large keys) are skipped: this is for
     showing which key a value holds, never for deciding whether a key is sound.
     """
-    from cryptography.hazmat.primitives import serialization
-
-    try:
-        key = serialization.load_pem_private_key(
-            pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
-        )
-    except (ValueError, TypeError, UnicodeEncodeError):
+    key = _parse_private_key(pem)
+    if key is None:
         return None
     algorithm = type(key).__name__.removeprefix("_").replace("PrivateKey", "").lower() or "key"
     return algorithm, key_bits(key), key_id(key)
