@@ -56,3 +56,45 @@ def write_store(tmp_path: Path) -> WriteStore:
         return path
 
     return write
+
+
+def _bosh_cli() -> Path | None:
+    """The real bosh CLI: ``$CREDS_LINT_BOSH``, else ``bosh`` on PATH, else ``../shared/tools/bosh`` beside the
+    checkout (where CI and development machines have it)."""
+    import os
+    import shutil
+
+    named = os.environ.get("CREDS_LINT_BOSH")
+    if named:
+        return Path(named)
+    found = shutil.which("bosh")
+    if found:
+        return Path(found)
+    beside = Path(__file__).resolve().parents[1].parent / "shared" / "tools" / "bosh"
+    return beside if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+BoshInt = Callable[[Path, Path], None]
+
+
+@pytest.fixture
+def bosh_int(tmp_path: Path) -> BoshInt:
+    """``bosh int MANIFEST --vars-store STORE`` with the real bosh CLI (skips with the reason when it is absent):
+    generates every declared variable missing from STORE, exactly as ``bosh create-env`` does."""
+    import subprocess
+
+    bosh = _bosh_cli()
+    if bosh is None:
+        pytest.skip("the real bosh CLI is not available (set CREDS_LINT_BOSH or put bosh on PATH)")
+
+    def run(manifest: Path, store: Path) -> None:
+        result = subprocess.run(
+            [str(bosh), "int", str(manifest), "--vars-store", str(store)],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, f"bosh int failed: {result.stderr[-500:]}"
+
+    return run
