@@ -153,9 +153,31 @@ def load_certificate(pem: str) -> x509.Certificate | None:
     if not blocks:
         return None
     try:
-        return x509.load_pem_x509_certificate(blocks[0].encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
+        cert = x509.load_pem_x509_certificate(blocks[0].encode("ascii"))
+        _read_all(cert)
+    except unreadable():
         return None
+    return cert
+
+
+@lru_cache(maxsize=1)
+def unreadable() -> tuple[type[Exception], ...]:
+    """What ``cryptography`` raises for a certificate or key it cannot read: bad base64 or DER, a bad version,
+    an unknown algorithm identifier, a name or extension that does not decode."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.x509 import InvalidVersion
+
+    return (ValueError, TypeError, UnsupportedAlgorithm, InvalidVersion)
+
+
+def _read_all(cert: x509.Certificate) -> None:
+    """Read every part of ``cert`` that a check uses, so that what ``cryptography`` decodes lazily (the subject,
+    the issuer, the key, the extensions, the signature algorithm) fails here, while loading, and never later in a
+    rule: a certificate whose parts cannot all be read counts as one that does not parse."""
+    _rfc4514(cert.subject)
+    _rfc4514(cert.issuer)
+    cert.public_key()
+    _ = cert.extensions, cert.signature_hash_algorithm, cert.not_valid_before_utc, cert.not_valid_after_utc
 
 
 @lru_cache(maxsize=_CACHE)
@@ -195,7 +217,7 @@ def _parse_private_key(pem: str) -> PrivateKeyTypes | None:
         return serialization.load_pem_private_key(
             pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
         )
-    except (ValueError, TypeError, UnicodeEncodeError):
+    except unreadable():
         return None
 
 
@@ -218,7 +240,7 @@ def load_public_key(text: str) -> PublicKeyTypes | None:
         if data.startswith(b"-----BEGIN"):
             return serialization.load_pem_public_key(data)
         return serialization.load_ssh_public_key(data)
-    except (ValueError, TypeError):
+    except unreadable():
         return None
 
 
@@ -254,14 +276,14 @@ def is_ca(cert: x509.Certificate) -> bool:
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether ``issuer``'s key signed ``cert`` and ``issuer``'s subject is ``cert``'s issuer."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError):
+    except InvalidSignature:
         return False
-    except Exception as exc:  # InvalidSignature lives in another module; keep the import lazy
-        if type(exc).__name__ == "InvalidSignature":
-            return False
-        raise
+    except unreadable():
+        return False
     return True
 
 
