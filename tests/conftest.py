@@ -74,6 +74,15 @@ def _bosh_cli() -> Path | None:
     return beside if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
+@pytest.fixture
+def bosh_cli() -> Path:
+    """The real bosh CLI's path (skips with the reason when it is absent)."""
+    bosh = _bosh_cli()
+    if bosh is None:
+        pytest.skip("the real bosh CLI is not available (set CREDS_LINT_BOSH or put bosh on PATH)")
+    return bosh
+
+
 BoshInt = Callable[[Path, Path], None]
 
 

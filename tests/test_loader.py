@@ -10,7 +10,7 @@ import pytest
 from conftest import RunCli
 from creds_lint.errors import CredsLintError
 from creds_lint.loader import parse_store
-from creds_lint.model import Kind
+from creds_lint.model import Kind, Typed, YamlType
 
 SECRET = "hunter2-very-secret-value"
 
@@ -38,10 +38,16 @@ def test_duplicate_keys_keep_the_last_value_and_are_recorded() -> None:
     assert [(d.name, d.field, d.lines) for d in store.duplicates] == [("a", None, (1, 3)), ("c", "k", (5, 6))]
 
 
-def test_scalars_keep_their_text_so_requoting_is_no_change() -> None:
-    plain = parse_store(b"a: 0123\nb: yes\nc: 1.0\n", source="s.yml")
-    quoted = parse_store(b"a: '0123'\nb: \"yes\"\nc: '1.0'\n", source="s.yml")
-    assert plain.values() == quoted.values() == {"a": "0123", "b": "yes", "c": "1.0"}
+def test_scalars_are_what_yaml_v2_reads_so_requoting_a_number_is_a_change() -> None:
+    plain = parse_store(b"a: 0123\nb: yes\nc: 1.0\nd: abc\n", source="s.yml")
+    quoted = parse_store(b"a: '0123'\nb: \"yes\"\nc: '1.0'\nd: 'abc'\n", source="s.yml")
+    assert quoted.values() == {"a": "0123", "b": "yes", "c": "1.0", "d": "abc"}
+    assert plain.values() == {
+        "a": Typed(type=YamlType.INT, canonical="83"),
+        "b": Typed(type=YamlType.BOOL, canonical="true"),
+        "c": Typed(type=YamlType.INT, canonical="1"),  # yaml.v2 writes 1.0 as 1
+        "d": "abc",
+    }
 
 
 def test_block_scalar_final_newline_is_formatting() -> None:

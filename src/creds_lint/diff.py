@@ -2,7 +2,8 @@
 
 Unchanged entries are skipped before DeepDiff sees anything (a var-store rewritten by bosh keeps untouched entries
 byte-identical), so the cost grows with what changed, not with the size of the file. Values are compared after
-:func:`creds_lint.model.normalize`, so reordering or re-quoting the YAML is no change.
+:func:`creds_lint.model.normalize`, so reordering the YAML or re-quoting a string is no change (a scalar is what
+yaml.v2 reads, so quoting that makes bosh read an integer instead of a string is one).
 
 The four types bosh generates are no deeper than a mapping of strings; their changed fields are read directly
 (:func:`_field_paths`, the same report DeepDiff gives, checked by tests/test_differential.py). DeepDiff is loaded
@@ -16,7 +17,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from creds_lint.model import Entry, VarStore
+from creds_lint.model import Entry, Typed, VarStore, fingerprint
 
 
 class ChangeKind(enum.Enum):
@@ -110,11 +111,20 @@ _REPORTS = {
 }
 
 
+def _scalar(value: object) -> bool:
+    return value is None or isinstance(value, str | Typed)
+
+
 def _flat(value: object) -> bool:
-    """A string, a null, or a mapping of those: every value bosh generates."""
-    if value is None or isinstance(value, str):
+    """A scalar, or a mapping of scalars: every value bosh generates."""
+    if _scalar(value):
         return True
-    return isinstance(value, dict) and all(v is None or isinstance(v, str) for v in value.values())
+    return isinstance(value, dict) and all(_scalar(v) for v in value.values())
+
+
+def _shape(value: object) -> type:
+    """A string and a number or boolean are both scalars: one read as the other is a new value, not a new type."""
+    return str if isinstance(value, Typed) else type(value)
 
 
 def _field_paths(old: dict[str, object], new: dict[str, object]) -> dict[str, dict[str, set[str]]] | None:
@@ -134,7 +144,7 @@ def _field_paths(old: dict[str, object], new: dict[str, object]) -> dict[str, di
                 per_var["changed"] = changed
             if per_var:
                 result[name] = per_var
-        elif type(before) is not type(after):
+        elif _shape(before) is not _shape(after):
             result[name] = {"type": {"root"}, "changed": {"root"}}
         elif before != after:
             result[name] = {"changed": {"root"}}
@@ -146,6 +156,8 @@ def _opaque(value: object) -> object:
     would otherwise compute a line diff of every changed certificate and key (the slowest part of a large run)."""
     if isinstance(value, str):
         return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    if isinstance(value, Typed):
+        return fingerprint(value)
     if isinstance(value, dict):
         return {key: _opaque(item) for key, item in value.items()}
     if isinstance(value, list):

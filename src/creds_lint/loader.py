@@ -4,6 +4,7 @@ YAML is parsed with the libyaml C parser when available (the pure-Python one oth
 into plain values here, without composing a node graph, so that:
 
 * no tag can construct an object (``!!python/object`` and any other non-standard tag is refused);
+* every scalar is what bosh's yaml.v2 reads (:mod:`creds_lint.yamlv2`): ``0123`` is an integer, ``"0123"`` a string;
 * every top-level variable and every field gets its line number;
 * duplicate keys are noticed (bosh silently keeps the last one);
 * hostile input fails fast with bounded memory: nesting depth, the number of values and alias expansion are
@@ -22,8 +23,9 @@ from types import MappingProxyType
 
 import yaml
 
+from creds_lint import yamlv2
 from creds_lint.errors import CredsLintError
-from creds_lint.model import Duplicate, Entry, VarStore, normalize
+from creds_lint.model import Duplicate, Entry, Typed, VarStore, normalize
 
 try:
     _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = yaml.CSafeLoader
@@ -41,9 +43,7 @@ MAX_VALUES = 500_000
 MAX_CHARS = MAX_BYTES
 
 _CORE = "tag:yaml.org,2002:"
-_NULL = _CORE + "null"
-_NULL_FORMS = frozenset(("", "~", "null", "Null", "NULL"))
-_SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary"))
+_SCALAR_TAGS = yamlv2.TAGS
 _CONFLICT = re.compile(rb"^(<{7}|={7}|>{7})(?: |\r?$)", re.MULTILINE)
 _QUOTED = re.compile(r"'[^']{4,}'|\"[^\"]{4,}\"")
 _NO_LINES: Mapping[str, int] = MappingProxyType({})
@@ -244,12 +244,17 @@ class _Builder:
             self.anchors[event.anchor] = _Node(value=event.value, size=1, chars=len(event.value))
         return str(event.value)
 
-    def scalar(self, event: yaml.ScalarEvent) -> str | None:
-        """The text of a scalar, ``None`` for a null. Other types keep their text: ``0123`` stays ``0123``."""
+    def scalar(self, event: yaml.ScalarEvent) -> str | Typed | None:
+        """A scalar as bosh's yaml.v2 reads it (:mod:`creds_lint.yamlv2`): a string, ``None`` for a null, a
+        :class:`Typed` number or boolean (``0123`` is the integer 83, ``"0123"`` a string), ``!!binary``
+        decoded. A value yaml.v2 refuses (``!!int abc``) is an error: bosh cannot read the file."""
         tag = self.check_scalar_tag(event)
-        if tag == _NULL or (tag is None and event.implicit[0] and event.value in _NULL_FORMS):
-            return None
-        return str(event.value)
+        if event.tag == "!":
+            tag = "!"
+        try:
+            return yamlv2.resolve(str(event.value), tag=tag, plain=bool(event.implicit[0]) and event.tag is None)
+        except yamlv2.Unreadable as exc:
+            raise self.error(event, f"{exc}: bosh cannot read this file") from None
 
     def check_scalar_tag(self, event: yaml.ScalarEvent) -> str | None:
         tag = event.tag

@@ -172,9 +172,37 @@ CATEGORY_OF_ROLE: Mapping[Role, str] = MappingProxyType(
 DEFAULT_CLASSIFIER = Classifier()
 
 
+class YamlType(enum.Enum):
+    """The types besides strings and nulls that bosh's YAML parser (yaml.v2) reads a scalar as."""
+
+    INT = "integer"
+    FLOAT = "float"
+    BOOL = "boolean"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Typed:
+    """A scalar that bosh reads as a number or a boolean, not as a string (see :mod:`creds_lint.yamlv2`):
+    ``0123`` is the integer 83, ``yes`` is true. Two are equal when bosh reads the same value (``0123`` and
+    ``83``), and never equal to a string (``"0123"``). ``canonical`` is the value written one way (``83``,
+    ``true``, ``1e+20`` as Python prints it); it is a secret like any other value and never shown."""
+
+    type: YamlType
+    canonical: str = field(repr=False)
+
+
+def yaml_type(value: object) -> str:
+    """How bosh reads a scalar, in words: ``string``, ``integer``, ``float``, ``boolean`` or ``null``."""
+    if isinstance(value, Typed):
+        return value.type.value
+    if value is None:
+        return "null"
+    return "string" if isinstance(value, str) else type(value).__name__
+
+
 def kind_of(value: object) -> Kind:
     """The kind of a value, from its shape alone."""
-    if isinstance(value, str | int | float | bool):
+    if isinstance(value, str | int | float | bool | Typed):
         return Kind.PASSWORD
     if isinstance(value, Mapping):
         if "certificate" in value and "private_key" in value:
@@ -226,8 +254,25 @@ def fingerprint(value: object) -> str:
     change the fingerprint.
     """
     normalized = normalize(value)
-    text = normalized if isinstance(normalized, str) else json.dumps(normalized, sort_keys=True, default=str)
+    if isinstance(normalized, str):
+        text = normalized
+    elif isinstance(normalized, Typed):
+        text = _typed_text(normalized)
+    else:
+        text = json.dumps(normalized, sort_keys=True, default=_typed_json)
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def _typed_text(value: Typed) -> str:
+    """A number or boolean for hashing: tagged, so that it never hashes like the string with the same text."""
+    return f"!!{value.type.name.lower()} {value.canonical}"
+
+
+def _typed_json(value: object) -> object:
+    """A number or boolean inside a structured value, for hashing as JSON (an object, never a JSON string)."""
+    if isinstance(value, Typed):
+        return {f"!!{value.type.name.lower()}": value.canonical}
+    return str(value)
 
 
 def is_empty(value: object) -> bool:

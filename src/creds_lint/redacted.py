@@ -23,7 +23,7 @@ from creds_lint import x509
 from creds_lint.diff import NO_CHANGES, ChangeKind
 from creds_lint.errors import CredsLintError
 from creds_lint.loader import parse_store, read_file
-from creds_lint.model import Entry, Kind, VarStore, field_label, fingerprint
+from creds_lint.model import Entry, Kind, VarStore, field_label, fingerprint, yaml_type
 from creds_lint.reporters.style import clean
 from creds_lint.rules.base import Context
 from creds_lint.rules.describe import what
@@ -88,7 +88,7 @@ def _is_md5_hex(text: str) -> bool:
 
 def _field(entry: Entry, name: str, value: object) -> list[Fact]:
     if not isinstance(value, str):
-        return [Fact(field=name, text="null" if value is None else f"{type(value).__name__} {fingerprint(value)}")]
+        return [Fact(field=name, text="null" if value is None else f"{yaml_type(value)} {fingerprint(value)}")]
     if entry.kind is Kind.CERTIFICATE and name in ("certificate", "ca"):
         if name == "ca" and value == entry.text("certificate"):
             return [Fact(field=name, text="same as certificate")]  # a root CA: its own signer

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from creds_lint import x509
-from creds_lint.model import Entry, Kind, fingerprint
+from creds_lint.model import Entry, Kind, fingerprint, yaml_type
 from creds_lint.rules.base import Category, Context
 
 if TYPE_CHECKING:
@@ -51,6 +51,19 @@ def label(cert: Certificate) -> str:
 
 def _short_serial(serial: str) -> str:
     return serial if len(serial) <= 16 else serial[:16] + "…"
+
+
+def read_as(old: Entry, new: Entry) -> str:
+    """`` (bosh now reads it as an integer, not a string)`` when YAML resolves the two values to different types
+    (``"0123"`` became ``0123``), else nothing."""
+    was, now = yaml_type(old.value), yaml_type(new.value)
+    if was == now:
+        return ""
+    return f" (bosh's YAML parser now reads it as {_a(now)}, not {_a(was)})"
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def entry_details(ctx: Context, entry: Entry, *, prefix: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from creds_lint.diff import Change, ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind, is_empty
 from creds_lint.rules.base import Category, Context, Hit, rule
-from creds_lint.rules.describe import RESTORE, change_details, what
+from creds_lint.rules.describe import RESTORE, change_details, read_as, what
 
 
 def _modified(ctx: Context, category: Category) -> Iterator[tuple[Change, Entry, Entry]]:
@@ -44,7 +44,7 @@ def regenerated_encryption_key(ctx: Context) -> Iterator[Hit]:
             variable=change.name,
             line=new.line,
             message=(
-                f"{what(ctx, new)} has a new value ({old.fingerprint} -> {new.fingerprint}): "
+                f"{what(ctx, new)} has a new value ({old.fingerprint} -> {new.fingerprint}){read_as(old, new)}: "
                 f"{ctx.consequence(new)}. {RESTORE}."
             ),
             details=change_details(ctx, old, new),
@@ -69,7 +69,7 @@ def regenerated_password(ctx: Context) -> Iterator[Hit]:
             variable=change.name,
             line=new.line,
             message=(
-                f"{what(ctx, new)} has {label} ({old.fingerprint} -> {new.fingerprint}): "
+                f"{what(ctx, new)} has {label} ({old.fingerprint} -> {new.fingerprint}){read_as(old, new)}: "
                 f"{ctx.consequence(new)}. {RESTORE}."
             ),
             details=change_details(ctx, old, new),
