@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from creds_lint import pki, x509
+from creds_lint import der, pki, x509
 from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind, is_empty
@@ -12,6 +13,9 @@ from creds_lint.pki import Trust
 from creds_lint.rules.base import Category, Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, field_changes, what
 from creds_lint.rules.pki import foreign_trust
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
 
 
 def _ca_changes(ctx: Context) -> Iterator[tuple[str, Entry, Entry]]:
@@ -25,6 +29,15 @@ def _ca_changes(ctx: Context) -> Iterator[tuple[str, Entry, Entry]]:
             and ctx.change_category(change) is (Category.CA)
         ):
             yield change.name, old, new
+
+
+def subject_der(cert: Certificate) -> bytes:
+    """The subject as written (Go finds a parent by comparing these bytes): its re-encoding only when the
+    certificate is not DER that :mod:`creds_lint.der` reads."""
+    try:
+        return der.tbs(cert.tbs_certificate_bytes).subject
+    except der.DerError:
+        return cert.subject.public_bytes()
 
 
 def ca_key_pair_kept(ctx: Context, old: Entry, new: Entry) -> bool:
@@ -43,7 +56,7 @@ def _ca_difference(ctx: Context, old: Entry, new: Entry) -> str | None:
     old_key, new_key = x509.certificate_key(old_cert), x509.certificate_key(new_cert)
     if old_key is None or new_key is None or not x509.same_key_pair(old_key, new_key):
         return "was regenerated with a new key pair"
-    if old_cert.subject != new_cert.subject:
+    if subject_der(old_cert) != subject_der(new_cert):
         return f"changed its subject ({x509.info(old_cert).subject} -> {x509.info(new_cert).subject})"
     new_pem = new.text("private_key")
     new_private = x509.load_private_key(new_pem) if new_pem else None
@@ -87,14 +100,16 @@ def regenerated_ca(ctx: Context) -> Iterator[Hit]:
     code="CL207",
     name="renewed-ca",
     severity=Severity.INFO,
-    summary="A CA was re-issued with the same key pair and subject (new validity).",
+    summary="A CA was re-issued with the same key pair, subject and subject key identifier (new validity).",
     remedy="Nothing to do: existing signatures stay valid. Redeploy so that trust stores get the new copy.",
 )
 def renewed_ca(ctx: Context) -> Iterator[Hit]:
-    """Renewing a CA with its own key and subject keeps every signature it made valid: leaves keep verifying,
-    and clients that trust either copy accept them. It is how an expiring CA is extended without a rotation."""
+    """Renewing a CA with its own key, its subject (the same DER) and its subject key identifier keeps every
+    signature it made valid: leaves keep verifying, and clients that trust either copy accept them. It is how an
+    expiring CA is extended without a rotation (``creds-lint renew``). A renewal that changed the subject key
+    identifier is ``changed-key-identifier``."""
     for name, old, new in _ca_changes(ctx):
-        if not ca_key_pair_kept(ctx, old, new):
+        if not ca_key_pair_kept(ctx, old, new) or _key_ids_changed(ctx, old, new) is not None:
             continue
         changed, structure = field_changes(ctx, old, new)
         if ctx.certificate(old) == ctx.certificate(new):
@@ -113,6 +128,73 @@ def renewed_ca(ctx: Context) -> Iterator[Hit]:
             field="certificate",
             line=new.field_line("certificate"),
             message=message,
+            details=change_details(ctx, old, new),
+        )
+
+
+def _key_ids_changed(ctx: Context, old: Entry, new: Entry) -> tuple[bytes | None, bytes | None] | None:
+    """``(old, new)`` subject key identifiers of a CA whose identifier changed, else ``None``."""
+    old_cert, new_cert = ctx.certificate(old), ctx.certificate(new)
+    if old_cert is None or new_cert is None:
+        return None
+    before, after = x509.key_identifiers(old_cert)[0], x509.key_identifiers(new_cert)[0]
+    return (before, after) if before != after else None
+
+
+def _key_id(value: bytes | None) -> str:
+    return f"keyid {value.hex()[:8]}…" if value else "no key identifier"
+
+
+@rule(
+    code="CL208",
+    name="changed-key-identifier",
+    severity=Severity.ERROR,
+    summary=(
+        "A CA was renewed with its key pair and subject but a new subject key identifier: OpenSSL clients no "
+        "longer chain what names the old one."
+    ),
+    remedy=(
+        "Renew the CA again from its previous version with the identifier copied (`creds-lint renew FILE NAME` "
+        "copies it), or restore the previous version."
+    ),
+)
+def changed_key_identifier(ctx: Context) -> Iterator[Hit]:
+    """bosh writes a certificate's subject key identifier as the SHA-1 of the modulus, and each certificate's
+    authority key identifier as its signer's. Tools that renew a CA with its own key often recompute the
+    identifier with RFC 5280's method (``safe`` and ``genesis`` do), which gives another value. Go still chains
+    the old certificates, but OpenSSL rejects an issuer whose subject key identifier is not the child's authority
+    key identifier (``X509_V_ERR_AKID_SKID_MISMATCH``): the director and the health monitor, which are
+    Ruby/OpenSSL clients, no longer accept what the CA signed before, and holders of the old copy reject what
+    names the new identifier."""
+    changed = [(name, old, new, ids) for name, old, new in _ca_changes(ctx) if (ids := _key_ids_changed(ctx, old, new))]
+    changed = [item for item in changed if ca_key_pair_kept(ctx, item[1], item[2])]
+    if not changed:
+        return
+    named: dict[bytes, list[str]] = {}
+    for entry in ctx.new:
+        cert = ctx.certificate(entry) if entry.kind is Kind.CERTIFICATE else None
+        authority = x509.key_identifiers(cert)[1] if cert is not None else None
+        if authority is not None:
+            named.setdefault(authority, []).append(entry.name)
+    for name, old, new, (before, after) in changed:
+        stale = [other for other in named.get(before, []) if other != name] if before is not None else []
+        if stale:
+            consequence = (
+                f"{len(stale)} certificate{'s' if len(stale) != 1 else ''} of the store still name the old one "
+                f"({', '.join(stale)}): OpenSSL clients (the director, the health monitor) given the renewed CA "
+                "reject them"
+            )
+        else:
+            consequence = "OpenSSL clients that hold the old copy reject every certificate that names the new one"
+        yield Hit(
+            variable=name,
+            field="certificate",
+            line=new.field_line("certificate"),
+            message=(
+                f"{what(ctx, new)} was renewed with its key and subject, but its subject key identifier changed "
+                f"({_key_id(before)} -> {_key_id(after)}): {consequence}. Renew it with the identifier copied "
+                "(`creds-lint renew`), or restore the previous version."
+            ),
             details=change_details(ctx, old, new),
         )
 
@@ -187,4 +269,4 @@ def rotated_certificate(ctx: Context) -> Iterator[Hit]:
         )
 
 
-RULES = (regenerated_ca, renewed_ca, rotated_certificate)
+RULES = (regenerated_ca, renewed_ca, changed_key_identifier, rotated_certificate)
