@@ -106,7 +106,7 @@ def regenerated_ca(ctx: Context) -> Iterator[Hit]:
 def renewed_ca(ctx: Context) -> Iterator[Hit]:
     """Renewing a CA with its own key, its subject (the same DER) and its subject key identifier keeps every
     signature it made valid: leaves keep verifying, and clients that trust either copy accept them. It is how an
-    expiring CA is extended without a rotation (``creds-lint renew``). A renewal that changed the subject key
+    expiring CA is extended without a rotation. A renewal that changed the subject key
     identifier is ``changed-key-identifier``."""
     for name, old, new in _ca_changes(ctx):
         if not ca_key_pair_kept(ctx, old, new) or _key_ids_changed(ctx, old, new) is not None:
@@ -154,8 +154,8 @@ def _key_id(value: bytes | None) -> str:
         "longer chain what names the old one."
     ),
     remedy=(
-        "Renew the CA again from its previous version with the identifier copied (`creds-lint renew FILE NAME` "
-        "copies it), or restore the previous version."
+        "Renew the CA again from its previous version with the subject key identifier copied, or restore the "
+        "previous version."
     ),
 )
 def changed_key_identifier(ctx: Context) -> Iterator[Hit]:
@@ -192,8 +192,8 @@ def changed_key_identifier(ctx: Context) -> Iterator[Hit]:
             line=new.field_line("certificate"),
             message=(
                 f"{what(ctx, new)} was renewed with its key and subject, but its subject key identifier changed "
-                f"({_key_id(before)} -> {_key_id(after)}): {consequence}. Renew it with the identifier copied "
-                "(`creds-lint renew`), or restore the previous version."
+                f"({_key_id(before)} -> {_key_id(after)}): {consequence}. Renew it from its previous version with "
+                "the identifier copied, or restore the previous version."
             ),
             details=change_details(ctx, old, new),
         )
