@@ -5,9 +5,11 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from creds_lint.findings import ConfigurationNote, FileError, Finding, Report, Severity
+from creds_lint.origin import Origin
+from creds_lint.rules import CATALOGUE
 
-NEW = "deploy/creds.yml"
-OLD = "HEAD:deploy/creds.yml"
+NEW = Origin(path="deploy/creds.yml")
+OLD = Origin(path="deploy/creds.yml", rev="HEAD")
 
 FINDINGS = (
     Finding(
@@ -87,7 +89,7 @@ FINDINGS = (
         rule="duplicate-key",
         code="CL302",
         severity=Severity.ERROR,
-        file="other dir/creds,1.yml",
+        file=Origin(path="other dir/creds,1.yml"),
         variable="admin_password",
         line=3,
         message="admin_password appears 2 times (lines 3, 9): bosh uses the last one. 100% sure: see\nline 9.",
@@ -95,8 +97,9 @@ FINDINGS = (
 )
 
 REPORT = Report(
+    rules=CATALOGUE,
     findings=FINDINGS,
-    errors=(FileError(file="broken/creds.yml", message="not valid YAML: line 3, column 1"),),
+    errors=(FileError(file=Origin(path="broken/creds.yml"), message="not valid YAML: line 3, column 1"),),
     files=3,
     configuration=ConfigurationNote(
         file=".creds-lint.yml",

@@ -206,7 +206,7 @@ def test_lint_reports_allowances_for_its_one_pair() -> None:
         Allowance(rule="removed-ca", variable="x", reason="old", expires=date(2030, 5, 31), source="c.yml", line=9),
     )
     findings = lint(old, new, Options(allowances=allowances, now=now))
-    assert [(f.rule, f.file, f.line, f.allowed, f.reason) for f in findings] == [
+    assert [(f.rule, str(f.file), f.line, f.allowed, f.reason) for f in findings] == [
         ("expired-allowance", "c.yml", 9, False, None),
         ("regenerated-password", "n.yml", 1, True, "r"),
     ]
@@ -229,7 +229,7 @@ def test_an_allowance_limited_to_files(tmp_path: Path) -> None:
         for t in ("a", "b")
     ]
     report = check(targets, Options(allowances=(allowance,)))
-    assert [(Path(f.file).name, f.rule, f.allowed) for f in report.findings] == [
+    assert [(Path(f.file.path).name, f.rule, f.allowed) for f in report.findings] == [
         ("a-creds.yml", "regenerated-password", True),
         ("b-creds.yml", "regenerated-password", False),
     ]
@@ -261,9 +261,10 @@ def test_the_text_output_suggests_the_allowance_for_a_deleted_file() -> None:
     from creds_lint.findings import Report
     from creds_lint.reporters.style import Style
     from creds_lint.reporters.text import render
+    from creds_lint.rules import CATALOGUE
 
     old = _store("HEAD:envs/old/creds.yml", {"a": "p"})
-    report = Report(findings=lint(old, _store("envs/old/creds.yml", {}), deleted=True), files=1)
+    report = Report(rules=CATALOGUE, findings=lint(old, _store("envs/old/creds.yml", {}), deleted=True), files=1)
     entry = '    - {rule: removed-file, file: "envs/old/creds.yml", reason: "..."}'
     assert entry in render(report, Style(suggest_allow=True)).splitlines()
     default = render(report).splitlines()  # a deleted var-store is destructive: how to restore it, no entry

@@ -192,11 +192,11 @@ def test_lines_point_at_the_variable_in_the_right_file() -> None:
 
     removed = by_rule["removed-encryption-key"]
     assert removed.line is None
-    assert removed.old_file == "old.yml"
+    assert str(removed.old_file) == "old.yml"
     assert old_text[removed.old_line - 1 if removed.old_line else 0].startswith("credhub_encryption_password:")
 
     changed = by_rule["regenerated-password"]
-    assert changed.file == "new.yml"
+    assert str(changed.file) == "new.yml"
     assert changed.line is not None
     assert new_text[changed.line - 1].startswith("admin_password:")
 

@@ -14,6 +14,7 @@ import pytest
 from conftest import RunCli
 from creds_lint import loader, redacted, sources
 from creds_lint.engine import Options, check
+from creds_lint.origin import Origin
 from creds_lint.sources import Source, Target
 from factory import bosh_store, dump_store, incident
 
@@ -34,7 +35,7 @@ class CountingSource:
         return self.data
 
     def source(self) -> Source:
-        return Source(label=self.label, read=self.read)
+        return Source(origin=Origin.parse(self.label), read=self.read)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from creds_lint import redacted
 from creds_lint.engine import Options, check
 from creds_lint.loader import parse_store
+from creds_lint.origin import Origin
 from creds_lint.reporters import REPORTERS
 from creds_lint.reporters.style import Style
 from creds_lint.sources import Source, Target
@@ -104,8 +105,8 @@ def secrets_in(store: Mapping[str, object]) -> set[str]:
 def test_no_output_contains_a_secret(old: dict[str, object], new: dict[str, object]) -> None:
     old_bytes, new_bytes = dump_store(old).encode(), dump_store(new).encode()
     target = Target(
-        old=Source(label="HEAD:creds.yml", read=lambda: old_bytes),
-        new=Source(label="creds.yml", read=lambda: new_bytes),
+        old=Source(origin=Origin(path="creds.yml", rev="HEAD"), read=lambda: old_bytes),
+        new=Source(origin=Origin(path="creds.yml"), read=lambda: new_bytes),
     )
     report = check([target], Options())
     outputs = [REPORTERS[name](report, style) for name in REPORTERS for style in STYLES]

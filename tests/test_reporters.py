@@ -12,10 +12,11 @@ import pytest
 
 from creds_lint import __version__
 from creds_lint.findings import ConfigurationNote, Report
+from creds_lint.origin import Origin
 from creds_lint.reporters import REPORTERS, location, resolve, sarif
 from creds_lint.reporters import github as github_reporter
 from creds_lint.reporters.style import Style
-from creds_lint.rules import ALL_RULES
+from creds_lint.rules import ALL_RULES, CATALOGUE
 from reports import FINDINGS, REPORT
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -69,7 +70,7 @@ def test_sarif_empty_report_validates() -> None:
 
 
 def test_sarif_catalogue_has_every_rule() -> None:
-    rules = json.loads(REPORTERS["sarif"](Report()))["runs"][0]["tool"]["driver"]["rules"]
+    rules = json.loads(REPORTERS["sarif"](Report(rules=CATALOGUE)))["runs"][0]["tool"]["driver"]["rules"]
     assert [(r["id"], r["name"]) for r in rules] == [(r.code, r.name) for r in ALL_RULES]
     by_id = {r["id"]: r for r in rules}
     assert by_id["CL101"]["defaultConfiguration"]["level"] == "error"
@@ -119,14 +120,16 @@ def test_sarif_fingerprints_survive_unrelated_edits() -> None:
     from dataclasses import replace
 
     finding = FINDINGS[0]
-    moved = replace(finding, line=42, message="reworded", old_file="main:deploy/creds.yml")
+    moved = replace(finding, line=42, message="reworded", old_file=Origin(path="deploy/creds.yml", rev="main"))
     assert sarif.fingerprint(moved) == sarif.fingerprint(finding)
     assert sarif.fingerprint(replace(finding, field="private_key")) != sarif.fingerprint(finding)
     assert sarif.fingerprint(replace(finding, variable="nats_ca")) != sarif.fingerprint(finding)
     assert sarif.fingerprint(replace(finding, code="CL207")) != sarif.fingerprint(finding)
-    assert sarif.fingerprint(replace(finding, file="other/creds.yml")) != sarif.fingerprint(finding)
+    assert sarif.fingerprint(replace(finding, file=Origin(path="other/creds.yml"))) != sarif.fingerprint(finding)
     # the revision of a git label is not part of the identity
-    assert sarif.fingerprint(replace(finding, file="HEAD:deploy/creds.yml")) == sarif.fingerprint(finding)
+    assert sarif.fingerprint(replace(finding, file=Origin(path="deploy/creds.yml", rev="HEAD"))) == sarif.fingerprint(
+        finding
+    )
     fingerprints = [sarif.fingerprint(f) for f in FINDINGS]
     assert len(set(fingerprints)) == len(FINDINGS)
 
@@ -134,18 +137,31 @@ def test_sarif_fingerprints_survive_unrelated_edits() -> None:
 @pytest.mark.parametrize(
     ("label", "expected"),
     [
-        ("creds.yml", "creds.yml"),
-        ("deploy/creds.yml", "deploy/creds.yml"),
-        ("HEAD:deploy/creds.yml", "deploy/creds.yml"),
-        ("origin/main:creds.yml", "creds.yml"),
-        (":creds.yml", "creds.yml"),
-        (":0:creds.yml", "creds.yml"),
-        ("C:\\ops\\creds.yml", "C:\\ops\\creds.yml"),
-        ("/abs/creds.yml", "/abs/creds.yml"),
+        ("creds.yml", Origin(path="creds.yml")),
+        ("deploy/creds.yml", Origin(path="deploy/creds.yml")),
+        ("HEAD:deploy/creds.yml", Origin(path="deploy/creds.yml", rev="HEAD")),
+        ("origin/main:creds.yml", Origin(path="creds.yml", rev="origin/main")),
+        (":creds.yml", Origin(path="creds.yml")),
+        (":0:creds.yml", Origin(path="creds.yml")),
+        ("C:\\ops\\creds.yml", Origin(path="C:\\ops\\creds.yml")),
+        ("C:/ops/creds.yml", Origin(path="C:/ops/creds.yml")),
+        ("/abs/creds.yml", Origin(path="/abs/creds.yml")),
+        ("https://example.com/creds.yml", Origin(path="https://example.com/creds.yml")),
     ],
 )
-def test_location_path(label: str, expected: str) -> None:
-    assert location.path(label) == expected
+def test_origin_parse(label: str, expected: Origin) -> None:
+    assert Origin.parse(label) == expected
+    if expected.rev is not None:
+        assert str(Origin.parse(label)) == label
+
+
+def test_the_restore_advice_of_a_windows_path_is_no_git_command() -> None:
+    from creds_lint.reporters.text import restore_command
+
+    assert restore_command(Origin(path="C:\\ops\\creds.yml")) == (
+        "restore the old values from C:\\ops\\creds.yml (or from version control)"
+    )
+    assert restore_command(Origin(path="ops/creds.yml", rev="HEAD")).startswith("git checkout HEAD -- ops/creds.yml")
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,41 @@ from factory import bosh_store, dump_store, incident
 from measure import run_measured
 
 
+def modules_of(*args: str | Path) -> tuple[int, set[str]]:
+    """The exit code of ``creds-lint ARGS`` in a fresh process, and every module it imported."""
+    result = run_measured([sys.executable, "-X", "importtime", "-m", "creds_lint", *args], timeout=120)
+    return result.code, {line.rsplit("|", 1)[1].strip() for line in result.err.splitlines() if "import time:" in line}
+
+
 def imported(tmp_path: Path, old: dict[str, object], new: dict[str, object]) -> tuple[int, set[str]]:
     (tmp_path / "old.yml").write_text(dump_store(old))
     (tmp_path / "new.yml").write_text(dump_store(new))
-    argv: list[str | Path] = [sys.executable, "-X", "importtime", "-m", "creds_lint", tmp_path / "old.yml"]
-    argv.append(tmp_path / "new.yml")
-    result = run_measured(argv, timeout=120)
-    modules = {line.rsplit("|", 1)[1].strip() for line in result.err.splitlines() if line.startswith("import time:")}
-    return result.code, {m.split(".")[0] for m in modules}
+    code, modules = modules_of(tmp_path / "old.yml", tmp_path / "new.yml")
+    return code, {m.split(".")[0] for m in modules}
+
+
+#: The import budget of the modes that read no var-store: what each must never import (the rules are for
+#: --explain only; no mode that checks nothing reads a configuration).
+NOTHING_TO_CHECK = {"creds_lint.rules", "creds_lint.engine", "creds_lint.config", "creds_lint.loader", "yaml"}
+BUDGETS = {
+    ("--version",): NOTHING_TO_CHECK | {"deepdiff", "cryptography"},
+    ("--help",): NOTHING_TO_CHECK | {"deepdiff", "cryptography"},
+    ("check", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography"},
+    ("--explain", "CL201"): {"creds_lint.engine", "creds_lint.config", "deepdiff", "cryptography"},
+}
+
+
+@pytest.mark.parametrize("args", list(BUDGETS), ids=" ".join)
+def test_import_budget_of_a_mode(args: tuple[str, ...]) -> None:
+    code, modules = modules_of(*args)
+    assert code == 0
+    assert "creds_lint.cli" in modules  # the measurement sees the tool's own imports
+    assert [m for m in modules if _under(m, BUDGETS[args])] == []
+
+
+def _under(module: str, forbidden: set[str]) -> bool:
+    """Whether ``module`` is one of ``forbidden`` or inside one of them (``creds_lint.rules.pki``)."""
+    return any(module == f or module.startswith(f + ".") for f in forbidden)
 
 
 def test_identical_files_import_neither_deepdiff_nor_cryptography(tmp_path: Path) -> None:

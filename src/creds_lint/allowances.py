@@ -18,6 +18,7 @@ from datetime import date
 from types import MappingProxyType
 
 from creds_lint.findings import Finding
+from creds_lint.origin import Origin
 
 COMMAND_LINE = "command line"
 COMMAND_LINE_REASON = "allowed on the command line"
@@ -61,13 +62,13 @@ class Allowance:
         return self.variable if self.variable is not None else f"the file {self.file}"
 
 
-def file_matches(pattern: str, name: str) -> bool:
-    """Whether a checked file's name (a path, or ``REV:path`` for a git revision) matches an allowance's glob:
-    the whole path, or its last component for a pattern without ``/``."""
+def file_matches(pattern: str, origin: Origin) -> bool:
+    """Whether a checked file (its path, or ``REV:path`` for a git revision) matches an allowance's glob: the whole
+    path, or its last component for a pattern without ``/``."""
     import fnmatch
 
-    path = name.split(":", 1)[-1]
-    candidates = {name, path} | ({path.rsplit("/", 1)[-1]} if "/" not in pattern else set())
+    path = origin.path
+    candidates = {str(origin), path} | ({path.rsplit("/", 1)[-1]} if "/" not in pattern else set())
     return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates)
 
 

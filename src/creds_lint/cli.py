@@ -13,16 +13,20 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from creds_lint import __version__, config
-from creds_lint.config import Config
-from creds_lint.engine import Options, check
+from creds_lint import __version__
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import FileError, Report, Severity
+from creds_lint.origin import Origin
+from creds_lint.process import run_scope
 from creds_lint.reporters import FORMATS, REPORTERS, resolve
 from creds_lint.reporters.style import Style
-from creds_lint.sources import Source, Target
+
+if TYPE_CHECKING:
+    from creds_lint.config import Config
+    from creds_lint.engine import Options
+    from creds_lint.sources import Target
 
 USAGE = """\
 creds-lint [options] OLD NEW
@@ -173,6 +177,8 @@ def _expiry_days(text: str) -> int:
         days = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    from creds_lint import config
+
     problem = config.expiry_days_problem(days)
     if problem is not None:
         raise argparse.ArgumentTypeError(problem)
@@ -216,6 +222,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 def settings_from(args: argparse.Namespace, paths: Sequence[str]) -> Config:
     """The configuration file's settings overridden by the flags. With ``--base`` (and no ``--config`` or
     ``--no-config``), the configuration comes from the base revision, with the head's allowances."""
+    from creds_lint import config
+
     start = config.start_directory(paths)
     if getattr(args, "base", None) is not None and args.config is None and not args.no_config:
         found = config.for_pull_request(base=args.base, head=args.head or "HEAD", start=start)
@@ -234,6 +242,7 @@ def settings_from(args: argparse.Namespace, paths: Sequence[str]) -> Config:
 
 def options_from(args: argparse.Namespace, settings: Config) -> Options:
     from creds_lint import manifest
+    from creds_lint.engine import Options
 
     return Options(
         check_all=args.check_all,
@@ -265,6 +274,8 @@ def usage_error(args: argparse.Namespace) -> str | None:
 
 def targets_from(args: argparse.Namespace, settings: Config) -> list[Target]:
     """The targets of the mode the arguments select (see :mod:`creds_lint.targets` for the git modes)."""
+    from creds_lint.sources import Source, Target
+
     paths: list[str] = args.paths
     if not _git_mode(args) and len(paths) == 2:
         return [Target(old=Source.file(paths[0]), new=Source.file(paths[1]))]
@@ -295,9 +306,9 @@ def style_from(args: argparse.Namespace) -> Style:
 
 def explain(key: str) -> int:
     from creds_lint.reporters.text import explain as explain_rule
-    from creds_lint.rules import ALL_RULES, find
+    from creds_lint.rules import ALL_RULES, info
 
-    found = find(key)
+    found = info(key)
     if found is None:
         known = ", ".join(r.name for r in ALL_RULES)
         print(f"creds-lint: error: unknown rule {key!r} (rules: {known})", file=sys.stderr)
@@ -342,11 +353,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = args.paths
 
     def run() -> int:
+        from creds_lint.engine import check
+        from creds_lint.sources import Source, Target
+
         try:
             settings = settings_from(args, paths)
             options = options_from(args, settings)
         except CredsLintError as exc:  # a bad configuration or manifest: still a document for json and sarif
-            report = Report(errors=(FileError(file=exc.source or "command line", message=exc.message),))
+            from creds_lint.rules import CATALOGUE
+
+            report = Report(
+                rules=CATALOGUE,
+                errors=(FileError(file=Origin(path=exc.source or "command line"), message=exc.message),),
+            )
             sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
             print(f"creds-lint: error: {exc}", file=sys.stderr)
             return 2
@@ -357,4 +376,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)
         return report.exit_code(settings.fail_on or Severity.ERROR)
 
-    return guarded(run)
+    with run_scope():
+        return guarded(run)

@@ -7,9 +7,7 @@ run, the allowance rules report allowances that matched nothing or expired.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -22,7 +20,8 @@ from creds_lint.findings import CertificateRecord, FileError, Finding, Report, S
 from creds_lint.loader import parse_store
 from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore, field_label
-from creds_lint.rules import FILE_RULES, FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
+from creds_lint.origin import Origin
+from creds_lint.rules import CATALOGUE, FILE_RULES, FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
 from creds_lint.sources import Removal, Source, Target
 
 
@@ -63,15 +62,39 @@ def lint(
     """Every finding about ``new`` (compared with ``old``, or audited alone when ``old`` is ``None``), including
     what the allowances of ``options`` did.
 
+    The stores' labels (``source``) are read as :meth:`Origin.parse` reads them: ``REV:path`` is a git version.
     ``deleted``: the file was deleted and ``new`` is an empty stand-in named after it; only the file rules speak
     (one finding for the file rather than one removal per variable); ``removal`` says how it went.
     """
-    findings, uses = _lint(old, new, options, deleted=deleted, removal=removal)
+    origins = (Origin.parse(new.source), Origin.parse(old.source) if old is not None else None)
+    options = _clocked(options)
+    findings, uses = _lint(old, new, options, origins=origins, deleted=deleted, removal=removal)
     return tuple(sorted((*findings, *allowance_findings(uses, options)), key=Finding.sort_key))
 
 
+#: Where the new and the old version of a file come from (``None``: audited alone).
+Origins = tuple[Origin, Origin | None]
+
+
+def _clocked(options: Options) -> Options:
+    """The options with the run's one reading of the clock."""
+    return options if options.now is not None else replace(options, now=x509.now_utc())
+
+
+def _now(options: Options) -> datetime:
+    """The time of the run: read once, by :func:`check` or :func:`lint`."""
+    assert options.now is not None, "the clock is read once per run, by check() or lint()"
+    return options.now
+
+
 def _lint(
-    old: VarStore | None, new: VarStore, options: Options, *, deleted: bool = False, removal: Removal = Removal.DELETED
+    old: VarStore | None,
+    new: VarStore,
+    options: Options,
+    *,
+    origins: Origins,
+    deleted: bool = False,
+    removal: Removal = Removal.DELETED,
 ) -> tuple[tuple[Finding, ...], Uses]:
     """The findings about one file, allowances applied, and what each allowance matched in it."""
     context = Context(
@@ -81,7 +104,7 @@ def _lint(
         classifier=options.classifier,
         check_all=options.check_all,
         expiry_days=options.expiry_days,
-        now=options.now or x509.now_utc(),
+        now=_now(options),
         deleted=deleted,
         removal=removal,
         manifest=options.manifest,
@@ -91,7 +114,7 @@ def _lint(
         # A rule turned off still explains its variables, or unexplained-change would report them again.
         final = replace(context, explained=frozenset(hit.variable for _, hit in hits if hit.variable is not None))
         hits.extend((r, hit) for r in FINAL_RULES for hit in r(final))
-    findings = [_fingerprinted(f, old, new) for f in _findings(hits, context, options)]
+    findings = [_fingerprinted(f, old, new) for f in _findings(hits, origins, options)]
     return allowances.apply(findings, allowances=options.allowances, today=context.now.date())
 
 
@@ -103,9 +126,9 @@ def _fingerprinted(finding: Finding, old: VarStore | None, new: VarStore) -> Fin
     return replace(finding, fingerprint=entry.fingerprint) if entry is not None else finding
 
 
-def _findings(hits: list[tuple[Rule, Hit]], context: Context, options: Options) -> list[Finding]:
+def _findings(hits: list[tuple[Rule, Hit]], origins: Origins, options: Options) -> list[Finding]:
     return [
-        _finding(r, severity, hit, context)
+        _finding(r, severity, hit, origins)
         for r, hit in hits
         if (severity := options.severities.get(r.name, r.severity)) is not None
     ]
@@ -113,7 +136,8 @@ def _findings(hits: list[tuple[Rule, Hit]], context: Context, options: Options) 
 
 def allowance_findings(uses: Uses, options: Options) -> list[Finding]:
     """What the allowance rules say about the allowances of a run, attributed to the file each was written in."""
-    now = options.now or x509.now_utc()
+    options = _clocked(options)
+    now = _now(options)
     findings: list[Finding] = []
     for source in dict.fromkeys(a.source for a in options.allowances):
         context = Context(
@@ -123,17 +147,18 @@ def allowance_findings(uses: Uses, options: Options) -> list[Finding]:
             now=now,
             allowances=tuple(use for a, use in uses.items() if a.source == source),
         )
-        findings.extend(_findings([(r, hit) for r in RUN_RULES for hit in r(context)], context, options))
+        origins = (Origin(path=source), None)
+        findings.extend(_findings([(r, hit) for r in RUN_RULES for hit in r(context)], origins, options))
     return findings
 
 
-def _finding(rule: Rule, severity: Severity, hit: Hit, context: Context) -> Finding:
+def _finding(rule: Rule, severity: Severity, hit: Hit, origins: Origins) -> Finding:
     return Finding(
         rule=rule.name,
         code=rule.code,
         severity=severity,
-        file=context.new.source,
-        old_file=context.old.source if context.old is not None else None,
+        file=origins[0],
+        old_file=origins[1],
         variable=hit.variable,
         field=field_label(hit.field) if hit.field is not None else None,
         line=hit.line,
@@ -143,31 +168,14 @@ def _finding(rule: Rule, severity: Severity, hit: Hit, context: Context) -> Find
     )
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """A run allocates many small objects and frees them by reference counting; meanwhile the cyclic collector
-    would traverse the loaded stores again and again (a quarter of the time of a 10,000-entry run). Off during
-    a check, restored after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def check(targets: Sequence[Target], options: Options = DEFAULT_OPTIONS) -> Report:
     """Lint every target into one report. A target that cannot be read becomes an error of the report (and then
     allowances are not judged: the file they were written for may be the one that could not be read).
 
-    A target without an old version is audited alone, and its certificates are listed in the report.
+    A target without an old version is audited alone, and its certificates are listed in the report. The clock
+    is read once for the whole run (``options.now`` when given).
     """
-    with _no_cyclic_gc():
-        return _check(targets, options)
-
-
-def _check(targets: Sequence[Target], options: Options) -> Report:
+    options = _clocked(options)
     findings: list[Finding] = []
     errors: list[FileError] = []
     certificates: list[CertificateRecord] = []
@@ -176,7 +184,7 @@ def _check(targets: Sequence[Target], options: Options) -> Report:
         try:
             found, used, listed = _check_target(target, options)
         except CredsLintError as exc:
-            errors.append(FileError(file=exc.source or target.label, message=exc.message))
+            errors.append(FileError(file=_origin_of(exc, target), message=exc.message))
             continue
         findings.extend(found)
         certificates.extend(listed)
@@ -184,6 +192,7 @@ def _check(targets: Sequence[Target], options: Options) -> Report:
     if not errors:
         findings.extend(allowance_findings(uses, options))
     return Report(
+        rules=CATALOGUE,
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         errors=tuple(errors),
         files=len(targets),
@@ -196,16 +205,26 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
         if target.old is None:
             raise CredsLintError("nothing to check: no version of the file", source=target.label)
         removed = VarStore(source=target.label, entries=MappingProxyType({}))
-        return (*_lint(_load(target.old), removed, options, deleted=True, removal=target.removal), ())
+        gone: Origins = (target.origin, target.old.origin)
+        return (*_lint(_load(target.old), removed, options, origins=gone, deleted=True, removal=target.removal), ())
     data = target.new.read()
     new = parse_store(data, source=target.new.label)
     old = _load_old(target.old, new, data) if target.old is not None else None
-    found, used = _lint(old, new, options)
+    origins = (target.new.origin, target.old.origin if target.old is not None else None)
+    found, used = _lint(old, new, options, origins=origins)
     if old is not None:
         return found, used, ()
     from creds_lint import pki
 
-    return found, used, pki.inventory(new, now=options.now or x509.now_utc())
+    return found, used, pki.inventory(new, now=_now(options))
+
+
+def _origin_of(error: CredsLintError, target: Target) -> Origin:
+    """The file an error is about: a version of the target, or (a path named by the error) another file."""
+    for source in (target.new, target.old):
+        if source is not None and error.source == source.label:
+            return source.origin
+    return Origin(path=error.source) if error.source else target.origin
 
 
 def _load(source: Source) -> VarStore:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 
+from creds_lint.origin import Origin
+
 
 class Severity(enum.Enum):
     """How bad a finding is. Ordered: ``INFO < WARNING < ERROR``."""
@@ -52,18 +54,19 @@ class Finding:
     ``line`` is the line in the new file; for a variable that was removed it is ``None`` and ``old_line`` gives
     its line in the old file. ``details`` holds only redacted facts (fingerprints, subjects, serials, dates).
     ``fingerprint`` is the fingerprint of the variable's value in the new file (of the removed value for a removed
-    variable): what an allowance's ``fingerprint`` is compared with.
+    variable): what an allowance's ``fingerprint`` is compared with. ``file`` and ``old_file`` are where the two
+    versions come from (``str()`` of one is its label, ``REV:path`` for a git revision).
     """
 
     rule: str
     code: str
     severity: Severity
-    file: str
+    file: Origin
     variable: str | None
     message: str
     field: str | None = None
     line: int | None = None
-    old_file: str | None = None
+    old_file: Origin | None = None
     old_line: int | None = None
     details: Mapping[str, str] = dataclasses.field(default_factory=lambda: _EMPTY)
     allowed: bool = False
@@ -73,14 +76,14 @@ class Finding:
     def sort_key(self) -> tuple[str, int, str, str, str]:
         """Stable order: by file, then position, then variable and rule."""
         position = self.line if self.line is not None else (self.old_line or 0)
-        return (self.file, position, self.variable or "", self.field or "", self.code)
+        return (str(self.file), position, self.variable or "", self.field or "", self.code)
 
 
 @dataclass(frozen=True, kw_only=True)
 class FileError:
     """A file that could not be checked; ``message`` is one line and quotes nothing from the file."""
 
-    file: str
+    file: Origin
     message: str
 
 
@@ -116,18 +119,42 @@ class ConfigurationNote:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RuleInfo:
+    """What a report says about a rule: its catalogue entry, without its check (reporters never import rules).
+
+    ``destructive``: its findings mean something is lost or broken (every rule that is an error by default); the
+    text output offers no ready-to-paste allowance for them unless asked. ``about_allowances``: it judges the
+    allowances themselves (allowing its findings makes no sense)."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    rationale: str
+    remedy: str
+    destructive: bool = False
+    about_allowances: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class Report:
     """The outcome of one run: findings over every file, and the files that could not be read.
 
     ``certificates`` is the inventory of the files audited alone (``creds-lint check``), soonest expiry first.
     ``configuration`` says which configuration the run used (``None`` when the caller did not say, as a library).
+    ``rules`` is the catalogue of every rule the run knows, in documentation order.
     """
 
+    rules: tuple[RuleInfo, ...] = ()
     findings: tuple[Finding, ...] = ()
     errors: tuple[FileError, ...] = ()
     files: int = 0
     certificates: tuple[CertificateRecord, ...] = ()
     configuration: ConfigurationNote | None = None
+
+    def rule(self, code: str) -> RuleInfo | None:
+        """A rule of the catalogue by its code."""
+        return next((r for r in self.rules if r.code == code), None)
 
     def count(self, severity: Severity, *, allowed: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity is severity and f.allowed is allowed)

@@ -1,6 +1,7 @@
 """What to check: targets made of an old and a new version of a var-store, wherever each version comes from.
 
-A :class:`Source` is a labelled way to get bytes (a file on disk, a git blob); a :class:`Target` pairs the new
+A :class:`Source` is a way to get bytes, with its :class:`~creds_lint.origin.Origin` (a file on disk, a git
+blob); a :class:`Target` pairs the new
 version with the old one it is compared with (``None``: the file is audited alone). The CLI builds targets from
 its arguments; :func:`creds_lint.engine.check` turns them into one report.
 """
@@ -13,18 +14,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from creds_lint.loader import read_file
+from creds_lint.origin import Origin
 
 
 @dataclass(frozen=True, kw_only=True)
 class Source:
-    """One version of a var-store. ``label`` names it in reports (a path, or ``REV:path`` for a git blob)."""
+    """One version of a var-store. ``origin`` says where it comes from; ``label`` names it in reports (a path, or
+    ``REV:path`` for a git blob)."""
 
-    label: str
+    origin: Origin
     read: Callable[[], bytes]
+
+    @property
+    def label(self) -> str:
+        return str(self.origin)
 
     @classmethod
     def file(cls, path: str | Path) -> Source:
-        return cls(label=str(path), read=lambda: read_file(path))
+        return cls(origin=Origin(path=str(path)), read=lambda: read_file(path))
 
 
 class Removal(enum.Enum):
@@ -51,9 +58,14 @@ class Target:
     removal: Removal = Removal.DELETED
 
     @property
-    def label(self) -> str:
+    def origin(self) -> Origin:
+        """Where reports say the file is: its new version, or its path for a deleted file."""
         if self.name is not None:
-            return self.name
+            return Origin(path=self.name)
         source = self.new or self.old
         assert source is not None
-        return source.label
+        return source.origin
+
+    @property
+    def label(self) -> str:
+        return str(self.origin)

@@ -22,6 +22,7 @@ from pathlib import PurePosixPath
 
 from creds_lint.errors import CredsLintError
 from creds_lint.git import EntryKind, FileChange, Repo, Status
+from creds_lint.origin import Origin
 from creds_lint.sources import Removal, Source, Target
 
 #: How bosh-deployment users name var-stores: `--vars-store creds.yml` in the docs, `<env>-creds.yml` for several
@@ -64,9 +65,9 @@ def preflight_targets(paths: Sequence[str], *, rev: str = "HEAD") -> list[Target
         elif entry.kind is not EntryKind.FILE:
             targets.append(Target(new=_unreadable(path, _not_a_file(entry.kind, f" at {rev}"))))
         elif on_disk is EntryKind.FILE:
-            targets.append(Target(new=Source.file(path), old=_blob(repo, entry.oid, f"{rev}:{relative}")))
+            targets.append(Target(new=Source.file(path), old=_blob(repo, entry.oid, relative, rev=rev)))
         else:
-            old = _blob(repo, entry.oid, f"{rev}:{relative}")
+            old = _blob(repo, entry.oid, relative, rev=rev)
             targets.append(Target(new=None, old=old, name=path, removal=_REMOVALS[on_disk]))
     return targets
 
@@ -91,7 +92,7 @@ def staged_targets(
             targets.append(Target(new=_unreadable(path, _not_a_file(entry.kind, " in the index"))))
         else:
             old_oid = repo.blob_at(head, path) if head is not None else None
-            old = _blob(repo, old_oid, f"HEAD:{path}") if old_oid is not None else None
+            old = _blob(repo, old_oid, path, rev="HEAD") if old_oid is not None else None
             targets.append(Target(new=_blob(repo, entry.oid, path), old=old))
     return targets
 
@@ -120,7 +121,7 @@ def range_targets(
         elif entry.kind is not EntryKind.FILE:
             targets.append(Target(new=_unreadable(path, _not_a_file(entry.kind, f" at {head or 'HEAD'}"))))
         else:
-            targets.append(Target(new=_blob(repo, entry.oid, path), old=_blob(repo, entry.oid, f"{old_rev}:{path}")))
+            targets.append(Target(new=_blob(repo, entry.oid, path), old=_blob(repo, entry.oid, path, rev=old_rev)))
     return targets
 
 
@@ -192,7 +193,7 @@ def _target(repo: Repo, change: FileChange, *, old_rev: str) -> Target:
         return Target(new=_unreadable(change.path, "unmerged: resolve the merge conflict and stage the file"))
     old = None
     if change.old_oid is not None and change.old_path is not None and change.old_kind is EntryKind.FILE:
-        old = _blob(repo, change.old_oid, f"{old_rev}:{change.old_path}")
+        old = _blob(repo, change.old_oid, change.old_path, rev=old_rev)
     if change.new_kind is EntryKind.FILE:
         assert change.new_oid is not None  # both sides are in git: the index or a commit
         return Target(new=_blob(repo, change.new_oid, change.path), old=old)
@@ -221,12 +222,14 @@ def _not_a_file(kind: EntryKind, where: str) -> str:
     return f"is {kind.value}{where}, not a regular file{hint}"
 
 
-def _blob(repo: Repo, oid: str, label: str) -> Source:
-    return Source(label=label, read=lambda: repo.read_blob(oid, label=label))
+def _blob(repo: Repo, oid: str, path: str, *, rev: str | None = None) -> Source:
+    """The blob ``oid``, which is ``path`` at ``rev`` (``None``: in the index)."""
+    origin = Origin(path=path, rev=rev)
+    return Source(origin=origin, read=lambda: repo.read_blob(oid, label=str(origin)))
 
 
-def _unreadable(label: str, message: str) -> Source:
+def _unreadable(path: str, message: str) -> Source:
     def read() -> bytes:
-        raise CredsLintError(message, source=label)
+        raise CredsLintError(message, source=path)
 
-    return Source(label=label, read=read)
+    return Source(origin=Origin(path=path), read=read)

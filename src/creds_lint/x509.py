@@ -1,7 +1,9 @@
 """Small pure helpers on ``cryptography``: parse once, fingerprint, compare key pairs, check signatures.
 
 ``cryptography`` is imported lazily so that a run with nothing to inspect (identical files, passwords only) never
-pays for it. Every parse is cached by the PEM text, so each certificate and key is parsed once per run.
+pays for it. Every parse is cached by the PEM text, so each certificate and key is parsed once per run: the caches
+live as long as the run that fills them (:func:`clear_caches`, called by :func:`creds_lint.process.run_scope`
+around each run of the CLI), and are bounded for a library caller that never clears them.
 """
 
 from __future__ import annotations
@@ -398,3 +400,11 @@ def extended_key_usages(cert: x509.Certificate) -> tuple[str, ...]:
     except (x509.ExtensionNotFound, ValueError):
         return ()
     return tuple(sorted(EKU_NAMES.get(oid.dotted_string, oid.dotted_string) for oid in usages))
+
+
+def clear_caches() -> None:
+    """Forget every parsed certificate and key (every ``lru_cache`` of this module): the end of a run."""
+    for value in tuple(globals().values()):
+        clear = getattr(value, "cache_clear", None)
+        if callable(clear):
+            clear()

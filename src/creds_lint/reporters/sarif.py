@@ -14,11 +14,10 @@ import json
 from typing import Any
 
 from creds_lint import __version__
-from creds_lint.findings import ConfigurationNote, Finding, Report, Severity
+from creds_lint.findings import ConfigurationNote, Finding, Report, RuleInfo, Severity
 from creds_lint.reporters import location
 from creds_lint.reporters.json import configuration_dict
 from creds_lint.reporters.style import PLAIN, Style, paragraphs
-from creds_lint.rules import ALL_RULES, Rule
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/creds-lint/creds-lint"
@@ -33,11 +32,11 @@ _SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.I
 
 def fingerprint(finding: Finding) -> str:
     """Stable identity of a finding: rule, file path (without revision), variable and field."""
-    parts = (finding.code, location.path(finding.file), finding.variable or "", finding.field or "")
+    parts = (finding.code, finding.file.path, finding.variable or "", finding.field or "")
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def rule_descriptor(rule: Rule) -> dict[str, Any]:
+def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
     return {
         "id": rule.code,
         "name": rule.name,
@@ -88,12 +87,12 @@ def result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 
 
 def document(report: Report) -> dict[str, Any]:
-    index = {r.code: i for i, r in enumerate(ALL_RULES)}
+    index = {r.code: i for i, r in enumerate(report.rules)}
     notifications = [
         {
             "level": "error",
             "message": {"text": error.message},
-            "locations": [_physical(location.path(error.file), None)],
+            "locations": [_physical(error.file.path, None)],
         }
         for error in report.errors
     ]
@@ -108,7 +107,7 @@ def document(report: Report) -> dict[str, Any]:
                         "version": __version__,
                         "semanticVersion": __version__,
                         "informationUri": INFORMATION_URI,
-                        "rules": [rule_descriptor(r) for r in ALL_RULES],
+                        "rules": [rule_descriptor(r) for r in report.rules],
                     }
                 },
                 "invocations": [

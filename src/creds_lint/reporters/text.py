@@ -7,14 +7,14 @@ remedy (``creds-lint --explain CODE`` gives the whole rationale). Allowed findin
 from __future__ import annotations
 
 import json
-import re
 import shlex
 import textwrap
+from collections.abc import Mapping
 from itertools import groupby
 
-from creds_lint.findings import CertificateRecord, ConfigurationNote, Finding, Report, Severity
+from creds_lint.findings import CertificateRecord, ConfigurationNote, Finding, Report, RuleInfo, Severity
+from creds_lint.origin import Origin
 from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, paragraphs
-from creds_lint.rules import BY_CODE, DESTRUCTIVE, RUN_RULES, Rule
 
 _WIDTH = 100
 _INDENT = "      "
@@ -26,7 +26,7 @@ def location(finding: Finding) -> str:
         return f"{finding.file}:{finding.line}"
     if finding.old_line is not None and finding.old_file is not None:
         return f"{finding.old_file}:{finding.old_line}"
-    return finding.file
+    return str(finding.file)
 
 
 def line(finding: Finding, style: Style = PLAIN) -> str:
@@ -42,12 +42,13 @@ def line(finding: Finding, style: Style = PLAIN) -> str:
     )
 
 
-def fix(finding: Finding) -> str | None:
+#: The rules of a report's catalogue by name.
+Catalogue = Mapping[str, RuleInfo]
+
+
+def fix(finding: Finding, rule: RuleInfo | None) -> str | None:
     """What to do: the rule's remedy, less the sentences the message already says; ``None`` for nothing to do."""
-    if finding.allowed or finding.severity is Severity.INFO:
-        return None
-    rule = BY_CODE.get(finding.code)
-    if rule is None:
+    if finding.allowed or finding.severity is Severity.INFO or rule is None:
         return None
     sentences = [s.strip() + "." for s in rule.remedy.split(". ") if s.strip()]
     remaining = [s for s in sentences if s.rstrip(".") not in finding.message]
@@ -55,17 +56,13 @@ def fix(finding: Finding) -> str | None:
     return text or None
 
 
-#: Findings about allowances themselves: allowing them makes no sense.
-_ABOUT_ALLOWANCES = frozenset(r.name for r in RUN_RULES)
-
-
-def allow_entry(finding: Finding) -> str | None:
+def allow_entry(finding: Finding, rule: RuleInfo | None) -> str | None:
     """The ``allow:`` entry that would cover exactly this change, as one line of YAML; ``None`` for a finding
-    that is allowed, information, or about an allowance."""
-    if finding.allowed or finding.severity is Severity.INFO or finding.rule in _ABOUT_ALLOWANCES:
+    that is allowed, information, or about an allowance (allowing those makes no sense)."""
+    if finding.allowed or finding.severity is Severity.INFO or (rule is not None and rule.about_allowances):
         return None
     if finding.variable is None:  # about the whole file: allowed by file
-        return f'- {{rule: {finding.rule}, file: {json.dumps(finding.file.split(":", 1)[-1])}, reason: "..."}}'
+        return f'- {{rule: {finding.rule}, file: {json.dumps(finding.file.path)}, reason: "..."}}'
     fields = [f"rule: {finding.rule}", f"variable: {json.dumps(finding.variable)}"]
     if finding.fingerprint:
         fields.append(f'fingerprint: "{finding.fingerprint}"')
@@ -73,13 +70,20 @@ def allow_entry(finding: Finding) -> str | None:
     return f"- {{{', '.join(fields)}}}"
 
 
-def allow_block(findings: tuple[Finding, ...], *, destructive: bool = False) -> list[str]:
+def _destructive(finding: Finding, rules: Catalogue) -> bool:
+    rule = rules.get(finding.rule)
+    return rule is not None and rule.destructive
+
+
+def allow_block(findings: tuple[Finding, ...], rules: Catalogue, *, destructive: bool = False) -> list[str]:
     """For the changes that may be deliberate: the ``allow:`` entries to paste into ``.creds-lint.yml``. Findings
     of destructive rules get one only with ``destructive`` (``--suggest-allow``): pasted to unblock a deploy, they
     would make the loss permanent."""
     entries = list(
         dict.fromkeys(
-            e for f in findings if (destructive or f.rule not in DESTRUCTIVE) and (e := allow_entry(f)) is not None
+            e
+            for f in findings
+            if (destructive or not _destructive(f, rules)) and (e := allow_entry(f, rules.get(f.rule))) is not None
         )
     )
     if not entries:
@@ -91,36 +95,31 @@ def allow_block(findings: tuple[Finding, ...], *, destructive: bool = False) -> 
     ]
 
 
-#: ``REV:path``: how a version read from git is labelled (see :mod:`creds_lint.targets`).
-_GIT_LABEL = re.compile(r"(?P<rev>[^\s:]+):(?P<path>\S.*)")
-
-
-def restore_command(old_file: str | None) -> str:
-    """How to get the old values back: a git command for a version read from git, else where they are."""
+def restore_command(old_file: Origin | None) -> str:
+    """How to get the old values back: a git command for a version read from a revision, else where they are."""
     if old_file is None:
         return "restore the old values from version control"
-    found = _GIT_LABEL.fullmatch(old_file)
-    if found is None:
+    if old_file.rev is None:
         return f"restore the old values from {old_file} (or from version control)"
-    command = f"git checkout {shlex.quote(found['rev'])} -- {shlex.quote(found['path'])}"
+    command = f"git checkout {shlex.quote(old_file.rev)} -- {shlex.quote(old_file.path)}"
     return f"{command}   (at the top of the repository; it discards every change to the file)"
 
 
-def restore_block(findings: tuple[Finding, ...], *, suggested: bool) -> list[str]:
+def restore_block(findings: tuple[Finding, ...], rules: Catalogue, *, suggested: bool) -> list[str]:
     """For findings of destructive rules: how to restore the old values, and where to read before allowing one;
     ``suggested``: the allowances are printed below anyway (``--suggest-allow``)."""
-    lost = [f for f in findings if f.rule in DESTRUCTIVE and not f.allowed and f.severity is not Severity.INFO]
+    lost = [f for f in findings if _destructive(f, rules) and not f.allowed and f.severity is not Severity.INFO]
     if not lost:
         return []
     commands = dict.fromkeys(restore_command(f.old_file) for f in lost)
-    rules = ", ".join(dict.fromkeys(f.rule for f in lost))
+    names = ", ".join(dict.fromkeys(f.rule for f in lost))
     allow = (
         "the allow: entries below cover exactly these changes"
         if suggested
         else "--suggest-allow prints allow: entries that cover exactly these changes"
     )
     advice = (
-        f"Only if a change is deliberate: read creds-lint --explain RULE ({rules}) and docs/configuration.md#allow; "
+        f"Only if a change is deliberate: read creds-lint --explain RULE ({names}) and docs/configuration.md#allow; "
         f"{allow}."
     )
     return [
@@ -201,17 +200,18 @@ def render(report: Report, style: Style = PLAIN) -> str:
     shown = style.shown(report)
     if style.quiet and not shown:
         return ""
+    rules = {r.name: r for r in report.rules}
     out: list[str] = []
     for file, group in groupby(shown, key=lambda f: f.file):
-        out.append(style.paint(clean(file), Color.BOLD))
+        out.append(style.paint(clean(str(file)), Color.BOLD))
         for finding in group:
             out.append(f"  {line(finding, style)}")
-            remedy = None if style.quiet else fix(finding)
+            remedy = None if style.quiet else fix(finding, rules.get(finding.rule))
             if remedy:
                 out.extend(_wrapped("fix: ", remedy))
     if not style.quiet:
-        out.extend(restore_block(shown, suggested=style.suggest_allow))
-        out.extend(allow_block(shown, destructive=style.suggest_allow))
+        out.extend(restore_block(shown, rules, suggested=style.suggest_allow))
+        out.extend(allow_block(shown, rules, destructive=style.suggest_allow))
         for file in dict.fromkeys(r.file for r in report.certificates):
             out.append(style.paint(f"Certificates in {clean(file)}, soonest expiry first:", Color.BOLD))
             out.extend(certificate_table(tuple(r for r in report.certificates if r.file == file)))
@@ -222,7 +222,7 @@ def render(report: Report, style: Style = PLAIN) -> str:
     return "\n".join(out) + "\n"
 
 
-def explain(rule: Rule) -> str:
+def explain(rule: RuleInfo) -> str:
     """A rule's page for the terminal: what it flags, why it matters, how to fix it."""
     out = [f"{rule.code} {rule.name} (default severity: {rule.severity.value})", "", rule.summary, "", "Why:"]
     for paragraph in paragraphs(rule.rationale):

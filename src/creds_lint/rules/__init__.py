@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from creds_lint.findings import Severity
+from creds_lint.findings import RuleInfo, Severity
 from creds_lint.rules import certificates, deliberate, files, integrity, manifest, pki, presence, secrets
 from creds_lint.rules.base import Category, Context, Hit, Rule, rule
 
@@ -31,6 +31,28 @@ BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
 DESTRUCTIVE: frozenset[str] = frozenset(r.name for r in ALL_RULES if r.severity is Severity.ERROR)
 
 
+#: The catalogue every report carries: what reporters may say about each rule.
+CATALOGUE: tuple[RuleInfo, ...] = tuple(
+    RuleInfo(
+        code=r.code,
+        name=r.name,
+        severity=r.severity,
+        summary=r.summary,
+        rationale=r.rationale,
+        remedy=r.remedy,
+        destructive=r.name in DESTRUCTIVE,
+        about_allowances=r in RUN_RULES,
+    )
+    for r in ALL_RULES
+)
+
+
+def info(key: str) -> RuleInfo | None:
+    """The catalogue entry of a rule by name (``removed-ca``) or code (``CL102``)."""
+    found = find(key)
+    return next((i for i in CATALOGUE if i.code == found.code), None) if found is not None else None
+
+
 def find(key: str) -> Rule | None:
     """A rule by name (``removed-ca``) or code (``CL102``)."""
     return BY_NAME.get(key) or BY_CODE.get(key.upper())
@@ -40,6 +62,7 @@ __all__ = [
     "ALL_RULES",
     "BY_CODE",
     "BY_NAME",
+    "CATALOGUE",
     "DESTRUCTIVE",
     "FILE_RULES",
     "FINAL_RULES",
@@ -50,5 +73,6 @@ __all__ = [
     "Hit",
     "Rule",
     "find",
+    "info",
     "rule",
 ]
