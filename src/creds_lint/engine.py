@@ -115,6 +115,10 @@ def _lint(
         final = replace(context, explained=frozenset(hit.variable for _, hit in hits if hit.variable is not None))
         hits.extend((r, hit) for r in FINAL_RULES for hit in r(final))
     findings = [_fingerprinted(f, old, new) for f in _findings(hits, origins, options)]
+    if new.export is not None:
+        from creds_lint.rules import credhub
+
+        findings = credhub.reword(findings, context)
     return allowances.apply(findings, allowances=options.allowances, today=context.now.date())
 
 
@@ -204,12 +208,22 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
     if target.new is None:
         if target.old is None:
             raise CredsLintError("nothing to check: no version of the file", source=target.label)
-        removed = VarStore(source=target.label, entries=MappingProxyType({}))
+        before = _load(target.old)
+        removed = VarStore(source=target.label, entries=MappingProxyType({}), export=before.export)
         gone: Origins = (target.origin, target.old.origin)
-        return (*_lint(_load(target.old), removed, options, origins=gone, deleted=True, removal=target.removal), ())
+        return (*_lint(before, removed, options, origins=gone, deleted=True, removal=target.removal), ())
     data = target.new.read()
     new = parse_store(data, source=target.new.label)
+    if new.export is not None:
+        new = replace(new, mode=target.new.mode())
     old = _load_old(target.old, new, data) if target.old is not None else None
+    if old is not None and (old.export is None) is not (new.export is None):
+        exports = {store.source for store in (old, new) if store.export is not None}
+        raise CredsLintError(
+            f"{old.source} and {new.source} are not the same kind of file: "
+            f"{', '.join(sorted(exports))} is a CredHub export, the other a var-store; compare like with like",
+            source=target.label,
+        )
     origins = (target.new.origin, target.old.origin if target.old is not None else None)
     found, used = _lint(old, new, options, origins=origins)
     if old is not None:

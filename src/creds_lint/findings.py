@@ -55,7 +55,8 @@ class Finding:
     its line in the old file. ``details`` holds only redacted facts (fingerprints, subjects, serials, dates).
     ``fingerprint`` is the fingerprint of the variable's value in the new file (of the removed value for a removed
     variable): what an allowance's ``fingerprint`` is compared with. ``file`` and ``old_file`` are where the two
-    versions come from (``str()`` of one is its label, ``REV:path`` for a git revision).
+    versions come from (``str()`` of one is its label, ``REV:path`` for a git revision). ``remedy`` replaces the
+    rule's remedy where the file's format needs other words (the commands of CredHub for an export).
     """
 
     rule: str
@@ -72,6 +73,8 @@ class Finding:
     allowed: bool = False
     reason: str | None = None
     fingerprint: str | None = None
+    #: How to fix it when the file's format calls for other words than the rule's remedy (a CredHub export).
+    remedy: str | None = None
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         """Stable order: by file, then position, then variable and rule."""

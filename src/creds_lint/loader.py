@@ -134,6 +134,20 @@ class _Builder:
         self.chars = 0
         self.aliased = False
 
+    def unread(self, *events: yaml.Event) -> None:
+        """Give ``events`` back: the next calls of :attr:`next` return them, in order, before reading on."""
+        pending = list(events)
+        read = self.loader.get_event
+
+        def replay() -> yaml.Event:
+            event = pending.pop(0)
+            if not pending:
+                self.next = read  # type: ignore[assignment]
+            return event
+
+        if pending:
+            self.next = replay
+
     def error(self, event: yaml.Event, message: str) -> CredsLintError:
         return CredsLintError(f"line {_line(event)}: {message}", source=self.source)
 
@@ -303,6 +317,16 @@ def _store(builder: _Builder, source: str, digest: str) -> VarStore:
         raise CredsLintError(f"the top level is {what}, not a mapping of variable names to values", source=source)
     builder.check_collection_tag(root, "map")
     builder.count(root, 1, 0)
+    key = builder.next()
+    if isinstance(key, yaml.ScalarEvent) and str(key.value).lower() == "credentials":
+        value = builder.next()
+        if isinstance(value, yaml.SequenceStartEvent):  # a CredHub export: a list of name, type and value
+            from creds_lint import credhub
+
+            return credhub.read_export(builder, key, value, source=source, digest=digest)
+        builder.unread(key, value)
+    else:
+        builder.unread(key)
     entries: dict[str, Entry] = {}
     seen: dict[str, list[int]] = {}
     field_duplicates: list[Duplicate] = []

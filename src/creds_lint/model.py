@@ -127,17 +127,19 @@ class Classifier:
 
     def matches(self, category: str, name: str) -> bool:
         listed = self.names.get(name)
+        if listed is None:
+            listed = self.names.get(short_name(name))
         if listed is not None:
             return CATEGORY_OF_ROLE.get(listed) == category
         return self.pattern_matches(category, name)
 
     def pattern_matches(self, category: str, name: str) -> bool:
-        """Whether one of the category's patterns matches ``name`` (exact names aside)."""
-        return self._compiled[category].search(name) is not None
+        """Whether one of the category's patterns matches ``name``'s last path segment (exact names aside)."""
+        return self._compiled[category].search(short_name(name)) is not None
 
     def consequence(self, name: str, role: Role) -> str:
         """What breaks when ``name`` changes: the known words for a well-known variable, else its role's."""
-        return KNOWN_CONSEQUENCES.get(name) or role.consequence
+        return KNOWN_CONSEQUENCES.get(short_name(name)) or role.consequence
 
     def role(self, name: str, kind: Kind, *, is_ca: bool) -> Role:
         """The role of a variable. CA status comes from the certificate itself, the rest from the name."""
@@ -200,6 +202,12 @@ def yaml_type(value: object) -> str:
     return "string" if isinstance(value, str) else type(value).__name__
 
 
+def short_name(name: str) -> str:
+    """The last path segment of a CredHub name (``/bosh-lite/cf/cc_db_encryption_key`` ->
+    ``cc_db_encryption_key``): what classification reads. A var-store name has no ``/`` and stays as it is."""
+    return name.rpartition("/")[2] if "/" in name else name
+
+
 def kind_of(value: object) -> Kind:
     """The kind of a value, from its shape alone."""
     if isinstance(value, str | int | float | bool | Typed):
@@ -238,8 +246,21 @@ def normalize(value: object) -> object:
 #: The fields bosh and CredHub write inside a structured value. Any other key could be a secret that an
 #: indentation slip or a paste turned into a key, so it is shown by its fingerprint.
 KNOWN_FIELDS = frozenset(
-    {"ca", "certificate", "private_key", "public_key", "public_key_fingerprint", "username", "password", "value"}
+    {
+        "ca",
+        "certificate",
+        "private_key",
+        "public_key",
+        "public_key_fingerprint",
+        "username",
+        "password",
+        "value",
+        "ca_name",
+    }
 )
+
+#: The fields of a CredHub value that bosh never writes, shown by name in messages about a CredHub export.
+CREDHUB_FIELDS = ("ca_name", "username", "password")
 
 
 def field_label(name: str) -> str:
@@ -327,14 +348,26 @@ class Duplicate:
     field: str | None = None
 
 
+class Export(enum.Enum):
+    """The format of a CredHub export file (``credhub export``), read as a var-store whose names are paths."""
+
+    YAML = "CredHub export"
+    JSON = "CredHub export (JSON)"
+
+
 @dataclass(frozen=True, kw_only=True)
 class VarStore:
-    """A parsed var-store: its entries in file order, and what the loader noticed about the text."""
+    """A parsed var-store: its entries in file order, and what the loader noticed about the text.
+
+    ``export`` says the file is a CredHub export (see :mod:`creds_lint.credhub`); ``mode`` holds its permission
+    bits when it was read from a file (``None`` otherwise, and for var-stores)."""
 
     source: str
     entries: Mapping[str, Entry]
     duplicates: tuple[Duplicate, ...] = ()
     digest: str = ""
+    export: Export | None = None
+    mode: int | None = None
 
     def __contains__(self, name: object) -> bool:
         return name in self.entries

@@ -13,6 +13,7 @@ Parsing is cached by :mod:`creds_lint.x509`, so each certificate and key is pars
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -39,6 +40,7 @@ class Link(enum.Enum):
 
     SELF = "self-signed"
     CA_FIELD = "ca field"
+    CA_NAME = "ca_name"  # a CredHub export names the signer
     SIGNATURE = "signature"
 
 
@@ -156,6 +158,9 @@ class Graph:
             claimed=tuple(name for name, _ in claimed),
             foreign=tuple(foreign),
         )
+        named = entry.text("ca_name")
+        if named is not None and not claimed and not foreign:
+            return self._named(base, cert, entry, named)
         if x509.self_signed(cert):
             trusted_certs = [c for _, c in claimed] + foreign
             if not trusted_certs or any(c == cert or x509.signed_by(cert, c) for c in trusted_certs):
@@ -184,6 +189,26 @@ class Graph:
         else:  # no usable ca field: the signature alone says who signed it
             trust = Trust.VALID if signer is not None else Trust.STALE
         return replace(base, trust=trust, signer=signer, link=link, issuer=issuer)
+
+    def _named(self, base: Chain, cert: Certificate, entry: Entry, named: str) -> Chain:
+        """The chain of a certificate of a CredHub export whose ``ca_name`` names its signer. CredHub signed it
+        with that credential's key: when the current version no longer verifies it, an earlier version did (the
+        CA was regenerated since), which is a stale chain. A signer outside the export (``export -p PATH``) leaves
+        it unknown unless another CA of the export verifies it."""
+        holder = self.store.get(named)
+        signer_cert = certificate(holder) if holder is not None and holder.kind is Kind.CERTIFICATE else None
+        if holder is None:
+            found = self._search(cert, exclude=entry.name)
+            if found is None:
+                return replace(base, trust=Trust.UNKNOWN)
+            return replace(base, signer=found, link=Link.SIGNATURE)
+        base = replace(base, claimed=(named,))
+        if signer_cert is not None and (named == entry.name or x509.signed_by(cert, signer_cert)):
+            return replace(base, signer=named, link=Link.CA_NAME)
+        found = self._search(cert, exclude=entry.name)
+        if found is not None:
+            return replace(base, trust=Trust.NOT_SIGNED, signer=found, link=Link.SIGNATURE)
+        return replace(base, trust=Trust.STALE)
 
     def _search(self, cert: Certificate, *, exclude: str) -> str | None:
         """The CA of the store whose key verifies ``cert``: CAs whose SKID is the certificate's AKID first."""
@@ -416,7 +441,13 @@ def _normal_fingerprint(text: str) -> str:
         text = text[4:]
     if text.upper().startswith("SHA256:"):
         return "SHA256:" + text[7:].rstrip("=")
+    if _BARE_SHA256.fullmatch(text):  # CredHub writes the SHA-256 without its prefix
+        return "SHA256:" + text.rstrip("=")
     return text.lower()
+
+
+#: A base64 SHA-256 digest (43 characters, padding optional): CredHub's ``public_key_fingerprint``.
+_BARE_SHA256 = re.compile(r"[A-Za-z0-9+/]{43}=?")
 
 
 def entry_key(entry: Entry) -> PublicKeyTypes | None:

@@ -9,6 +9,8 @@ its arguments; :func:`creds_lint.engine.check` turns them into one report.
 from __future__ import annotations
 
 import enum
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,8 @@ class Source:
 
     origin: Origin
     read: Callable[[], bytes]
+    #: The permission bits of the file it reads, when it is a file (``None`` for a git blob).
+    mode: Callable[[], int | None] = lambda: None
 
     @property
     def label(self) -> str:
@@ -31,7 +35,14 @@ class Source:
 
     @classmethod
     def file(cls, path: str | Path) -> Source:
-        return cls(origin=Origin(path=str(path)), read=lambda: read_file(path))
+        return cls(origin=Origin(path=str(path)), read=lambda: read_file(path), mode=lambda: _mode(path))
+
+
+def _mode(path: str | Path) -> int | None:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
 
 
 class Removal(enum.Enum):

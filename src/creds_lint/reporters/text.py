@@ -50,7 +50,7 @@ def fix(finding: Finding, rule: RuleInfo | None) -> str | None:
     """What to do: the rule's remedy, less the sentences the message already says; ``None`` for nothing to do."""
     if finding.allowed or finding.severity is Severity.INFO or rule is None:
         return None
-    sentences = [s.strip() + "." for s in rule.remedy.split(". ") if s.strip()]
+    sentences = [s.strip() + "." for s in (finding.remedy or rule.remedy).split(". ") if s.strip()]
     remaining = [s for s in sentences if s.rstrip(".") not in finding.message]
     text = " ".join(remaining).replace("..", ".")
     return text or None

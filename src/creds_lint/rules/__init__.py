@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from creds_lint.findings import RuleInfo, Severity
-from creds_lint.rules import certificates, deliberate, files, integrity, manifest, pki, presence, secrets
+from creds_lint.rules import certificates, credhub, deliberate, files, integrity, manifest, pki, presence, secrets
 from creds_lint.rules.base import Category, Context, Hit, Rule, rule
 
 #: Every rule, in documentation order. The engine runs ``RULES`` first, then ``FINAL_RULES`` on each file, then
@@ -16,6 +16,7 @@ RULES: tuple[Rule, ...] = (
     *pki.RULES,
     *deliberate.RULES,
     *manifest.RULES,
+    *credhub.RULES,
 )
 FINAL_RULES: tuple[Rule, ...] = integrity.FINAL_RULES
 RUN_RULES: tuple[Rule, ...] = deliberate.RUN_RULES

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from creds_lint import x509
-from creds_lint.model import Entry, Kind, fingerprint, yaml_type
+from creds_lint.model import CREDHUB_FIELDS, Entry, Kind, fingerprint, yaml_type
 from creds_lint.rules.base import Category, Context
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ BOSH_FIELDS = ("ca", "certificate", "private_key", "public_key", "public_key_fin
 def field_name(ctx: Context, name: str) -> str:
     """A field by its name when it is a bosh field; else by the fingerprint of its name, or — when it is the name
     of a variable this change removed (a variable indented under another by mistake) — by that variable."""
-    if name in BOSH_FIELDS:
+    if name in BOSH_FIELDS or (ctx.new.export is not None and name in CREDHUB_FIELDS):
         return f"its '{name}'"
     if ctx.old is not None and name in ctx.old and name not in ctx.new:
         return f"a field named like the removed variable {name} (indented under it by mistake?)"

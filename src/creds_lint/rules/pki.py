@@ -31,21 +31,28 @@ def chain_subjects(ctx: Context) -> list[Entry]:
     if ctx.old is None or ctx.check_all:
         return subjects
     # A CA that was removed is reported by removed-ca; one that changed may have left certificates behind.
-    gone = {
-        pki.pem_key(block)
+    changed = [
+        change
         for change in ctx.of(ChangeKind.MODIFIED)
         if change.old is not None and change.new is not None and change.old.kind is Kind.CERTIFICATE
-        if (block := pki.first_block(change.old.text("certificate")))
-        and change.new.text("certificate") != change.old.text("certificate")
+        if change.new.text("certificate") != change.old.text("certificate")
+    ]
+    gone = {
+        pki.pem_key(block)
+        for change in changed
+        if change.old is not None and (block := pki.first_block(change.old.text("certificate")))
     }
     if not gone:
         return subjects
+    changed_cas = {change.name for change in changed}  # what a CredHub export names in ca_name
     seen = {e.name for e in subjects}
     for entry in ctx.new:
         if entry.name in seen or entry.kind is not Kind.CERTIFICATE:
             continue
         trust = entry.text("ca")
-        if trust and any(pki.pem_key(b) in gone for b in x509.split_pem_certificates(trust)):
+        if (trust and any(pki.pem_key(b) in gone for b in x509.split_pem_certificates(trust))) or (
+            entry.text("ca_name") in changed_cas
+        ):
             subjects.append(entry)
     return subjects
 
@@ -397,7 +404,7 @@ def signer_changed(ctx: Context) -> Iterator[Hit]:
             continue
         # Before: the CA the old certificate named in its `ca` field (the old state is the reference; reading the
         # field costs nothing, verifying every old signature again would). After: the CA that signed it.
-        before, after = ctx.old_pki.holder_of(old.text("ca")), ctx.pki.signer(new)
+        before, after = ctx.old_pki.holder_of(old.text("ca")) or old.text("ca_name"), ctx.pki.signer(new)
         if before is None or after is None or before in (after, old.name) or before not in ctx.new:
             continue  # unknown, unchanged, self-signed before, or the previous CA is gone (removed-ca speaks)
         previous = ctx.old.get(before)
