@@ -24,7 +24,7 @@ from creds_lint.reporters import FORMATS, REPORTERS, resolve
 from creds_lint.reporters.style import Style
 
 if TYPE_CHECKING:
-    from creds_lint.config import Config
+    from creds_lint.config import Config, Configurations
     from creds_lint.engine import Options
     from creds_lint.sources import Target
 
@@ -219,16 +219,11 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_from(args: argparse.Namespace, paths: Sequence[str]) -> Config:
-    """The configuration file's settings overridden by the flags. With ``--base`` (and no ``--config`` or
-    ``--no-config``), the configuration comes from the base revision, with the head's allowances."""
+def configurations_from(args: argparse.Namespace, paths: Sequence[str]) -> Configurations:
+    """Where each var-store's configuration comes from, the flags applied: the disk, the index (``--staged``,
+    ``--hook``), or the base revision with the head's allowances (``--base``, and the hook given a range)."""
     from creds_lint import config
 
-    start = config.start_directory(paths)
-    if getattr(args, "base", None) is not None and args.config is None and not args.no_config:
-        found = config.for_pull_request(base=args.base, head=args.head or "HEAD", start=start)
-    else:
-        found = config.load(explicit=args.config, start=start, disabled=args.no_config and args.config is None)
     flags = config.from_flags(
         fail_on=args.fail_on,
         expiry_days=args.expiry_days,
@@ -237,7 +232,22 @@ def settings_from(args: argparse.Namespace, paths: Sequence[str]) -> Config:
         var_stores=args.var_store_globs,
         manifests=args.manifest,
     )
-    return found.overridden_by(flags)
+    explicit, disabled = args.config, args.no_config and args.config is None
+    from creds_lint import targets
+
+    refs = (args.base, args.head or "HEAD") if getattr(args, "base", None) is not None else None
+    hook = getattr(args, "hook", False)
+    if hook:
+        refs = targets.hook_range()
+    if refs is not None or getattr(args, "staged", False) or hook:
+        from creds_lint.git import Repo
+
+        repo = Repo.discover()
+        if refs is not None:
+            return config.in_range(repo, base=refs[0], head=refs[1], flags=flags, explicit=explicit, disabled=disabled)
+        return config.in_index(repo, flags=flags, explicit=explicit, disabled=disabled)
+    start = config.start_directory(paths[-1:])
+    return config.on_disk(flags=flags, explicit=explicit, disabled=disabled, start=start)
 
 
 def options_from(args: argparse.Namespace, settings: Config) -> Options:
@@ -272,7 +282,7 @@ def usage_error(args: argparse.Namespace) -> str | None:
     return None
 
 
-def targets_from(args: argparse.Namespace, settings: Config) -> list[Target]:
+def targets_from(args: argparse.Namespace, configurations: Configurations) -> list[Target]:
     """The targets of the mode the arguments select (see :mod:`creds_lint.targets` for the git modes)."""
     from creds_lint.sources import Source, Target
 
@@ -281,7 +291,9 @@ def targets_from(args: argparse.Namespace, settings: Config) -> list[Target]:
         return [Target(old=Source.file(paths[0]), new=Source.file(paths[1]))]
     from creds_lint import targets
 
-    globs = settings.var_stores or targets.DEFAULT_VAR_STORE_GLOBS
+    def globs(path: str) -> Sequence[str]:
+        return configurations.globs(path) or targets.DEFAULT_VAR_STORE_GLOBS
+
     if args.hook:
         return targets.hook_targets(paths, globs=globs)
     if args.staged:
@@ -289,6 +301,25 @@ def targets_from(args: argparse.Namespace, settings: Config) -> list[Target]:
     if args.base is not None:
         return targets.range_targets(args.base, args.head, paths or None, globs=globs)
     return targets.preflight_targets(paths, rev=args.rev or "HEAD")
+
+
+def per_target(
+    args: argparse.Namespace, configurations: Configurations, targets: Sequence[Target]
+) -> tuple[list[Config], list[Options]]:
+    """The configuration and options of each target: those found from the target's directory (in the git modes a
+    target is labelled by its path from the top of the work tree, on disk by its path). The first configuration
+    is the run's own (the top's when there is no target)."""
+    in_git = bool(getattr(args, "staged", False) or getattr(args, "hook", False) or getattr(args, "base", None))
+    found = [
+        configurations.for_file(t.origin.path) if in_git else configurations.for_disk(t.origin.path) for t in targets
+    ]
+    used: list[Config] = []
+    made: list[Options] = []
+    for settings in found or [configurations.at("")]:
+        if settings not in used:
+            used.append(settings)
+            made.append(options_from(args, settings))
+    return used, [made[used.index(settings)] for settings in found]
 
 
 def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
@@ -332,6 +363,19 @@ def guarded(command: Callable[[], int]) -> int:
         return 2
 
 
+def configuration_error(args: argparse.Namespace, exc: CredsLintError) -> int:
+    """A configuration or manifest that cannot be read: a report with the error (json and sarif stay documents),
+    one line on stderr, exit 2."""
+    from creds_lint.rules import CATALOGUE
+
+    report = Report(
+        rules=CATALOGUE, errors=(FileError(file=Origin(path=exc.source or "command line"), message=exc.message),)
+    )
+    sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
+    print(f"creds-lint: error: {exc}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["diff"]:
@@ -353,28 +397,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = args.paths
 
     def run() -> int:
+        from creds_lint.config import fail_on_of, note_of
         from creds_lint.engine import check
         from creds_lint.sources import Source, Target
 
         try:
-            settings = settings_from(args, paths)
-            options = options_from(args, settings)
-        except CredsLintError as exc:  # a bad configuration or manifest: still a document for json and sarif
-            from creds_lint.rules import CATALOGUE
-
-            report = Report(
-                rules=CATALOGUE,
-                errors=(FileError(file=Origin(path=exc.source or "command line"), message=exc.message),),
-            )
-            sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
-            print(f"creds-lint: error: {exc}", file=sys.stderr)
-            return 2
-        targets = [Target(new=Source.file(path)) for path in paths] if audit else targets_from(args, settings)
-        report = dataclasses.replace(check(targets, options), configuration=settings.note())
+            configurations = configurations_from(args, paths)
+        except CredsLintError as exc:  # a bad configuration: still a document for json and sarif
+            return configuration_error(args, exc)
+        targets = [Target(new=Source.file(path)) for path in paths] if audit else targets_from(args, configurations)
+        try:
+            used, each = per_target(args, configurations, targets)
+        except CredsLintError as exc:  # a bad configuration or manifest
+            return configuration_error(args, exc)
+        options = dataclasses.replace(options_from(args, used[0]), unapplied=configurations.ignored)
+        report = check(targets, options, per_target=each)
+        report = dataclasses.replace(report, configuration=note_of(used))
         sys.stdout.write(REPORTERS[resolve(args.format)](report, style_from(args)))
         for error in report.errors:
             print(f"creds-lint: error: {error.file}: {error.message}", file=sys.stderr)
-        return report.exit_code(settings.fail_on or Severity.ERROR)
+        return report.exit_code(fail_on_of(used))
 
     with run_scope():
         return guarded(run)

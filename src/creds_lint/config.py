@@ -4,14 +4,16 @@ Where the configuration comes from (the first that applies; files are never merg
 
 1. ``--config PATH``: that file (YAML, or a ``pyproject.toml`` with a ``[tool.creds-lint]`` table);
 2. ``--no-config``: none at all;
-3. otherwise, walking up from the directory of the first checked file (or from the working directory) to the
-   filesystem root, in each directory: ``.creds-lint.yml``, ``.creds-lint.yaml``, then ``pyproject.toml`` if it
+3. otherwise, for each var-store, walking up from its directory to the top of the git work tree (the filesystem
+   root outside one), in each directory: ``.creds-lint.yml``, ``.creds-lint.yaml``, then ``pyproject.toml`` if it
    has a ``[tool.creds-lint]`` table;
 4. the built-in defaults.
 
-With ``--base`` (pull requests), discovery reads the files from the base revision with git instead
-(:func:`for_pull_request`): rules, severities and classification come from the base; only the head's allowances
-are added.
+One walker (:class:`Walker`) does discovery over a :class:`Tree`: the disk (:class:`Disk`), the git index
+(:class:`Index`: ``--staged``, ``--hook``) or a revision (:class:`Revision`: ``--base``).
+:class:`Configurations` gives each var-store of a run its configuration; with ``--base`` everything comes from
+the base revision, a ``--config`` file included, and only the head's allowances are added (the head's other
+settings are reported, not applied).
 
 Command-line flags override what the file says; ``--allow`` adds to its allowances. Validation is strict: an
 unknown key, an unknown rule, a wrong type or a bad value is a :class:`CredsLintError` naming the file, the key path
@@ -22,16 +24,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
+from typing import Protocol
 
 from creds_lint.allowances import COMMAND_LINE, COMMAND_LINE_REASON, Allowance
 from creds_lint.errors import CredsLintError
-from creds_lint.findings import ConfigurationNote, Severity
+from creds_lint.findings import ConfigurationChange, ConfigurationNote, Severity
+from creds_lint.git import EntryKind, Repo
 from creds_lint.loader import read_file
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Role
 from creds_lint.tree import Node, from_python, parse_yaml, suggest
@@ -118,19 +123,161 @@ DEFAULT_CONFIG = Config()
 # --- discovery ------------------------------------------------------------------------------------------------
 
 
+class Tree(Protocol):
+    """Where configuration files are read from: the disk, the git index, or a git revision. Paths are relative to
+    ``top`` with ``/`` separators (``""`` is the top itself); discovery never looks above ``top``."""
+
+    @property
+    def top(self) -> Path: ...
+
+    def read(self, directory: str, names: Sequence[str]) -> Mapping[str, bytes]:
+        """The content of each of ``names`` that is a regular file in ``directory``."""
+        ...
+
+    def label(self, path: str) -> str:
+        """How messages and reports name the file at ``path``."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class Disk:
+    """Files on disk under ``top``: the top of the git work tree (a ``.creds-lint.yml`` above the repository is
+    never read), or the filesystem root outside one. Files are named relative to the working directory."""
+
+    top: Path
+
+    @classmethod
+    def around(cls, start: Path) -> Disk:
+        """The tree that holds ``start``: up to the nearest directory with a ``.git`` (the top of its work tree),
+        else the filesystem root."""
+        start = start.resolve()
+        for directory in (start, *start.parents):
+            if (directory / ".git").exists():
+                return cls(top=directory)
+        return cls(top=Path(start.anchor))
+
+    def read(self, directory: str, names: Sequence[str]) -> Mapping[str, bytes]:
+        folder = self.top / directory
+        return {name: read_file(folder / name) for name in names if (folder / name).is_file()}
+
+    def label(self, path: str) -> str:
+        return str(_shown(self.top / path))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Index:
+    """The git index: what the next commit records (``--staged``, ``--hook``). Files are named by their path from
+    the top of the work tree, like the staged var-stores."""
+
+    repo: Repo
+
+    @property
+    def top(self) -> Path:
+        return Path(os.path.realpath(self.repo.root))
+
+    def read(self, directory: str, names: Sequence[str]) -> Mapping[str, bytes]:
+        paths = {_join(directory, name): name for name in names}
+        entries = self.repo.staged_entries(list(paths))
+        return {paths[p]: self.repo.read_blob(e.oid, label=p) for p, e in entries.items() if e.kind is EntryKind.FILE}
+
+    def label(self, path: str) -> str:
+        return path
+
+
+@dataclass(frozen=True, kw_only=True)
+class Revision:
+    """A commit (``--base``): files are named ``REV:path``."""
+
+    repo: Repo
+    rev: str
+    commit: str
+
+    @classmethod
+    def of(cls, repo: Repo, rev: str) -> Revision:
+        return cls(repo=repo, rev=rev, commit=repo.resolve(rev))
+
+    @property
+    def top(self) -> Path:
+        return Path(os.path.realpath(self.repo.root))
+
+    def read(self, directory: str, names: Sequence[str]) -> Mapping[str, bytes]:
+        paths = {_join(directory, name): name for name in names}
+        entries = self.repo.entries_at(self.commit, list(paths))
+        return {
+            paths[p]: self.repo.read_blob(e.oid, label=self.label(p))
+            for p, e in entries.items()
+            if e.kind is EntryKind.FILE
+        }
+
+    def label(self, path: str) -> str:
+        return f"{self.rev}:{path}"
+
+
+def _join(directory: str, name: str) -> str:
+    return f"{directory}/{name}" if directory else name
+
+
+@dataclass(frozen=True, kw_only=True)
+class Walker:
+    """Configuration discovery over one :class:`Tree`: for a directory, the nearest ``.creds-lint.yml``, then
+    ``.creds-lint.yaml``, then ``pyproject.toml`` with a ``[tool.creds-lint]`` table, from that directory up to the
+    tree's top. Each directory is looked at once per run, whatever number of files it holds."""
+
+    tree: Tree
+    _found: dict[str, Config] = field(default_factory=dict, repr=False, compare=False)
+
+    def at(self, directory: str) -> Config:
+        """The configuration for files in ``directory`` (relative to the top); the defaults when none is found."""
+        directory = "" if directory in ("", ".") else directory.strip("/")
+        missed: list[str] = []
+        found: Config | None = None
+        current: str | None = directory
+        while current is not None:
+            if current in self._found:
+                found = self._found[current]
+                break
+            found = self._in(current)
+            if found is not None:
+                self._found[current] = found
+                break
+            missed.append(current)
+            current = None if current == "" else posixpath.dirname(current)
+        result = found or DEFAULT_CONFIG
+        for skipped in missed:
+            self._found[skipped] = result
+        return result
+
+    def for_file(self, path: str) -> Config:
+        """The configuration for the file at ``path`` (relative to the top)."""
+        return self.at(posixpath.dirname(path))
+
+    def directory_of(self, path: str | Path) -> str:
+        """A directory on disk (absolute, or relative to the working directory) relative to the top; the top for
+        a directory outside the tree."""
+        relative = os.path.relpath(os.path.realpath(path), self.tree.top)
+        if relative in (os.curdir, os.pardir) or relative.startswith(os.pardir + os.sep):
+            return ""
+        return Path(relative).as_posix()
+
+    def _in(self, directory: str) -> Config | None:
+        contents = self.tree.read(directory, (*CONFIG_NAMES, PYPROJECT))
+        for name in (*CONFIG_NAMES, PYPROJECT):
+            if name in contents:
+                path = _join(directory, name)
+                parsed = _parse_content(
+                    contents[name], name=name, source=self.tree.label(path), base=self.tree.top / directory
+                )
+                if parsed is not None:
+                    return parsed
+        return None
+
+
 def discover(start: Path) -> Path | None:
-    """The configuration file that applies to files in ``start`` (a directory), or ``None``. The path is
+    """The configuration file that applies to files in ``start`` (a directory) on disk, or ``None``. The path is
     relative to the working directory when the file is below it (it names the file in messages)."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        for name in CONFIG_NAMES:
-            candidate = directory / name
-            if candidate.is_file():
-                return _shown(candidate)
-        pyproject = directory / PYPROJECT
-        if pyproject.is_file() and _tool_table(pyproject) is not None:
-            return _shown(pyproject)
-    return None
+    walker = Walker(tree=Disk.around(start))
+    found = walker.at(walker.directory_of(start))
+    return Path(found.source) if found.source is not None else None
 
 
 def _shown(path: Path) -> Path:
@@ -150,20 +297,34 @@ def start_directory(paths: Sequence[str | Path], cwd: Path | None = None) -> Pat
 
 
 def load(*, explicit: str | Path | None = None, start: Path | None = None, disabled: bool = False) -> Config:
-    """The configuration for a run (see the module docstring for the order)."""
+    """The configuration for a run on disk (see the module docstring for the order)."""
     if disabled:
         return DEFAULT_CONFIG
     if explicit is not None:
         return load_file(Path(explicit))
-    found = discover(start or Path.cwd())
-    return load_file(found) if found is not None else DEFAULT_CONFIG
+    walker = Walker(tree=Disk.around(start or Path.cwd()))
+    return walker.at(walker.directory_of(start or Path.cwd()))
 
 
 def load_file(path: Path) -> Config:
-    """Read and validate one configuration file (YAML, or ``pyproject.toml``)."""
+    """Read and validate one configuration file (YAML, or ``pyproject.toml``) on disk."""
     config = _parse_content(read_file(path), name=path.name, source=str(path), base=path.parent)
     if config is None:
         raise CredsLintError(f"no {TOML_TABLE} table", source=str(path))
+    return config
+
+
+def load_from(tree: Tree, path: str) -> Config | None:
+    """The configuration file at ``path`` (relative to the tree's top) as the tree has it; ``None`` when the tree
+    has no such file. A ``pyproject.toml`` without a ``[tool.creds-lint]`` table is an error, as on disk."""
+    directory, name = posixpath.split(path)
+    content = tree.read(directory, (name,)).get(name)
+    if content is None:
+        return None
+    source = tree.label(path)
+    config = _parse_content(content, name=name, source=source, base=tree.top / directory)
+    if config is None:
+        raise CredsLintError(f"no {TOML_TABLE} table", source=source)
     return config
 
 
@@ -173,10 +334,6 @@ def _parse_content(data: bytes, *, name: str, source: str, base: Path) -> Config
         table = _toml_table(data, source=source)
         return parse(table, base=base) if table is not None else None
     return parse(parse_yaml(data, source=source), base=base)
-
-
-def _tool_table(path: Path) -> Node | None:
-    return _toml_table(read_file(path), source=str(path))
 
 
 def _toml_table(content: bytes, *, source: str) -> Node | None:
@@ -193,41 +350,163 @@ def _toml_table(content: bytes, *, source: str) -> Node | None:
     return from_python(table, source=source, where=f"{TOML_TABLE} ")
 
 
-def load_at_revision(rev: str, start: Path) -> Config:
-    """The configuration that applies to files in ``start`` (a directory of the work tree) as committed in git
-    revision ``rev``: discovery as on disk (``.creds-lint.yml``, ``.creds-lint.yaml``, then ``pyproject.toml``
-    with a ``[tool.creds-lint]`` table, from ``start`` up to the top of the work tree), read with git from the
-    revision; the defaults when the revision has none. Files are named ``REV:path``; ``manifests`` are resolved
-    against the work tree."""
-    from creds_lint.git import Repo
-
-    repo = Repo.discover(start)
-    commit = repo.resolve(rev)
-    top = Path(os.path.realpath(repo.root))
-    relative = Path(os.path.relpath(os.path.realpath(start), top))
-    if relative.parts[:1] == (os.pardir,):
-        relative = Path()
-    for directory in (relative, *relative.parents):
-        for name in (*CONFIG_NAMES, PYPROJECT):
-            path = (directory / name).as_posix()
-            blob = repo.blob_at(commit, path)
-            if blob is None:
-                continue
-            source = f"{rev}:{path}"
-            found = _parse_content(repo.read_blob(blob, label=source), name=name, source=source, base=top / directory)
-            if found is not None:
-                return found
-    return DEFAULT_CONFIG
+#: What a configuration sets besides its allowances, by the key that sets it: what a head revision cannot change.
+_SETTINGS: Mapping[str, Callable[[Config], object]] = {
+    "rules": lambda c: c.severities,
+    "fail-on": lambda c: c.fail_on,
+    "expiry-days": lambda c: c.expiry_days,
+    "var-stores": lambda c: c.var_stores,
+    "classify": lambda c: (c.patterns, c.names),
+    "manifests": lambda c: c.manifests,
+}
 
 
-def for_pull_request(*, base: str, head: str, start: Path) -> Config:
-    """The configuration of a ``--base`` run: everything from the base revision (rules, severities,
-    ``fail-on``, ``classify``, ``var-stores``, ``expiry-days``, ``manifests``), so that a branch cannot turn off
-    the rule that would block it; plus the allowances of the head revision's configuration, which are part of the
-    change under review (a reviewer sees them in the diff, each with its reason)."""
-    at_base = load_at_revision(base, start)
-    at_head = load_at_revision(head, start)
-    return dataclasses.replace(at_base, allow=at_base.allow + at_head.allow)
+def changed_settings(base: Config, head: Config) -> tuple[str, ...]:
+    """The keys whose settings differ from ``base`` to ``head`` (``allow`` aside)."""
+    return tuple(key for key, get in _SETTINGS.items() if get(base) != get(head))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Configurations:
+    """The configuration of each var-store of a run, the flags applied. Each var-store has the configuration
+    found from its own directory (a ``.creds-lint.yml`` next to a var-store in a subfolder applies to it, wherever
+    the run started), unless one file is named (``--config``) or none (``--no-config``).
+
+    ``walker`` reads the trusted configuration: the disk, the index (``--staged``, ``--hook``) or the base revision
+    (``--base``). ``head`` (``--base`` only) reads the head revision, whose allowances are added and whose other
+    settings are reported when they differ (they take effect once merged). ``fixed`` is the one configuration
+    (``--config``, ``--no-config``) with ``fixed_head`` its version at the head.
+    """
+
+    flags: Config
+    walker: Walker | None = None
+    head: Walker | None = None
+    fixed: Config | None = None
+    fixed_head: Config | None = None
+    _merged: dict[str, Config] = field(default_factory=dict, repr=False, compare=False)
+    _ignored: dict[str, ConfigurationChange] = field(default_factory=dict, repr=False, compare=False)
+
+    def at(self, directory: str) -> Config:
+        """The configuration for var-stores in ``directory`` (relative to the walker's top, ``/``-separated)."""
+        key = "" if self.walker is None else directory
+        merged = self._merged.get(key)
+        if merged is None:
+            merged = self._merged[key] = self._resolve(directory).overridden_by(self.flags)
+        return merged
+
+    def for_file(self, path: str) -> Config:
+        """The configuration for the var-store at ``path`` (relative to the walker's top)."""
+        return self.at(posixpath.dirname(path))
+
+    def for_disk(self, path: str | Path) -> Config:
+        """The configuration for the file at ``path`` on disk (relative to the working directory)."""
+        if self.walker is None:
+            return self.at("")
+        return self.at(self.walker.directory_of(Path(path).parent))
+
+    def globs(self, path: str) -> tuple[str, ...] | None:
+        """The var-store globs that apply to ``path`` (``None``: the defaults)."""
+        return self.for_file(path).var_stores
+
+    @property
+    def used(self) -> tuple[Config, ...]:
+        """The distinct configurations the run used so far, in the order first used."""
+        distinct: list[Config] = []
+        for config in self._merged.values():
+            if config not in distinct:
+                distinct.append(config)
+        return tuple(distinct) or (self.at(""),)
+
+    @property
+    def ignored(self) -> tuple[ConfigurationChange, ...]:
+        """The head's configuration files whose settings (other than allowances) differ from the ones applied."""
+        return tuple(self._ignored.values())
+
+    def _resolve(self, directory: str) -> Config:
+        if self.walker is None:
+            base = self.fixed or DEFAULT_CONFIG
+            head = self.fixed_head
+        else:
+            base = self.walker.at(directory)
+            head = self.head.at(directory) if self.head is not None else None
+        if head is None:
+            return base
+        changed = changed_settings(base, head)
+        if changed:
+            source = head.source or f"{base.source} (removed in the head)"
+            self._ignored.setdefault(source, ConfigurationChange(source=source, applied=base.source, keys=changed))
+        return dataclasses.replace(base, allow=base.allow + head.allow)
+
+
+def note_of(configs: Sequence[Config]) -> ConfigurationNote:
+    """What a report says about the configurations a run used: their files, and the rules any of them turned
+    off or lowered."""
+    notes = [c.note() for c in configs]
+    files = list(dict.fromkeys(n.file for n in notes if n.file is not None))
+    off = tuple(sorted({name for n in notes for name in n.off}))
+    lowered: dict[str, Severity] = {}
+    for n in notes:
+        for name, level in n.lowered.items():
+            lowered[name] = min(level, lowered.get(name, level))
+    return ConfigurationNote(
+        file=", ".join(files) if files else None, off=off, lowered=MappingProxyType(dict(sorted(lowered.items())))
+    )
+
+
+def fail_on_of(configs: Sequence[Config]) -> Severity:
+    """The threshold of a run: the lowest ``fail-on`` of its configurations (an error by default)."""
+    return min((c.fail_on for c in configs if c.fail_on is not None), default=Severity.ERROR)
+
+
+def on_disk(
+    *, flags: Config, explicit: str | None = None, disabled: bool = False, start: Path | None = None
+) -> Configurations:
+    """The configurations of a run that reads files on disk (``OLD NEW``, a pre-flight, ``check``): discovery
+    from each file's directory up to the top of its git work tree (the filesystem root outside one)."""
+    if disabled or explicit is not None:
+        return Configurations(flags=flags, fixed=load_file(Path(explicit)) if explicit is not None else None)
+    return Configurations(flags=flags, walker=Walker(tree=Disk.around(start or Path.cwd())))
+
+
+def in_index(repo: Repo, *, flags: Config, explicit: str | None = None, disabled: bool = False) -> Configurations:
+    """The configurations of ``--staged`` and ``--hook``: read from the index, which is what the commit records
+    (an edit that is not staged cannot weaken the check of the commit)."""
+    tree = Index(repo=repo)
+    if disabled:
+        return Configurations(flags=flags)
+    if explicit is not None:
+        tracked = _tracked(repo, explicit)
+        found = load_from(tree, tracked) if tracked is not None else None
+        return Configurations(flags=flags, fixed=found or load_file(Path(explicit)))
+    return Configurations(flags=flags, walker=Walker(tree=tree))
+
+
+def in_range(
+    repo: Repo, *, base: str, head: str, flags: Config, explicit: str | None = None, disabled: bool = False
+) -> Configurations:
+    """The configurations of ``--base``: from the base revision, including a ``--config`` file that git tracks, with
+    the head revision's allowances added (see :class:`Configurations`). A ``--config`` file the base does not have
+    but the head adds leaves the defaults in place; one git does not track at all is read from disk (the change
+    under review cannot have written it)."""
+    at_base, at_head = Revision.of(repo, base), Revision.of(repo, head)
+    if disabled:
+        return Configurations(flags=flags)
+    if explicit is not None:
+        tracked = _tracked(repo, explicit)
+        base_config = load_from(at_base, tracked) if tracked is not None else None
+        head_config = load_from(at_head, tracked) if tracked is not None else None
+        if base_config is None and head_config is None:
+            return Configurations(flags=flags, fixed=load_file(Path(explicit)))
+        return Configurations(flags=flags, fixed=base_config, fixed_head=head_config or DEFAULT_CONFIG)
+    return Configurations(flags=flags, walker=Walker(tree=at_base), head=Walker(tree=at_head))
+
+
+def _tracked(repo: Repo, path: str) -> str | None:
+    """``path`` (on disk) relative to the top of the work tree, ``None`` when it is outside."""
+    try:
+        return repo.relative(path)
+    except CredsLintError:
+        return None
 
 
 # --- validation -----------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from creds_lint import allowances, x509
 from creds_lint.allowances import Allowance, Uses
 from creds_lint.diff import NO_CHANGES, Changes
 from creds_lint.errors import CredsLintError
-from creds_lint.findings import CertificateRecord, FileError, Finding, Report, Severity
+from creds_lint.findings import CertificateRecord, ConfigurationChange, FileError, Finding, Report, Severity
 from creds_lint.loader import parse_store
 from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore, field_label
@@ -28,7 +28,8 @@ from creds_lint.sources import Removal, Source, Target
 @dataclass(frozen=True, kw_only=True)
 class Options:
     """What shapes a run. ``severities`` maps a rule name to its severity, or to ``None`` to turn it off;
-    ``allowances`` mark deliberate changes (see :mod:`creds_lint.allowances`)."""
+    ``allowances`` mark deliberate changes (see :mod:`creds_lint.allowances`); ``unapplied`` are the
+    configurations of the change under review that were not applied (``--base``)."""
 
     classifier: Classifier = DEFAULT_CLASSIFIER
     severities: Mapping[str, Severity | None] = field(default_factory=lambda: MappingProxyType({}))
@@ -37,6 +38,7 @@ class Options:
     now: datetime | None = None
     allowances: tuple[Allowance, ...] = ()
     manifest: Manifest | None = None
+    unapplied: tuple[ConfigurationChange, ...] = ()
 
 
 DEFAULT_OPTIONS = Options()
@@ -139,17 +141,20 @@ def _findings(hits: list[tuple[Rule, Hit]], origins: Origins, options: Options) 
 
 
 def allowance_findings(uses: Uses, options: Options) -> list[Finding]:
-    """What the allowance rules say about the allowances of a run, attributed to the file each was written in."""
+    """What the run rules say about the allowances of a run and the configurations that were not applied, each
+    attributed to the file it was written in."""
     options = _clocked(options)
     now = _now(options)
     findings: list[Finding] = []
-    for source in dict.fromkeys(a.source for a in options.allowances):
+    sources = (*(a.source for a in options.allowances), *(c.source for c in options.unapplied))
+    for source in dict.fromkeys(sources):
         context = Context(
             new=VarStore(source=source, entries=MappingProxyType({})),
             old=None,
             changes=NO_CHANGES,
             now=now,
             allowances=tuple(use for a, use in uses.items() if a.source == source),
+            unapplied=tuple(c for c in options.unapplied if c.source == source),
         )
         origins = (Origin(path=source), None)
         findings.extend(_findings([(r, hit) for r in RUN_RULES for hit in r(context)], origins, options))
@@ -172,29 +177,36 @@ def _finding(rule: Rule, severity: Severity, hit: Hit, origins: Origins) -> Find
     )
 
 
-def check(targets: Sequence[Target], options: Options = DEFAULT_OPTIONS) -> Report:
+def check(
+    targets: Sequence[Target], options: Options = DEFAULT_OPTIONS, *, per_target: Sequence[Options] | None = None
+) -> Report:
     """Lint every target into one report. A target that cannot be read becomes an error of the report (and then
     allowances are not judged: the file they were written for may be the one that could not be read).
 
-    A target without an old version is audited alone, and its certificates are listed in the report. The clock
-    is read once for the whole run (``options.now`` when given).
+    ``per_target`` gives each target its own options (the configuration found from its directory), in the order
+    of ``targets``; the run's allowances are then those of every target. A target without an old version is
+    audited alone, and its certificates are listed in the report. The clock is read once for the whole run
+    (``options.now`` when given).
     """
     options = _clocked(options)
+    each = [replace(o, now=options.now) for o in per_target] if per_target is not None else [options] * len(targets)
+    if per_target is not None:
+        everyone = dict.fromkeys(a for o in (options, *each) for a in o.allowances)
+        options = replace(options, allowances=tuple(everyone))
     findings: list[Finding] = []
     errors: list[FileError] = []
     certificates: list[CertificateRecord] = []
     uses: Uses = MappingProxyType({})
-    for target in targets:
+    for target, target_options in zip(targets, each, strict=True):
         try:
-            found, used, listed = _check_target(target, options)
+            found, used, listed = _check_target(target, target_options)
         except CredsLintError as exc:
             errors.append(FileError(file=_origin_of(exc, target), message=exc.message))
             continue
         findings.extend(found)
         certificates.extend(listed)
         uses = allowances.merge(uses, used)
-    if not errors:
-        findings.extend(allowance_findings(uses, options))
+    findings.extend(allowance_findings(uses, options if not errors else replace(options, allowances=())))
     return Report(
         rules=CATALOGUE,
         findings=tuple(sorted(findings, key=Finding.sort_key)),

@@ -122,6 +122,17 @@ class ConfigurationNote:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConfigurationChange:
+    """A configuration of the change under review that was not applied: ``source`` names it (``HEAD:.creds-lint.yml``),
+    ``applied`` the configuration used instead (``None``: the built-in defaults), ``keys`` the settings it changes
+    (``rules``, ``fail-on``, ``var-stores``, ``classify``...). Only its allowances took effect."""
+
+    source: str
+    applied: str | None
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class RuleInfo:
     """What a report says about a rule: its catalogue entry, without its check (reporters never import rules).
 

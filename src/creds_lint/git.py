@@ -198,12 +198,20 @@ class Repo:
 
     def entry_at(self, rev: str, path: str) -> TreeEntry | None:
         """What ``path`` (relative to the top) is in commit ``rev``; ``None`` if the commit does not have it."""
-        out = self._output(["ls-tree", "-z", "--full-tree", rev, "--", path])
-        for mode, _type, oid, name in _ls_tree(out):
-            kind = EntryKind.of(mode)
-            if name == path and kind is not None:
-                return TreeEntry(kind=kind, oid=oid)
-        return None
+        return self.entries_at(rev, [path]).get(path)
+
+    def entries_at(self, rev: str, paths: Sequence[str]) -> dict[str, TreeEntry]:
+        """What each of ``paths`` (relative to the top) is in commit ``rev``, for those the commit has: one git
+        call for them all."""
+        if not paths:
+            return {}
+        out = self._output(["ls-tree", "-z", "--full-tree", rev, "--", *paths])
+        wanted = frozenset(paths)
+        return {
+            name: TreeEntry(kind=kind, oid=oid)
+            for mode, _type, oid, name in _ls_tree(out)
+            if name in wanted and (kind := EntryKind.of(mode)) is not None
+        }
 
     def blob_at(self, rev: str, path: str) -> str | None:
         """The blob id of ``path`` (relative to the top) in commit ``rev``; ``None`` if not a regular file there."""
@@ -212,14 +220,22 @@ class Repo:
 
     def staged_entry(self, path: str) -> TreeEntry | None:
         """What ``path`` is in the index (stage 0), ``None`` if the index does not have it."""
-        out = self._output(["ls-files", "-z", "--stage", "--full-name", "--", path])
+        return self.staged_entries([path]).get(path)
+
+    def staged_entries(self, paths: Sequence[str]) -> dict[str, TreeEntry]:
+        """What each of ``paths`` is in the index (stage 0), for those the index has: one git call for them all."""
+        if not paths:
+            return {}
+        out = self._output(["ls-files", "-z", "--stage", "--full-name", "--", *paths])
+        wanted = frozenset(paths)
+        entries = {}
         for record in _split(out):
             info, _, name = record.partition("\t")
             mode, oid, stage = info.split(" ")
             kind = EntryKind.of(mode)
-            if name == path and stage == "0" and kind is not None:
-                return TreeEntry(kind=kind, oid=oid)
-        return None
+            if name in wanted and stage == "0" and kind is not None:
+                entries[name] = TreeEntry(kind=kind, oid=oid)
+        return entries
 
     def staged_changes(self) -> list[FileChange]:
         """What the next commit changes: the index against ``HEAD`` (against nothing before the first commit)."""

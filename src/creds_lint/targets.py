@@ -16,7 +16,7 @@ line for a pre-flight) and the old one ``REV:path``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 
@@ -34,6 +34,15 @@ DEFAULT_VAR_STORE_GLOBS: tuple[str, ...] = tuple(
     for pattern in ("creds", "*-creds", "*_creds", "*vars-store*", "*vars_store*", "state/*vars*", "secrets/*vars*")
     for extension in (".yml", ".yaml")
 )
+
+
+#: The var-store globs that apply to a path (``/``-separated, from the top of the work tree): those of the
+#: configuration found from its directory.
+Globs = Callable[[str], Sequence[str]]
+
+
+def default_globs(path: str) -> Sequence[str]:
+    return DEFAULT_VAR_STORE_GLOBS
 
 
 def is_var_store(path: str, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS) -> bool:
@@ -73,7 +82,7 @@ def preflight_targets(paths: Sequence[str], *, rev: str = "HEAD") -> list[Target
 
 
 def staged_targets(
-    paths: Sequence[str] | None, *, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS, all_stores: bool = False
+    paths: Sequence[str] | None, *, globs: Globs = default_globs, all_stores: bool = False
 ) -> list[Target]:
     """The index against ``HEAD`` for ``paths`` (every staged var-store when ``None``).
 
@@ -102,7 +111,7 @@ def range_targets(
     head: str | None,
     paths: Sequence[str] | None,
     *,
-    globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS,
+    globs: Globs = default_globs,
     all_stores: bool = False,
 ) -> list[Target]:
     """``head`` (default ``HEAD``) against where it forked from ``base``, as a pull request is reviewed."""
@@ -126,7 +135,7 @@ def range_targets(
 
 
 def hook_targets(
-    paths: Sequence[str], *, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS, environ: Mapping[str, str] = os.environ
+    paths: Sequence[str], *, globs: Globs = default_globs, environ: Mapping[str, str] = os.environ
 ) -> list[Target]:
     """What the pre-commit hook checks: ``paths`` as pre-commit passes them, and every staged var-store by ``globs``.
 
@@ -135,17 +144,24 @@ def hook_targets(
     pre-commit sets ``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF`` for ``run --from-ref/--to-ref`` and pre-push:
     then the range between them is checked, not the index (which has nothing to do with those commits).
     """
-    from_ref, to_ref = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
-    if from_ref and to_ref:
-        return range_targets(from_ref, to_ref, paths, globs=globs, all_stores=True)
+    refs = hook_range(environ)
+    if refs is not None:
+        return range_targets(*refs, paths, globs=globs, all_stores=True)
     return staged_targets(paths, globs=globs, all_stores=True)
+
+
+def hook_range(environ: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
+    """The range pre-commit asks the hook to check (``run --from-ref A --to-ref B``, pre-push), or ``None``: the
+    index."""
+    from_ref, to_ref = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
+    return (from_ref, to_ref) if from_ref and to_ref else None
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
 
 
 def _select(
-    changes: Iterable[FileChange], relatives: Sequence[str] | None, globs: Sequence[str], *, all_stores: bool
+    changes: Iterable[FileChange], relatives: Sequence[str] | None, globs: Globs, *, all_stores: bool
 ) -> list[FileChange]:
     """The changes to check: those of the given paths, or those of var-stores by ``globs``; with ``all_stores``,
     both."""
@@ -154,17 +170,15 @@ def _select(
     return [c for c in picked if c is not None]
 
 
-def _pick(
-    change: FileChange, wanted: frozenset[str] | None, globs: Sequence[str], *, all_stores: bool
-) -> FileChange | None:
+def _pick(change: FileChange, wanted: frozenset[str] | None, globs: Globs, *, all_stores: bool) -> FileChange | None:
     """``change`` if it is to be checked (as a deletion, for a var-store renamed to a name that is not a var-store's:
     the ``--vars-store`` path bosh reads no longer has it), else ``None``."""
     if wanted is not None and (change.path in wanted or change.old_path in wanted):
         return change
     if wanted is not None and not all_stores:
         return None
-    old_is_store = change.old_path is not None and is_var_store(change.old_path, globs)
-    new_is_store = change.status is not Status.DELETED and is_var_store(change.path, globs)
+    old_is_store = change.old_path is not None and is_var_store(change.old_path, globs(change.old_path))
+    new_is_store = change.status is not Status.DELETED and is_var_store(change.path, globs(change.path))
     if change.status is Status.RENAMED and old_is_store and not new_is_store:
         assert change.old_path is not None
         return replace(change, status=Status.DELETED, path=change.old_path, new_oid=None, new_kind=None)

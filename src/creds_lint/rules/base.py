@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from creds_lint import rotations, x509
 from creds_lint.allowances import Use
 from creds_lint.diff import Change, ChangeKind, Changes
-from creds_lint.findings import Severity
+from creds_lint.findings import ConfigurationChange, Severity
 from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, KEYPAIR_KINDS, Classifier, Entry, Kind, Role, VarStore
 from creds_lint.pki import Graph
@@ -63,7 +63,8 @@ class Context:
     ``old`` is ``None`` when a single file is audited. ``deleted`` says the file itself was deleted: ``new`` is
     then an empty stand-in named after it, and ``removal`` says how it went (deleted, or replaced by a symlink).
     Certificates and keys are parsed on demand and cached.
-    ``allowances`` is only set for the allowance rules, which run once per run after every file was checked.
+    ``allowances`` and ``unapplied`` are only set for the run rules, which run once per run after every file was
+    checked.
     ``manifest`` holds the variables declared by ``--manifest`` files, when there are any.
     """
 
@@ -76,6 +77,7 @@ class Context:
     now: datetime = dataclasses.field(default_factory=x509.now_utc)
     explained: frozenset[str] = frozenset()
     allowances: tuple[Use, ...] = ()
+    unapplied: tuple[ConfigurationChange, ...] = ()
     manifest: Manifest | None = None
     deleted: bool = False
     removal: Removal = Removal.DELETED

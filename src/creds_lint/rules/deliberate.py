@@ -250,5 +250,36 @@ def documented_rotation(ctx: Context) -> Iterator[Hit]:
 
 RULES = (documented_rotation, disposable_changed, ineffective_configuration)
 
+
 #: Rules that run once per run, over the allowances.
-RUN_RULES = (unused_allowance, expired_allowance)
+@rule(
+    code="CL612",
+    name="unapplied-configuration",
+    severity=Severity.WARNING,
+    summary=(
+        "The change under review changes the configuration's rules, severities, var-store globs or "
+        "classification: they were not applied, only its allowances."
+    ),
+    remedy=(
+        "Review the configuration change itself: it takes effect for the changes that follow once it is merged. "
+        "If it must apply to this change, merge it first on its own."
+    ),
+)
+def unapplied_configuration(ctx: Context) -> Iterator[Hit]:
+    """With ``--base``, the configuration comes from the base revision: a pull request cannot turn off, lower,
+    reclassify or hide (``var-stores:``) the very change it makes. What else its configuration says is not
+    applied to it, and silence would let the reviewer believe it was: this rule names the settings it changes, so
+    that the configuration change is reviewed as what it is, a change of what creds-lint checks."""
+    for change in ctx.unapplied:
+        applied = change.applied or "the built-in defaults"
+        yield Hit(
+            variable=None,
+            message=(
+                f"the change under review changes {', '.join(change.keys)} of the configuration: not applied to this "
+                f"check, which used {applied} (only its allowances were added); it takes effect once merged"
+            ),
+            details={"settings": ", ".join(change.keys), "applied": applied},
+        )
+
+
+RUN_RULES = (unused_allowance, expired_allowance, unapplied_configuration)
