@@ -53,8 +53,8 @@ _INT64 = 1 << 63
 _UINT64 = 1 << 64
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))"
-    r"|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{1,9})?))?"
+    r"(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})([.,]\d+)?(?:Z|[+-]\d{2}:\d{2}))"
+    r"|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})([.,]\d+)?))?"
 )
 _NAMES = {INT: "!!int", FLOAT: "!!float", BOOL: "!!bool", NULL: "!!null", TIMESTAMP: "!!timestamp"}
 
@@ -81,6 +81,15 @@ def resolve(text: str, *, tag: str | None, plain: bool) -> str | Typed | None:
         return value
     expected = {INT: "an integer", FLOAT: "a number", BOOL: "a boolean"}.get(tag, "a null")
     raise Unreadable(f"a {_NAMES.get(tag, 'tagged')} value that is not {expected}")
+
+
+def plain_tag(text: str) -> str:
+    """The tag yaml.v2 resolves an untagged plain scalar to: :data:`TIMESTAMP` for a timestamp (which bosh then
+    reads as its text), else the tag of what :func:`resolve` returns. yaml.v2 writes a string whose plain tag is
+    not :data:`STR` in double quotes (:mod:`creds_lint.emitter`)."""
+    if text and text[0] in "0123456789" and _is_timestamp(text):
+        return TIMESTAMP
+    return _resolved(text)[0]
 
 
 def _plain(text: str) -> str | Typed | None:
@@ -111,6 +120,13 @@ def _number(text: str) -> tuple[str, str | Typed]:
         return INT, Typed(type=YamlType.INT, canonical=str(integer))
     if _YAML_STYLE_FLOAT.fullmatch(plain):
         return _float(plain)
+    if plain.startswith("0b") and plain[2:3] in ("+", "-") and plain[3:]:
+        # resolve.go's last try, ParseInt(plain[2:], 2, 64), takes a sign after the prefix: "0b-101" is -5
+        magnitude = _go_parse_uint("0b" + plain[3:])
+        if magnitude is not None:
+            value = -magnitude if plain[2] == "-" else magnitude
+            if -_INT64 <= value < _INT64:
+                return INT, Typed(type=YamlType.INT, canonical=str(value))
     return STR, text
 
 
@@ -183,7 +199,7 @@ def _is_timestamp(text: str) -> bool:
     if match is None:
         return False
     year, month, day = (int(match.group(i)) for i in (1, 2, 3))
-    clock = [g for g in match.groups()[3:] if g is not None and not g.startswith(".")]
+    clock = [g for g in match.groups()[3:] if g is not None and not g.startswith((".", ","))]
     try:
         date(year, month, day)
         if clock:
