@@ -21,7 +21,6 @@ import functools
 import hashlib
 import ipaddress
 import secrets
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from creds_lint import yamlv2
 
 __all__ = [
     "BOSH_CAS",
@@ -435,78 +436,7 @@ def password(seed: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ YAML output
 
-_KIND_BOOL: Final = 1
-_KIND_INT: Final = 2
-_KIND_FLOAT: Final = 14
-_KIND_INTERFACE: Final = 20
-_KIND_STRING: Final = 24
-_KIND_OTHER: Final = 25
-
-
-def _kind(v: object) -> int:
-    if isinstance(v, bool):
-        return _KIND_BOOL
-    if isinstance(v, int):
-        return _KIND_INT
-    if isinstance(v, float):
-        return _KIND_FLOAT
-    if isinstance(v, str):
-        return _KIND_STRING
-    return _KIND_INTERFACE if v is None else _KIND_OTHER
-
-
-def _is_digit(c: str) -> bool:
-    return unicodedata.category(c) == "Nd"
-
-
-def _go_less(a: object, b: object) -> bool:  # noqa: PLR0911, PLR0912
-    # A port of gopkg.in/yaml.v2 sorter.go keyList.Less.
-    ak, bk = _kind(a), _kind(b)
-    if isinstance(a, int | float) and isinstance(b, int | float):  # bools too, as Go's keyFloat does
-        if a != b:
-            return a < b
-        return ak < bk
-    if not isinstance(a, str) or not isinstance(b, str):
-        return ak < bk
-    for i in range(min(len(a), len(b))):
-        if a[i] == b[i]:
-            continue
-        al, bl = a[i].isalpha(), b[i].isalpha()
-        if al and bl:
-            return a[i] < b[i]
-        if al or bl:
-            return bl  # non-letters sort before letters
-        an = bn = 0
-        if a[i] == "0" or b[i] == "0":
-            for j in range(i - 1, -1, -1):
-                if not _is_digit(a[j]):
-                    break
-                if a[j] != "0":
-                    an = bn = 1
-                    break
-        ai = i
-        while ai < len(a) and _is_digit(a[ai]):
-            an = an * 10 + ord(a[ai]) - ord("0")
-            ai += 1
-        bi = i
-        while bi < len(b) and _is_digit(b[bi]):
-            bn = bn * 10 + ord(b[bi]) - ord("0")
-            bi += 1
-        if an != bn:
-            return an < bn
-        if ai != bi:
-            return ai < bi
-        return a[i] < b[i]
-    return len(a) < len(b)
-
-
-def _go_cmp(a: object, b: object) -> int:
-    if _go_less(a, b):
-        return -1
-    return 1 if _go_less(b, a) else 0
-
-
-go_yaml_key_order = functools.cmp_to_key(_go_cmp)
+go_yaml_key_order = yamlv2.ORDER
 """Sort key for mapping keys in the order Go's yaml.v2 writes them ("key_9" < "key_10", "_" < letters)."""
 
 _STR_TAG: Final = "tag:yaml.org,2002:str"
