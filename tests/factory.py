@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from creds_lint import yamlv2
+from creds_lint import emitter
 
 __all__ = [
     "BOSH_CAS",
@@ -436,7 +436,7 @@ def password(seed: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ YAML output
 
-go_yaml_key_order = yamlv2.ORDER
+go_yaml_key_order = emitter.ORDER
 """Sort key for mapping keys in the order Go's yaml.v2 writes them ("key_9" < "key_10", "_" < letters)."""
 
 _STR_TAG: Final = "tag:yaml.org,2002:str"

@@ -34,6 +34,9 @@ _WORDS = (
     "0o17",
     "0b101",
     "-0b101",
+    "0b+101",
+    "0b-1",
+    "2024-01-02 10:20:30,5",
     "017",
     "08",
     "1_000",
@@ -149,6 +152,7 @@ def test_emitted_text_is_what_bosh_writes(tmp_path: Path, bosh_int: BoshInt, sto
 @settings(max_examples=60, deadline=None)
 @given(store=st.dictionaries(_names, _values, max_size=8), name=_names, value=_values)
 def test_a_set_then_a_remove_changes_only_that_block(store: dict[str, Any], name: str, value: object) -> None:
+    assume(_ordered({**store, name: value}))
     text = emitter.emit_document(store).encode("utf-8")
     parsed = blocks.split(text, source="t")
     assert blocks.same(parsed.values(), store)
