@@ -196,6 +196,26 @@ def test_a_duplicate_name_is_a_finding_and_the_last_one_wins(tmp_path: Path, cli
     assert store.get(f"{PREFIX}/nats_password").value == password("again")  # type: ignore[union-attr]
 
 
+def test_a_manifest_is_not_compared_with_an_export(tmp_path: Path, cli: RunCli) -> None:
+    manifest = tmp_path / "manifest.yml"
+    manifest.write_text("variables:\n- name: nats_ca\n  type: certificate\n", encoding="utf-8")
+    run = cli("check", write(tmp_path, "export.yml", cf_credentials(), "yaml"), "--manifest", manifest)
+    assert run.code == 2
+    assert "check it without --manifest" in run.err
+
+
+def test_the_redacted_diff_names_signers_and_shows_no_secret(tmp_path: Path, cli: RunCli) -> None:
+    credentials = cf_credentials()
+    after = new_ca_tree(credentials, f"{PREFIX}/nats_ca", slot=40, leaves=True)
+    run = cli("diff", write(tmp_path, "old.yml", credentials, "yaml"), write(tmp_path, "new.json", after, "json"))
+    assert run.code == 0
+    assert f"~ {PREFIX}/nats_ca (CA)" in run.out
+    assert "0 added, 0 removed, 4 changed" in run.out
+    view = cli("diff", "--textconv", tmp_path / "new.json")
+    assert f"ca_name: {PREFIX}/nats_ca" in view.out
+    assert_no_secret(credentials + after, run.out, run.err, view.out, view.err)
+
+
 def test_a_mixed_comparison_is_refused(tmp_path: Path, cli: RunCli, write_store: Any) -> None:  # noqa: ANN401
     store = cf_store()
     var_store = write_store("creds.yml", store)

@@ -227,6 +227,12 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
     data = target.new.read()
     new = parse_store(data, source=target.new.label)
     if new.export is not None:
+        if options.manifest is not None:
+            raise CredsLintError(
+                "a CredHub export names its credentials by path, not as a manifest declares its variables: check it "
+                "without --manifest (or the configuration's manifests:)",
+                source=target.label,
+            )
         new = replace(new, mode=target.new.mode())
     old = _load_old(target.old, new, data) if target.old is not None else None
     if old is not None and (old.export is None) is not (new.export is None):

@@ -14,6 +14,7 @@ non-zero exit makes git abort the whole diff); comparing two files directly exit
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -95,9 +96,20 @@ def _field(entry: Entry, name: str, value: object) -> list[Fact]:
         return _certificates(name, value)
     if name == "public_key" or (name == "private_key" and "-----BEGIN" in value):
         return [Fact(field=name, text=_key(value))]
-    if name == "public_key_fingerprint" and _is_md5_hex(value):
-        return [Fact(field=name, text=value.strip())]  # an ssh key's public MD5 fingerprint
+    if _public(entry, name, value):
+        return [Fact(field=name, text=value.strip())]
     return [Fact(field=name, text=fingerprint(value))]
+
+
+def _public(entry: Entry, name: str, value: str) -> bool:
+    """An ssh key's public MD5 fingerprint, or the credential name a CredHub certificate names its signer by."""
+    if name == "public_key_fingerprint":
+        return _is_md5_hex(value)
+    return name == "ca_name" and entry.kind is Kind.CERTIFICATE and _CREDHUB_NAME.fullmatch(value) is not None
+
+
+#: A CredHub credential name (``/director/deployment/name``), as ``ca_name`` holds it.
+_CREDHUB_NAME = re.compile(r"/[A-Za-z0-9_./-]{1,500}")
 
 
 def facts(entry: Entry) -> list[Fact]:
