@@ -2,7 +2,8 @@
 
 A manifest is read for its ``variables:`` section (a whole manifest with ops files applied, as ``bosh int``
 prints it, or just that list). Each variable gives its ``type`` and, for certificates, the options bosh generates
-it with: ``is_ca``, ``ca`` (the signer's name), ``common_name``, ``alternative_names``, ``extended_key_usage``.
+it with: ``is_ca``, ``ca`` (the signer's name), ``common_name``, ``alternative_names``, ``extended_key_usage``,
+and ``duration`` (days of validity, which ``creds-lint renew`` uses).
 An option whose value still holds a ``((variable))`` reference cannot be compared: it is skipped and listed in
 :attr:`Declaration.unresolved`. Several manifests add up; a variable declared again replaces the earlier one (as
 an ops file would).
@@ -41,6 +42,7 @@ class Declaration:
     common_name: str | None = None
     alternative_names: tuple[str, ...] | None = None
     extended_key_usage: tuple[str, ...] | None = None
+    duration: int | None = None
     unresolved: tuple[str, ...] = ()
 
     @property
@@ -104,6 +106,7 @@ def _declaration(node: Node) -> Declaration:
 
     is_ca, ca, common_name = given("is_ca"), given("ca"), given("common_name")
     sans, usages = given("alternative_names"), given("extended_key_usage")
+    duration = options.get("duration")
     return Declaration(
         name=item["name"].string(),
         type=item["type"].string(),
@@ -114,6 +117,7 @@ def _declaration(node: Node) -> Declaration:
         common_name=_text(common_name) if common_name is not None else None,
         alternative_names=tuple(_text(n) for n in sans.sequence()) if sans is not None else None,
         extended_key_usage=usages.strings() if usages is not None else None,
+        duration=duration.integer() if duration is not None and not _unresolved(duration) else None,
         unresolved=unresolved,
     )
 

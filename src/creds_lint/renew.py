@@ -81,11 +81,11 @@ class Renewed:
 
 @dataclass(frozen=True, kw_only=True)
 class Edit:
-    """The new text of one field of one variable (a certificate's PEM, or a trust field with a block replaced)."""
+    """A field that changes: a renewed certificate's own ``certificate`` (its first block), or a ``ca`` field
+    that carries the old certificate of a renewed CA (only that block)."""
 
     variable: str
     field: str
-    text: str = dataclasses.field(repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +107,8 @@ class Renewal:
 
     renewed: tuple[Renewed, ...] = ()
     edits: tuple[Edit, ...] = ()
+    #: The renewed certificates' PEM blocks, by the whitespace-free PEM of the block each replaces.
+    replacements: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}), repr=False)
     refusals: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     holders: tuple[Holder, ...] = ()
@@ -210,9 +212,11 @@ def renew(store: VarStore, selection: Selection, settings: Settings) -> Renewal:
                 f"after its CA {record.signer} expires on {signer_not_after:%Y-%m-%d}: renew {record.signer} too, "
                 "or give a shorter --days"
             )
+    replacements = _replacements(store, issued)
     return Renewal(
         renewed=tuple(renewed),
-        edits=_edits(store, issued),
+        edits=_edits(store, replacements, renewed=issued.keys()),
+        replacements=MappingProxyType(replacements),
         warnings=tuple(warnings),
         holders=tuple(
             Holder(
@@ -424,41 +428,50 @@ def replace_blocks(text: str, replacements: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def _edits(store: VarStore, issued: Mapping[str, Certificate]) -> tuple[Edit, ...]:
-    """The fields that change: each renewed certificate's own (its first block), and every ``ca`` field that
-    carries the old certificate of a renewed CA (only that block)."""
-    old_blocks: dict[str, str] = {}
+def _replacements(store: VarStore, issued: Mapping[str, Certificate]) -> dict[str, str]:
+    """Each renewed certificate's PEM block, by the whitespace-free PEM of the block it replaces."""
+    replacements: dict[str, str] = {}
     for name, cert in issued.items():
         entry = store.get(name)
         block = pki.first_block(entry.text("certificate")) if entry is not None else None
         if block is not None:
-            old_blocks[pki.pem_key(block)] = _pem(cert)
+            replacements[pki.pem_key(block)] = _pem(cert)
+    return replacements
+
+
+def _edits(store: VarStore, replacements: Mapping[str, str], *, renewed: Iterable[str]) -> tuple[Edit, ...]:
+    """The fields that change, in file order."""
+    own = set(renewed)
     edits: list[Edit] = []
     for entry in store:
         if entry.kind is not Kind.CERTIFICATE:
             continue
-        if entry.name in issued:
-            own = entry.text("certificate") or ""
-            block = pki.first_block(own)
-            if block is not None:
-                text = replace_blocks(own, {pki.pem_key(block): old_blocks[pki.pem_key(block)]})
-                edits.append(Edit(variable=entry.name, field="certificate", text=text))
+        if entry.name in own:
+            edits.append(Edit(variable=entry.name, field="certificate"))
         trust = entry.text("ca")
-        if trust:
-            text = replace_blocks(trust, old_blocks)
-            if text != trust:
-                edits.append(Edit(variable=entry.name, field="ca", text=text))
+        if trust and any(pki.pem_key(b) in replacements for b in x509.split_pem_certificates(trust)):
+            edits.append(Edit(variable=entry.name, field="ca"))
     return tuple(edits)
 
 
-def apply(store: VarStore, renewal: Renewal) -> dict[str, object]:
-    """The values of ``store`` with the renewal's edits made (what the new var-store holds)."""
-    values = store.values()
+def apply(values: Mapping[str, object], renewal: Renewal) -> dict[str, object]:
+    """``values`` (a var-store's, normalized or as read) with the renewal's edits made: in a ``certificate``
+    field the first block is replaced, in a ``ca`` field every block of a renewed CA; the text around the blocks
+    (other certificates of a bundle, the final newline) stays as it was."""
+    out = dict(values)
     for edit in renewal.edits:
-        value = values[edit.variable]
+        value = out[edit.variable]
         assert isinstance(value, Mapping)  # edits are only made to certificate entries
-        values[edit.variable] = {**value, edit.field: edit.text}
-    return values
+        text = value[edit.field]
+        assert isinstance(text, str)  # the field held the block that is replaced
+        if edit.field == "certificate":
+            first = pki.first_block(text)
+            assert first is not None  # a renewed certificate parses
+            wanted = {pki.pem_key(first): renewal.replacements[pki.pem_key(first)]}
+        else:
+            wanted = dict(renewal.replacements)
+        out[edit.variable] = {**value, edit.field: replace_blocks(text, wanted)}
+    return out
 
 
 # --- checks before writing --------------------------------------------------------------------------------------
@@ -563,3 +576,39 @@ def _comparison_problems(old: VarStore, new: VarStore, renewal: Renewal, *, now:
             continue  # about a certificate this renewal did not touch, and reported before it too
         problems.append(f"the comparison with the old var-store reports {finding.rule} for {finding.variable}")
     return problems
+
+
+# --- what to do next ------------------------------------------------------------------------------------------
+
+
+def next_steps(renewal: Renewal, path: str) -> tuple[str, ...]:
+    """What the operator does after the renewal, in order: the director first, then every holder of a renewed
+    CA's old copy before the deadline, with the resurrector off meanwhile."""
+    deadline = renewal.deadline
+    before = f", before {deadline:%Y-%m-%d %H:%M} UTC" if deadline is not None else ""
+    agents = [h.variable for h in renewal.holders if h.agents]
+    expired = [name for name in renewal.expired if name in agents]
+    steps = [
+        "bosh update-resurrection off: VMs that are briefly unresponsive during the deploys are not recreated",
+        f"bosh create-env ... --vars-store {path}: the director VM gets the renewed certificates",
+    ]
+    if expired:
+        steps.append(
+            "bosh -d DEPLOYMENT recreate --fix, for each deployment: agents that hold the expired copy of "
+            f"{', '.join(expired)} can no longer be reached, and only a recreate gives them the renewed one"
+        )
+    elif agents:
+        steps.append(
+            f"bosh -d DEPLOYMENT deploy, for each deployment{before}: one ordinary deploy gives every agent the "
+            f"renewed {', '.join(agents)} (no recreate)"
+        )
+    else:
+        steps.append("bosh -d DEPLOYMENT deploy, for each deployment whose jobs use the renewed certificates")
+    others = [h.variable for h in renewal.holders if not h.agents]
+    if others:
+        steps.append(
+            f"replace the old copies of {', '.join(others)}{before}: BOSH_CA_CERT in CLI configurations and "
+            "pipelines, and the CA copies given to CredHub's and the director's clients"
+        )
+    steps.append("bosh update-resurrection on")
+    return tuple(steps)
