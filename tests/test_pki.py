@@ -439,7 +439,10 @@ def test_expired_and_soon_expiring(cli: RunCli, write_store: WriteStore) -> None
     assert "expired on " in expired
     assert "(35 days ago)" in expired
     not_after = cert_of(store, "expiring_tls").cert_obj.not_valid_after_utc
-    assert expiring.endswith(f"expires on {not_after:%Y-%m-%d}, in 14 days (--expiry-days 30).")
+    assert expiring.endswith(
+        f"expires on {not_after:%Y-%m-%d}, in 14 days (--expiry-days 30). Renew it with the same key (nothing "
+        f"that trusts it breaks): `creds-lint renew {path} expiring_tls`."
+    )
     assert [c["variable"] for c in run.json["certificates"]] == ["expired_tls", "expiring_tls", "fresh_tls", "aged_ca"]
     assert [c["days_left"] < 0 for c in run.json["certificates"]] == [True, False, False, False]
 

@@ -50,7 +50,7 @@ def run(
     renewal = renew.renew(store, selection, settings)
     if renewal.refusals:
         return store, renewal, None
-    return store, renewal, loaded(renew.apply(store, renewal), "renewed.yml")
+    return store, renewal, loaded(renew.apply(store.values(), renewal), "renewed.yml")
 
 
 def parsed(store: VarStore, name: str) -> x509.Certificate:
@@ -326,13 +326,13 @@ NATS_LEAVES_IN_FILE_ORDER = ("nats_clients_director_tls", "nats_clients_health_m
 def test_verify_catches_a_tampered_renewal() -> None:
     old, renewal, new = run(bosh_store(), renew.Selection(names=("nats_ca",)), days=730)
     assert new is not None
-    values = renew.apply(old, renewal)
+    values = renew.apply(old.values(), renewal)
     values["admin_password"] = "changed"
     values["nats_server_tls"] = {**values["nats_server_tls"], "ca": old.get("nats_ca").text("certificate")}  # type: ignore[dict-item,union-attr]
     problems = renew.verify(old, loaded(values), renewal, now=NOW)
     assert "admin_password: value changed, which a renewal never changes" in problems
     assert "nats_server_tls: ca changed, which a renewal never changes" not in problems  # an edited field
-    values = renew.apply(old, renewal)
+    values = renew.apply(old.values(), renewal)
     regenerated = make_ca("default.nats-ca.bosh-internal", key_slot=40)
     values["nats_ca"] = {**values["nats_ca"], "certificate": regenerated.certificate}  # type: ignore[dict-item]
     problems = renew.verify(old, loaded(values), renewal, now=NOW)
@@ -388,7 +388,7 @@ def test_a_recomputed_subject_key_identifier_is_caught() -> None:
     # renew refuses to re-issue the leaves under it: their authority key identifier would change
     store = loaded(new_values)
     renewal = renew.renew(store, renew.Selection(names=("nats_server_tls",)), renew.Settings(now=NOW))
-    new = loaded(renew.apply(store, renewal))
+    new = loaded(renew.apply(store.values(), renewal))
     problems = renew.verify(store, new, renewal, now=NOW)
     assert problems[0].startswith("nats_server_tls: its authority key identifier changed")
 
@@ -398,3 +398,30 @@ def test_a_renewal_that_copies_the_identifier_is_renewed_ca() -> None:
     assert new is not None
     findings = [(f.rule, f.severity.value) for f in lint(old, new, Options(now=NOW)) if f.variable == "nats_ca"]
     assert findings == [("renewed-ca", "info")]
+
+
+def test_a_ca_that_agents_hold_is_warned_about_60_days_ahead_with_the_renew_command() -> None:
+    values = bosh_store()
+    not_after = cert_of(values, "nats_ca").cert_obj.not_valid_after_utc
+    store = loaded(values)
+    findings = lint(None, store, Options(now=not_after - timedelta(days=45)))
+    assert {(f.rule, f.variable) for f in findings} == {
+        ("expiring-certificate", "nats_ca"),
+        ("expiring-certificate", "blobstore_ca"),
+    }
+    message = next(f.message for f in findings if f.variable == "nats_ca")
+    assert message.endswith(
+        "in 45 days (60 days ahead for a CA that every agent holds). Renew it with the same key (nothing that "
+        "trusts it breaks): `creds-lint renew creds.yml nats_ca`."
+    )
+    assert {f.variable for f in lint(None, store, Options(now=not_after - timedelta(days=61)))} == set()
+    longer = lint(None, store, Options(now=not_after - timedelta(days=80), expiry_days=90))
+    assert "(90 days ahead for a CA that every agent holds)" in next(
+        f.message for f in longer if f.variable == "nats_ca"
+    )
+    expired = lint(None, store, Options(now=not_after + timedelta(days=1)))
+    message = next(f.message for f in expired if f.variable == "nats_ca")
+    assert message.endswith(
+        "Renew it with the same key: `creds-lint renew creds.yml nats_ca --expired-ok`; agents that hold its old "
+        "copy then need `bosh recreate --fix`."
+    )

@@ -9,11 +9,12 @@ entry with its previous version.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from creds_lint import pki, x509
+from creds_lint import holders, pki, x509
 from creds_lint.diff import Change, ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind
@@ -213,14 +214,28 @@ def _days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
 
 
+def _renew(ctx: Context, entry: Entry, info: x509.CertInfo) -> str:
+    """The sentence that says how to renew ``entry``, with the exact command (``--expired-ok`` for an expired
+    CA, whose agents then need ``bosh recreate --fix``)."""
+    label = ctx.new.source
+    path = label.split(":", 1)[1] if ":" in label else label  # REV:path for a version from git
+    expired = info.is_ca and info.not_after <= ctx.now
+    command = f"creds-lint renew {shlex.quote(path)} {shlex.quote(entry.name)}{' --expired-ok' if expired else ''}"
+    if expired:
+        return (
+            f" Renew it with the same key: `{command}`; agents that hold its old copy then need `bosh recreate --fix`."
+        )
+    return f" Renew it with the same key (nothing that trusts it breaks): `{command}`."
+
+
 @rule(
     code="CL404",
     name="expired-certificate",
     severity=Severity.ERROR,
     summary="A certificate in the var-store has expired.",
     remedy=(
-        "Rotate it: delete a leaf certificate so that bosh re-issues it from its unchanged CA; renew a CA with "
-        "the same key, or rotate it in steps (NAME_2 in the trust fields first)."
+        "Renew it with the same key: `creds-lint renew FILE NAME` (an expired CA: add --expired-ok, then "
+        "`bosh recreate --fix` the VMs whose agents hold its old copy; docs/renew.md)."
     ),
 )
 def expired_certificate(ctx: Context) -> Iterator[Hit]:
@@ -244,7 +259,8 @@ def expired_certificate(ctx: Context) -> Iterator[Hit]:
             yield _expiry_hit(
                 ctx,
                 entry,
-                f"expired on {info.not_after:%Y-%m-%d} ({_days(days)} ago): every TLS connection that uses it fails.",
+                f"expired on {info.not_after:%Y-%m-%d} ({_days(days)} ago): every TLS connection that uses it fails."
+                + _renew(ctx, entry, info),
             )
 
 
@@ -252,20 +268,28 @@ def expired_certificate(ctx: Context) -> Iterator[Hit]:
     code="CL405",
     name="expiring-certificate",
     severity=Severity.WARNING,
-    summary="A certificate expires within --expiry-days days (default 30).",
-    remedy="Plan its rotation now: `creds-lint check creds.yml` lists what expires when.",
+    summary=(
+        "A certificate expires within --expiry-days days (default 30; 60 for a CA that every agent holds, such as "
+        "nats_ca and blobstore_ca)."
+    ),
+    remedy="Renew it now, with the same key: `creds-lint renew FILE NAME` (docs/renew.md).",
 )
 def expiring_certificate(ctx: Context) -> Iterator[Hit]:
-    """A certificate that expires soon is an outage with a date on it. The warning leaves time to rotate leaves
-    under their unchanged CA, or to renew a CA with its own key, before anything breaks."""
+    """A certificate that expires soon is an outage with a date on it. The warning leaves time to renew it with
+    its own key before anything breaks. A CA that every agent holds (``nats_ca``, ``blobstore_ca``) is warned
+    about 60 days ahead: its renewed copy reaches the agents only with a deploy of every deployment, and after
+    it expires only ``bosh recreate --fix`` does."""
     horizon = ctx.now + timedelta(days=ctx.expiry_days)
+    agents_days = max(ctx.expiry_days, holders.AGENT_CA_EXPIRY_DAYS)
     for entry, info in _expiry(ctx):
-        if ctx.now < info.not_after <= horizon:
+        held = info.is_ca and holders.held_by_agents(entry.name)
+        if ctx.now < info.not_after <= (ctx.now + timedelta(days=agents_days) if held else horizon):
+            ahead = f"{agents_days} days ahead for a CA that every agent holds" if held else None
             yield _expiry_hit(
                 ctx,
                 entry,
                 f"expires on {info.not_after:%Y-%m-%d}, in {_days(info.days_left(ctx.now))} "
-                f"(--expiry-days {ctx.expiry_days}).",
+                f"({ahead or f'--expiry-days {ctx.expiry_days}'})." + _renew(ctx, entry, info),
             )
 
 
