@@ -35,7 +35,8 @@ creds-lint [options] OLD NEW
        creds-lint [options] --base REV [--head REV] [PATH...]
        creds-lint [options] --hook [PATH...]
        creds-lint check [options] FILE...
-       creds-lint diff OLD NEW | --textconv FILE"""
+       creds-lint diff OLD NEW | --textconv FILE
+       creds-lint renew FILE (NAME... | --expiring DAYS | --all) [--days N] [--dry-run]"""
 
 EPILOG = """\
 modes:
@@ -48,6 +49,8 @@ modes:
   check FILE...    audit files alone: chains, key pairs, expiry, malformed values; list what expires when
   diff OLD NEW     show what changed without a secret: fingerprints, certificate metadata (no verdict, exit 0);
                    --textconv FILE and git's diff-driver arguments for `git diff` (docs/getting-started.md)
+  renew FILE ...   re-issue certificates with the same keys, subjects and key identifiers and a new validity,
+                   CAs first; checks everything before writing (docs/renew.md; `creds-lint renew --help`)
 without PATHs, var-stores are recognised by name (--var-store-glob; default: creds.yml, *-creds.yml,
 *_creds.yml, *vars-store*.yml, *vars_store*.yml, state/*vars*.yml, secrets/*vars*.yml, also .yaml).
 
@@ -382,6 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from creds_lint import redacted
 
         return guarded(lambda: redacted.main(argv[1:]))
+    if argv[:1] == ["renew"]:
+        from creds_lint import renew_cli
+
+        return guarded(lambda: renew_cli.main(argv[1:]))
     audit = argv[:1] == ["check"]
     if audit:
         args = build_check_parser().parse_args(argv[1:])
