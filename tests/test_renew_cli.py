@@ -211,7 +211,7 @@ def test_renewing_one_ca_moves_its_trust_fields_and_nothing_else(
 def test_dry_run_writes_nothing(cli: RunCli, write_store: WriteStore) -> None:
     path = write_store("creds.yml", bosh_store())
     before = path.read_bytes()
-    run = cli("renew", path, "--expiring", "400", "--dry-run")
+    run = cli("renew", path, "--expiring", "400", "--days", "400", "--dry-run")
     assert run.code == 0, run.err
     assert run.out.splitlines()[0] == f"{path}: would renew 13 certificates (--dry-run: nothing written)"
     assert path.read_bytes() == before
@@ -266,7 +266,8 @@ def test_the_manifest_duration_gives_the_validity(cli: RunCli, write_store: Writ
         "variables:\n- name: director_ssl\n  type: certificate\n  options: {ca: default_ca, duration: 500}\n",
         encoding="utf-8",
     )
-    run = cli("renew", path, "director_ssl", "nats_ca", "--manifest", manifest, "--format", "json")
+    later = (datetime.now(UTC) + timedelta(days=100)).isoformat()
+    run = cli("renew", path, "director_ssl", "nats_ca", "--manifest", manifest, "--now", later, "--format", "json")
     assert run.code == 0, run.out
     renewed = {r["variable"]: r for r in json.loads(run.out)["renewed"]}
     start = datetime.fromisoformat(renewed["director_ssl"]["not_before"])

@@ -277,8 +277,8 @@ def _renew_one(  # noqa: PLR0911 - one refusal per return, each with its own wor
     not_after = not_before + validity
     if not_after <= info.not_after:
         return (
-            f"the renewed certificate would end on {not_after:%Y-%m-%d}, not later than now "
-            f"({info.not_after:%Y-%m-%d}): give a longer --days"
+            f"the renewed certificate would end on {not_after:%Y-%m-%d %H:%M}, no later than the old one "
+            f"({info.not_after:%Y-%m-%d %H:%M}): give a longer --days"
         )
     built = _issue(cert, signer, not_before=not_before, not_after=not_after)
     if isinstance(built, str):

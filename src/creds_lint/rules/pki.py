@@ -18,6 +18,7 @@ from creds_lint import holders, pki, x509
 from creds_lint.diff import Change, ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind
+from creds_lint.origin import Origin
 from creds_lint.pki import Trust
 from creds_lint.rules.base import Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, entry_details, label, what
@@ -217,8 +218,7 @@ def _days(count: int) -> str:
 def _renew(ctx: Context, entry: Entry, info: x509.CertInfo) -> str:
     """The sentence that says how to renew ``entry``, with the exact command (``--expired-ok`` for an expired
     CA, whose agents then need ``bosh recreate --fix``)."""
-    label = ctx.new.source
-    path = label.split(":", 1)[1] if ":" in label else label  # REV:path for a version from git
+    path = Origin.parse(ctx.new.source).path  # a version from git is labelled REV:path
     expired = info.is_ca and info.not_after <= ctx.now
     command = f"creds-lint renew {shlex.quote(path)} {shlex.quote(entry.name)}{' --expired-ok' if expired else ''}"
     if expired:
