@@ -193,7 +193,8 @@ def test_renewing_one_ca_moves_its_trust_fields_and_nothing_else(
     assert changed == ["nats_ca", "nats_clients_director_tls", "nats_server_tls"]
     lines = run.out.splitlines()
     assert lines[0].startswith(f"{store}: renewed 1 certificate (backup of the old version: ")
-    assert "  trust fields that now carry the renewed CAs: nats_ca.ca, nats_clients_director_tls.ca, nats_server_tls.ca" in lines
+    trust = "nats_ca.ca, nats_clients_director_tls.ca, nats_server_tls.ca"
+    assert f"  trust fields that now carry the renewed CAs: {trust}" in lines
     assert any(line.startswith("  nats_ca  until ") and "every agent" in line for line in lines)
     steps = lines[lines.index("Next steps, in order:") + 1 :]
     assert [s.split(":")[0].split(",")[0] for s in steps] == [
@@ -240,14 +241,17 @@ def test_a_refusal_writes_nothing_and_says_why(cli: RunCli, write_store: WriteSt
     assert list(path.parent.glob("*.bak")) == []
     run = cli("renew", path, "nats_ca", "--now", later, "--expired-ok")
     assert run.code == 0, run.out
-    assert "warning: nats_ca had already expired: agents that hold its old copy fail until `bosh recreate --fix`" in run.out
+    assert (
+        "warning: nats_ca had already expired: agents that hold its old copy fail until `bosh recreate --fix`"
+    ) in run.out
     assert "  3. bosh -d DEPLOYMENT recreate --fix, for each deployment" in run.out
 
 
 def test_a_mismatched_ca_key_is_refused(cli: RunCli, write_store: WriteStore) -> None:
     store = bosh_store()
     nats, default = store["nats_ca"], store["default_ca"]
-    assert isinstance(nats, dict) and isinstance(default, dict)
+    assert isinstance(nats, dict)
+    assert isinstance(default, dict)
     store["nats_ca"] = {**nats, "private_key": default["private_key"]}
     path = write_store("creds.yml", store)
     before = path.read_bytes()
@@ -304,9 +308,7 @@ def test_bad_input_is_one_line(cli: RunCli, write_store: WriteStore, tmp_path: P
     assert run.err.count("\n") == 1
 
 
-def test_a_file_that_is_not_private_keeps_its_mode_and_is_warned_about(
-    cli: RunCli, write_store: WriteStore
-) -> None:
+def test_a_file_that_is_not_private_keeps_its_mode_and_is_warned_about(cli: RunCli, write_store: WriteStore) -> None:
     path = write_store("creds.yml", bosh_store())
     os.chmod(path, 0o644)
     run = cli("renew", path, "director_ssl", "--days", "400")

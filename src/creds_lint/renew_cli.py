@@ -174,7 +174,7 @@ def run(request: Request) -> Outcome:
     split = blocks.split(data, source=request.path)
     values = renew.apply(split.values(), renewal)
     edited = dict.fromkeys(edit.variable for edit in renewal.edits)
-    applied = split.apply([blocks.Set(name=name, value=values[name]) for name in edited])  # type: ignore[arg-type]
+    applied = split.apply([blocks.Set(name=name, value=values[name]) for name in edited])
     renewed = parse_store(applied.data, source=request.path)
     problems = renew.verify(store, renewed, renewal, now=request.settings.now)
     if problems or request.dry_run:
