@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print what a rule (name or code, e.g. CL201) checks, why it matters and how to fix it, then exit",
     )
     add_output_options(parser)
+    add_decrypt_option(parser)
     parser.add_argument(
         "--all",
         dest="check_all",
@@ -105,8 +106,20 @@ def build_check_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("files", metavar="FILE", nargs="+", help="a var-store to audit (e.g. creds.yml)")
     add_output_options(parser)
+    add_decrypt_option(parser)
     parser.set_defaults(check_all=True, var_store_globs=None)
     return parser
+
+
+def add_decrypt_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--decrypt",
+        action="store_true",
+        help=(
+            "sops files: decrypt them with `sops decrypt` (on PATH, with your keys; in memory only) instead of "
+            "comparing their ciphertexts (docs/encrypted.md)"
+        ),
+    )
 
 
 def add_git_options(parser: argparse.ArgumentParser) -> None:
@@ -264,6 +277,7 @@ def options_from(args: argparse.Namespace, settings: Config) -> Options:
         severities=settings.severities,
         allowances=settings.allow,
         manifest=manifest.load(settings.manifests),
+        decrypt=args.decrypt,
     )
 
 

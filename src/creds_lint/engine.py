@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
-from creds_lint import allowances, x509
+from creds_lint import allowances, encrypted, x509
 from creds_lint.allowances import Allowance, Uses
 from creds_lint.diff import NO_CHANGES, Changes
 from creds_lint.errors import CredsLintError
@@ -39,6 +39,8 @@ class Options:
     allowances: tuple[Allowance, ...] = ()
     manifest: Manifest | None = None
     unapplied: tuple[ConfigurationChange, ...] = ()
+    #: sops files: decrypt them with ``sops decrypt`` (in memory) rather than compare their ciphertexts.
+    decrypt: bool = False
 
 
 DEFAULT_OPTIONS = Options()
@@ -220,12 +222,14 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
     if target.new is None:
         if target.old is None:
             raise CredsLintError("nothing to check: no version of the file", source=target.label)
-        before = _load(target.old)
+        before = _load(target.old, options)
         removed = VarStore(source=target.label, entries=MappingProxyType({}), export=before.export)
         gone: Origins = (target.origin, target.old.origin)
         return (*_lint(before, removed, options, origins=gone, deleted=True, removal=target.removal), ())
     data = target.new.read()
-    new = parse_store(data, source=target.new.label)
+    if target.old is not None and encrypted.unchanged(data, target.old.read):
+        return (), MappingProxyType({}), ()  # the same git-crypt ciphertext: the same file, even while locked
+    new = parse_store(data, source=target.new.label, decrypt=options.decrypt)
     if new.export is not None:
         if options.manifest is not None:
             raise CredsLintError(
@@ -234,7 +238,7 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
                 source=target.label,
             )
         new = replace(new, mode=target.new.mode())
-    old = _load_old(target.old, new, data) if target.old is not None else None
+    old = _load_old(target.old, new, data, options) if target.old is not None else None
     if old is not None and (old.export is None) is not (new.export is None):
         exports = {store.source for store in (old, new) if store.export is not None}
         raise CredsLintError(
@@ -242,6 +246,12 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
             f"{', '.join(sorted(exports))} is a CredHub export, the other a var-store; compare like with like",
             source=target.label,
         )
+    if old is not None and (old.seal is not None or new.seal is not None):
+        from creds_lint import sops
+
+        problem = sops.comparison_problem(old, new)
+        if problem is not None:
+            raise CredsLintError(problem, source=target.new.label)
     origins = (target.new.origin, target.old.origin if target.old is not None else None)
     found, used = _lint(old, new, options, origins=origins)
     if old is not None:
@@ -259,11 +269,13 @@ def _origin_of(error: CredsLintError, target: Target) -> Origin:
     return Origin(path=error.source) if error.source else target.origin
 
 
-def _load(source: Source) -> VarStore:
-    return parse_store(source.read(), source=source.label)
+def _load(source: Source, options: Options) -> VarStore:
+    return parse_store(source.read(), source=source.label, decrypt=options.decrypt)
 
 
-def _load_old(source: Source, new: VarStore, new_data: bytes) -> VarStore:
+def _load_old(source: Source, new: VarStore, new_data: bytes, options: Options) -> VarStore:
     """The old version; bytes identical to the new version's are not parsed twice."""
     data = source.read()
-    return replace(new, source=source.label) if data == new_data else parse_store(data, source=source.label)
+    if data == new_data:
+        return replace(new, source=source.label)
+    return parse_store(data, source=source.label, decrypt=options.decrypt)

@@ -255,6 +255,20 @@ class Repo:
             data = self._blobs[oid] = result.stdout
         return data
 
+    def read_filtered(self, oid: str, *, path: str, label: str) -> bytes:
+        """A blob as git would write it to ``path`` in the work tree: through the filters (``smudge``) that the
+        user's git configuration defines for the attributes ``.gitattributes`` gives ``path``. Read once per run."""
+        key = f"{oid}\0{path}"
+        data = self._blobs.get(key)
+        if data is None:
+            result = self._git(["cat-file", "--filters", f"--path={path}", oid])
+            if result.returncode != 0:
+                raise CredsLintError(
+                    f"git cannot read this version through its filters ({_first_line(result.stderr)})", source=label
+                )
+            data = self._blobs[key] = result.stdout
+        return data
+
     # --- plumbing ---------------------------------------------------------------------------------------------
 
     def _diff(self, args: Sequence[str]) -> list[FileChange]:

@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 import yaml
 
-from creds_lint import yamlv2
+from creds_lint import encrypted, yamlv2
 from creds_lint.errors import CredsLintError
 from creds_lint.model import Duplicate, Entry, Typed, VarStore, normalize
 
@@ -74,8 +74,26 @@ def load_store(path: str | Path) -> VarStore:
     return parse_store(read_file(path), source=str(path))
 
 
-def parse_store(data: bytes, *, source: str) -> VarStore:
-    """Parse the bytes of a var-store. Raises :class:`CredsLintError` for anything that is not one."""
+def parse_store(data: bytes, *, source: str, decrypt: bool = False) -> VarStore:
+    """Parse the bytes of a var-store. Raises :class:`CredsLintError` for anything that is not one.
+
+    Ciphertext is recognised first (:mod:`creds_lint.encrypted`): a sops file is read by :mod:`creds_lint.sops`
+    (decrypted by ``sops`` when ``decrypt``), any other is an error that names its tool.
+    """
+    if len(data) > MAX_BYTES:
+        raise CredsLintError(f"larger than {MAX_BYTES // 2**20} MiB: not a var-store", source=source)
+    cipher = encrypted.detect(data)
+    if cipher is encrypted.Cipher.SOPS:
+        from creds_lint import sops
+
+        return sops.load(data, source=source, decrypt=decrypt)
+    if cipher is not None:
+        raise CredsLintError(cipher.unreadable, source=source)
+    return parse_plain(data, source=source)
+
+
+def parse_plain(data: bytes, *, source: str) -> VarStore:
+    """Parse the bytes of a var-store as YAML, whatever they hold (:func:`parse_store` recognises ciphertext)."""
     if len(data) > MAX_BYTES:
         raise CredsLintError(f"larger than {MAX_BYTES // 2**20} MiB: not a var-store", source=source)
     text = _decode(data, source)

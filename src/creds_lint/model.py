@@ -355,12 +355,34 @@ class Export(enum.Enum):
     JSON = "CredHub export (JSON)"
 
 
+#: How sops writes an encrypted value: ``ENC[AES256_GCM,data:...,iv:...,tag:...,type:str]``.
+SOPS_VALUE_PREFIX = "ENC[AES256_GCM,"
+
+
+def is_ciphertext(value: object) -> bool:
+    """Whether a value is one sops encrypted (readable only with its keys: never parsed as PEM)."""
+    return isinstance(value, str) and value.startswith(SOPS_VALUE_PREFIX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Seal:
+    """How a sops-encrypted var-store was read. Without keys its values are ciphertexts (compared as they are)
+    and ``data_key`` identifies the wrapped data keys (a fingerprint: a changed one means every ciphertext
+    changed); with ``--decrypt`` the values are the plaintext, and ``mac_mismatch`` says that sops found the file
+    edited without it."""
+
+    decrypted: bool
+    data_key: str = ""
+    mac_mismatch: bool = False
+
+
 @dataclass(frozen=True, kw_only=True)
 class VarStore:
     """A parsed var-store: its entries in file order, and what the loader noticed about the text.
 
     ``export`` says the file is a CredHub export (see :mod:`creds_lint.credhub`); ``mode`` holds its permission
-    bits when it was read from a file (``None`` otherwise, and for var-stores)."""
+    bits when it was read from a file (``None`` otherwise, and for var-stores). ``seal`` is set for a
+    sops-encrypted file (see :mod:`creds_lint.sops`)."""
 
     source: str
     entries: Mapping[str, Entry]
@@ -368,6 +390,7 @@ class VarStore:
     digest: str = ""
     export: Export | None = None
     mode: int | None = None
+    seal: Seal | None = None
 
     def __contains__(self, name: object) -> bool:
         return name in self.entries

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from creds_lint import x509
 from creds_lint.findings import CertificateRecord
-from creds_lint.model import Entry, Kind, VarStore, is_empty
+from creds_lint.model import Entry, Kind, VarStore, is_ciphertext, is_empty
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
@@ -333,7 +333,7 @@ def defects(entry: Entry) -> tuple[Defect, ...]:
     found: list[Defect] = []
     for name in _PEM_FIELDS.get(entry.kind, ()):
         value = entry.fields.get(name)
-        if name not in entry.fields or is_empty(value):
+        if name not in entry.fields or is_empty(value) or is_ciphertext(value):  # sops without keys
             continue
         if not isinstance(value, str):
             found.append(Defect(field=name, message=f"'{name}' is not PEM text"))

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from creds_lint import encrypted
 from creds_lint.errors import CredsLintError
 from creds_lint.git import EntryKind, FileChange, Repo, Status
 from creds_lint.origin import Origin
@@ -237,9 +238,10 @@ def _not_a_file(kind: EntryKind, where: str) -> str:
 
 
 def _blob(repo: Repo, oid: str, path: str, *, rev: str | None = None) -> Source:
-    """The blob ``oid``, which is ``path`` at ``rev`` (``None``: in the index)."""
+    """The blob ``oid``, which is ``path`` at ``rev`` (``None``: in the index); read through git's filters when it
+    is ciphertext (git-crypt, transcrypt)."""
     origin = Origin(path=path, rev=rev)
-    return Source(origin=origin, read=lambda: repo.read_blob(oid, label=str(origin)))
+    return Source(origin=origin, read=lambda: encrypted.read_blob(repo, oid, path=path, label=str(origin)))
 
 
 def _unreadable(path: str, message: str) -> Source:

@@ -66,6 +66,33 @@ def duplicate_key(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
+    code="CL303",
+    name="edited-without-sops",
+    severity=Severity.ERROR,
+    summary="A sops-encrypted var-store fails its MAC: it was edited without sops (seen with --decrypt).",
+    remedy=(
+        "Restore the file from version control and make the change with `sops edit` or `sops set` (see "
+        "docs/encrypted.md), then check it again."
+    ),
+)
+def edited_without_sops(ctx: Context) -> Iterator[Hit]:
+    """sops signs every value with a MAC over the whole file. A file that fails it was changed by something
+    other than sops: a key deleted by hand, a merge, a value pasted from another file. sops refuses to decrypt
+    it, and so does whatever decrypts it for the deploy; creds-lint reads it anyway (``--ignore-mac``) to judge
+    what changed, and reports the edit itself."""
+    seal = ctx.new.seal
+    if seal is not None and seal.mac_mismatch:
+        yield Hit(
+            variable=None,
+            line=1,
+            message=(
+                "sops reports a MAC mismatch: the file was edited without sops, and `sops decrypt` refuses it "
+                "until it is restored or re-signed."
+            ),
+        )
+
+
+@rule(
     code="CL399",
     name="unexplained-change",
     severity=Severity.ERROR,
@@ -95,7 +122,7 @@ def unexplained_change(ctx: Context) -> Iterator[Hit]:
         )
 
 
-RULES = (empty_value, duplicate_key)
+RULES = (empty_value, duplicate_key, edited_without_sops)
 
 #: Rules that run after all others and see which variables they explained.
 FINAL_RULES = (unexplained_change,)
