@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,9 @@ def ciphertexts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Cip
     made["age"] = Cipher.AGE, _run(age, "-r", recipient, str(plain))
     made["age-armored"] = Cipher.AGE, _run(age, "--armor", "-r", recipient, str(plain))
     gpg = ("--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "not-a-secret", "--symmetric")
-    gpg = ("--homedir", str(gnupg), *gpg)
-    made["pgp"] = Cipher.PGP, _run(_tool("gpg"), *gpg, "-o", "-", str(plain))
-    made["pgp-armored"] = Cipher.PGP, _run(_tool("gpg"), *gpg, "--armor", "-o", "-", str(plain))
+    symmetric = ("--homedir", str(gnupg), *gpg)
+    made["pgp"] = Cipher.PGP, _run(_tool("gpg"), *symmetric, "-o", "-", str(plain))
+    made["pgp-armored"] = Cipher.PGP, _run(_tool("gpg"), *symmetric, "--armor", "-o", "-", str(plain))
     # transcrypt runs `openssl enc -CIPHER -md MD5 -a` with a salt of its own (written as OpenSSL's "Salted__"
     # header, by hand since OpenSSL 3): base64 that starts with the header.
     openssl = ("enc", "-aes-256-cbc", "-md", "MD5", "-a", "-pass", "pass:not-a-secret")
@@ -189,6 +190,11 @@ def test_locked_git_crypt_unchanged_passes_and_changed_is_exit_2(crypt: GitRepo,
     assert run.rules == [("removed-encryption-key", "credhub_encryption_password")]
 
 
+def _commit(repo: GitRepo, message: str) -> subprocess.CompletedProcess[str]:
+    """``git commit`` as a user runs it: with the hooks."""
+    return subprocess.run(["git", "commit", "-m", message], cwd=repo.root, capture_output=True, text=True, check=False)
+
+
 @pytest.mark.slow
 def test_pre_commit_hook_in_an_unlocked_git_crypt_repository(
     crypt: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -204,13 +210,11 @@ def test_pre_commit_hook_in_an_unlocked_git_crypt_repository(
     store = bosh_store()
     crypt.write("creds.yml", store)
     first = crypt.commit("bosh create-env")
-    import sys
-
     _run(sys.executable, "-m", "pre_commit", "install", cwd=crypt.root)
 
     crypt.write("creds.yml", incident(store))
     crypt.git("add", "creds.yml")
-    refused = subprocess.run(["git", "commit", "-m", "the incident"], cwd=crypt.root, capture_output=True, text=True)
+    refused = _commit(crypt, "the incident")
     output = refused.stdout + refused.stderr
     assert refused.returncode == 1, output
     assert crypt.git("rev-parse", "HEAD").strip() == first
@@ -220,7 +224,7 @@ def test_pre_commit_hook_in_an_unlocked_git_crypt_repository(
 
     crypt.write("creds.yml", leaf_rotation(store))
     crypt.git("add", "creds.yml")
-    accepted = subprocess.run(["git", "commit", "-m", "rotate leaves"], cwd=crypt.root, capture_output=True, text=True)
+    accepted = _commit(crypt, "rotate leaves")
     output = accepted.stdout + accepted.stderr
     assert accepted.returncode == 0, output
     assert "Passed" in output

@@ -41,9 +41,27 @@ _DECRYPT = "run creds-lint with --decrypt (sops on PATH and a key that opens the
 
 
 def load(data: bytes, *, source: str, decrypt: bool) -> VarStore:
-    """A sops file: its values decrypted by ``sops`` when ``decrypt``, else as ciphertexts."""
+    """A sops file: its values decrypted by ``sops`` when ``decrypt``, else as ciphertexts.
+
+    A file sops encrypted whole (its binary format: one ``data`` value) has no variables to compare without keys.
+    """
     sealed = _structural(data, source)
-    return _decrypted(data, source, sealed) if decrypt else sealed
+    whole = _whole_file(sealed)
+    if decrypt:
+        return _decrypted(data, source, sealed, output="binary" if whole else "yaml")
+    if whole:
+        raise CredsLintError(
+            "encrypted with sops as a whole file (its binary format, one 'data' value): no variable can be "
+            f"compared without the keys: {_DECRYPT}",
+            source=source,
+        )
+    return sealed
+
+
+def _whole_file(store: VarStore) -> bool:
+    """Whether sops encrypted the file as one blob (``sops encrypt`` of a file it took for binary)."""
+    entry = store.get("data")
+    return len(store) == 1 and entry is not None and is_ciphertext(entry.value)
 
 
 def _structural(data: bytes, source: str) -> VarStore:
@@ -119,7 +137,7 @@ def comparison_problem(old: VarStore, new: VarStore) -> str | None:
 # --- --decrypt ------------------------------------------------------------------------------------------------
 
 
-def _decrypted(data: bytes, source: str, sealed: VarStore) -> VarStore:
+def _decrypted(data: bytes, source: str, sealed: VarStore, *, output: str) -> VarStore:
     """The plaintext, as ``sops decrypt`` prints it, parsed in memory. Lines are the encrypted file's (sops
     prints 4-space YAML, with multi-line values where the file has one line of ciphertext)."""
     program = shutil.which("sops")
@@ -127,10 +145,10 @@ def _decrypted(data: bytes, source: str, sealed: VarStore) -> VarStore:
         raise CredsLintError(
             "is encrypted with sops, and --decrypt needs the sops command on PATH (https://getsops.io)", source=source
         )
-    returncode, plaintext = _run(program, data, ignore_mac=False)
+    returncode, plaintext = _run(program, data, output=output, ignore_mac=False)
     mac_mismatch = returncode == MAC_MISMATCH
     if mac_mismatch:
-        returncode, plaintext = _run(program, data, ignore_mac=True)
+        returncode, plaintext = _run(program, data, output=output, ignore_mac=True)
     if returncode != 0:
         raise CredsLintError(_failure(returncode), source=source)
     store = parse_plain(plaintext, source=source)
@@ -152,12 +170,12 @@ def _failure(returncode: int) -> str:
     return f"sops cannot decrypt it (sops decrypt exit code {returncode})"
 
 
-def _run(program: str, data: bytes, *, ignore_mac: bool) -> tuple[int, bytes]:
+def _run(program: str, data: bytes, *, output: str, ignore_mac: bool) -> tuple[int, bytes]:
     """``sops decrypt`` of ``data``, handed over through a pipe (never a file), with no shell, stdin closed and
     no controlling terminal (nothing can prompt), within :data:`TIMEOUT_SECONDS`. Returns its exit code and
     output."""
     read_end, write_end = os.pipe()
-    args = [program, "decrypt", "--input-type", "yaml", "--output-type", "yaml"]
+    args = [program, "decrypt", "--input-type", "yaml", "--output-type", output]
     args += ["--ignore-mac"] if ignore_mac else []
     try:
         process = subprocess.Popen(
@@ -177,7 +195,7 @@ def _run(program: str, data: bytes, *, ignore_mac: bool) -> tuple[int, bytes]:
     writer = threading.Thread(target=_feed, args=(write_end, data), daemon=True)
     writer.start()
     try:
-        output, _ = process.communicate(timeout=TIMEOUT_SECONDS)
+        printed, _ = process.communicate(timeout=TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
@@ -186,7 +204,7 @@ def _run(program: str, data: bytes, *, ignore_mac: bool) -> tuple[int, bytes]:
         ) from None
     finally:
         writer.join()
-    return process.returncode, output
+    return process.returncode, printed
 
 
 def _feed(fd: int, data: bytes) -> None:
