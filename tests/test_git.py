@@ -429,7 +429,7 @@ def pull_request(repo: GitRepo) -> GitRepo:
     # Another environment's var-store: its own secrets (with the same secrets, git would pair it with the deleted
     # one as a rename, and the two would be compared: a copy is a move).
     repo.write("envs/dev-creds.yml", {**incident(store, passwords=BOSH_PASSWORDS), "hm_password": ""})
-    repo.write("manifest.yml", without(store, "nats_ca"))  # not a var-store: not checked
+    repo.write("manifest.yml", {"name": "bosh", "variables": [{"name": "nats_ca", "type": "certificate"}]})
     repo.commit("rework environments")
     repo.git("checkout", "-q", "main")
     repo.write("state/vars.yml", without(store, "default_ca"))  # on main after the fork: not the PR's change
@@ -441,6 +441,7 @@ def pull_request(repo: GitRepo) -> GitRepo:
 PR_FINDINGS = [
     ("removed-ca", "nats_ca", "creds.yml", "main:creds.yml"),
     ("empty-value", "hm_password", "envs/dev-creds.yml", None),
+    ("removed-file", None, "envs/old/prod-creds.yml", "main:envs/old/prod-creds.yml"),
     ("removed-password", "admin_password", "envs/prod-creds.yml", "main:envs/old/prod-creds.yml"),
     ("removed-file", None, "envs/staging-creds.yml", "main:envs/staging-creds.yml"),
 ]
@@ -452,7 +453,7 @@ def test_range_modified_renamed_deleted_added(pull_request: GitRepo, cli: RunCli
     fork = pull_request.git("merge-base", "main", "feature").strip()[:12]
     assert run.code == 1
     assert findings(run) == [(r, v, f, o.replace("main:", f"{fork}:") if o else o) for r, v, f, o in PR_FINDINGS]
-    assert run.json["summary"]["files"] == 4
+    assert run.json["summary"]["files"] == 5  # the moved var-store: removed at its old path, compared at its new
 
 
 def test_range_with_explicit_head_and_paths(pull_request: GitRepo, cli: RunCli) -> None:
@@ -463,8 +464,9 @@ def test_range_with_explicit_head_and_paths(pull_request: GitRepo, cli: RunCli) 
     only_prod = cli("--base", fork, "--head", "feature", "envs/prod-creds.yml", "--format", "json")
 
     assert findings(everything) == [(r, v, f, o.replace("main:", f"{fork}:") if o else o) for r, v, f, o in PR_FINDINGS]
-    assert findings(only_prod) == [
-        ("removed-password", "admin_password", "envs/prod-creds.yml", f"{fork}:envs/old/prod-creds.yml")
+    assert findings(only_prod) == [  # one verdict whether or not the path is named: the move is a removal
+        ("removed-file", None, "envs/old/prod-creds.yml", f"{fork}:envs/old/prod-creds.yml"),
+        ("removed-password", "admin_password", "envs/prod-creds.yml", f"{fork}:envs/old/prod-creds.yml"),
     ]
 
 
@@ -483,7 +485,8 @@ def test_range_var_store_globs(pull_request: GitRepo, cli: RunCli) -> None:
         "--base", "main", "--var-store-glob", "envs/*-creds.yml", "--var-store-glob", "*/old/*", "--format", "json"
     )
 
-    assert findings(run) == PR_FINDINGS[1:]
+    # creds.yml is no var-store by these globs, but its content reads as one: checked, and named for a glob
+    assert findings(run) == [("unnamed-var-store", None, "creds.yml", "main:creds.yml"), *PR_FINDINGS]
 
 
 def test_range_var_store_globs_from_the_configuration_file(pull_request: GitRepo, cli: RunCli) -> None:
@@ -498,8 +501,15 @@ def test_range_var_store_globs_from_the_configuration_file(pull_request: GitRepo
     run = cli("--base", "main", "--format", "json")
     flag_wins = cli("--base", "main", "--var-store-glob", "creds.yml", "--format", "json")
 
-    assert findings(run) == PR_FINDINGS[1:]
-    assert findings(flag_wins) == PR_FINDINGS[:1]
+    assert findings(run) == [("unnamed-var-store", None, "creds.yml", "main:creds.yml"), *PR_FINDINGS]
+    # by the flag's glob only creds.yml is a var-store: the others are checked by their content, and named
+    assert [f for f in findings(flag_wins) if f[0] != "unnamed-var-store"] == PR_FINDINGS
+    assert {f[2] for f in findings(flag_wins) if f[0] == "unnamed-var-store"} == {
+        "envs/dev-creds.yml",
+        "envs/old/prod-creds.yml",
+        "envs/prod-creds.yml",
+        "envs/staging-creds.yml",
+    }
 
 
 def test_renamed_away_from_a_var_store_name_counts_as_deleted(repo: GitRepo, cli: RunCli) -> None:
@@ -727,17 +737,16 @@ def test_hook_checks_passed_files_and_every_staged_var_store(repo: GitRepo, cli:
     nothing_passed = cli("--hook", "--format", "json")
     custom_passed = cli("--hook", "custom.yml", "--format", "json")
 
+    custom = ("removed-ca", "nats_ca", "custom.yml", "HEAD:custom.yml")
     expected = [
         ("removed-keypair", "uaa_jwt_signing_key", "creds.yml", "HEAD:creds.yml"),
+        ("unnamed-var-store", None, "custom.yml", "HEAD:custom.yml"),  # no glob names it: found by its content
+        custom,
         ("removed-file", None, "old-creds.yml", "HEAD:old-creds.yml"),
     ]
-    assert (findings(passed), passed.json["summary"]["files"]) == (expected, 2)
-    assert (findings(nothing_passed), nothing_passed.json["summary"]["files"]) == (expected, 2)
-    assert findings(custom_passed) == [
-        expected[0],
-        ("removed-ca", "nats_ca", "custom.yml", "HEAD:custom.yml"),
-        expected[1],
-    ]
+    assert (findings(passed), passed.json["summary"]["files"]) == (expected, 3)
+    assert (findings(nothing_passed), nothing_passed.json["summary"]["files"]) == (expected, 3)
+    assert findings(custom_passed) == [expected[0], custom, expected[3]]  # passed: named, so no hint
 
 
 @pytest.mark.parametrize("configured", ["file", "flag"])
@@ -746,12 +755,13 @@ def test_hook_finds_var_stores_named_by_the_configuration(repo: GitRepo, cli: Ru
     nothing, and the hook finds the staged var-store by the configured globs itself."""
     store = bosh_store()
     repo.write("director.yml", store)
-    repo.write("creds.yml", store)  # a default name, not a var-store here: only checked if pre-commit passes it
+    # a default name, and no var-store (a manifest) by its content: not a var-store here, not checked
+    repo.write("creds.yml", {"name": "bosh", "variables": [{"name": "nats_ca", "type": "certificate"}]})
     if configured == "file":
         (repo.root / ".creds-lint.yml").write_text("var-stores: [director.yml]\n", encoding="utf-8")
     repo.commit("bosh create-env")
     repo.write("director.yml", {**store, "credhub_encryption_password": password("regenerated")})
-    repo.write("creds.yml", without(store, "nats_ca"))
+    repo.write("creds.yml", {"name": "bosh", "variables": []})
     repo.git("add", "--all")
     globs = ("--var-store-glob", "director.yml") if configured == "flag" else ()
 
@@ -800,7 +810,19 @@ NAMES = {
     "vars.yml": False,
     "manifest.yml": False,
     "creds.yml.bak": False,
-    "ops/creds-ops.yml": False,
+    "creds-prod.yml": True,
+    "envs/creds_lab.yaml": True,
+    "prod.creds.yml": True,
+    "credentials.yml": True,
+    "deploy/prod-credentials.yaml": True,
+    "credentials-lab.yml": True,
+    "ops/creds-ops.yml": True,
+    "ops/creds.yml.j2": False,
+    "credentialsx.yml": False,
+    "a-creds-b.yml": False,
+    "creds/manifest.yml": False,
+    "ops/creds-lint.yml": False,  # creds-lint's configuration
+    "creds_lint.yaml": False,
     "state/state.json": False,
     "secrets/deep/vars.yml": False,
     "mycreds.yml": False,

@@ -52,7 +52,8 @@ modes:
   renew FILE ...   re-issue certificates with the same keys, subjects and key identifiers and a new validity,
                    CAs first; checks everything before writing (docs/renew.md; `creds-lint renew --help`)
 without PATHs, var-stores are recognised by name (--var-store-glob; default: creds.yml, *-creds.yml,
-*_creds.yml, *vars-store*.yml, *vars_store*.yml, state/*vars*.yml, secrets/*vars*.yml, also .yaml).
+*_creds.yml, *.creds.yml, creds-*.yml, creds_*.yml, the same with credentials, *vars-store*.yml,
+*vars_store*.yml, state/*vars*.yml, secrets/*vars*.yml, also .yaml), or by their content (a bosh var-store's).
 
 exit codes: 0 no finding reaches --fail-on; 1 one does; 2 bad usage or a file that could not be checked.
 docs: docs/usage.md, rules: docs/rules.md, or `creds-lint --explain RULE`."""

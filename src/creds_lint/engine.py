@@ -99,6 +99,7 @@ def _lint(
     origins: Origins,
     deleted: bool = False,
     removal: Removal = Removal.DELETED,
+    by_content: bool = False,
 ) -> tuple[tuple[Finding, ...], Uses]:
     """The findings about one file, allowances applied, and what each allowance matched in it."""
     context = Context(
@@ -111,9 +112,10 @@ def _lint(
         now=_now(options),
         deleted=deleted,
         removal=removal,
+        by_content=by_content,
         manifest=options.manifest,
     )
-    hits = [(r, hit) for r in (FILE_RULES if deleted else RULES) for hit in r(context)]
+    hits = [(r, hit) for r in (FILE_RULES if deleted else (*RULES, *FILE_RULES)) for hit in r(context)]
     if not deleted:
         # A rule turned off still explains its variables, or unexplained-change would report them again.
         final = replace(context, explained=frozenset(hit.variable for _, hit in hits if hit.variable is not None))
@@ -225,7 +227,10 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
         before = _load(target.old, options)
         removed = VarStore(source=target.label, entries=MappingProxyType({}), export=before.export)
         gone: Origins = (target.origin, target.old.origin)
-        return (*_lint(before, removed, options, origins=gone, deleted=True, removal=target.removal), ())
+        linted = _lint(
+            before, removed, options, origins=gone, deleted=True, removal=target.removal, by_content=target.by_content
+        )
+        return (*linted, ())
     data = target.new.read()
     if target.old is not None and encrypted.unchanged(data, target.old.read):
         return (), MappingProxyType({}), ()  # the same git-crypt ciphertext: the same file, even while locked
@@ -253,7 +258,7 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
         if problem is not None:
             raise CredsLintError(problem, source=target.new.label)
     origins = (target.new.origin, target.old.origin if target.old is not None else None)
-    found, used = _lint(old, new, options, origins=origins)
+    found, used = _lint(old, new, options, origins=origins, by_content=target.by_content)
     if old is not None:
         return found, used, ()
     from creds_lint import pki

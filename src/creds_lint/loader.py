@@ -25,7 +25,7 @@ import yaml
 
 from creds_lint import encrypted, yamlv2
 from creds_lint.errors import CredsLintError
-from creds_lint.model import Duplicate, Entry, Typed, VarStore, normalize
+from creds_lint.model import Duplicate, Entry, Kind, Typed, VarStore, normalize
 
 try:
     _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = yaml.CSafeLoader
@@ -107,6 +107,26 @@ def parse_plain(data: bytes, *, source: str) -> VarStore:
             f"line {line}: git merge-conflict marker; resolve the conflict before running bosh", source=source
         )
     return _build(text, source, hashlib.sha256(data).hexdigest())
+
+
+#: A password as the bosh CLI generates it: 20 characters, lower-case letters and digits.
+_BOSH_PASSWORD = re.compile(r"[a-z0-9]{20}")
+
+
+def looks_like_var_store(data: bytes) -> bool:
+    """Whether a YAML file reads as a bosh var-store whatever its name: a mapping whose every value is one of the
+    shapes bosh writes (a certificate with its key, an rsa or ssh key pair, a password), with at least one key pair
+    or certificate, or only passwords that bosh generated. A file that is not a readable var-store is not one."""
+    try:
+        store = parse_store(data, source="")
+    except CredsLintError:
+        return False
+    kinds = [entry.kind for entry in store]
+    if not kinds or Kind.UNKNOWN in kinds:
+        return False
+    if any(kind is not Kind.PASSWORD for kind in kinds):
+        return True
+    return all(isinstance(e.value, str) and _BOSH_PASSWORD.fullmatch(e.value) for e in store)
 
 
 def _decode(data: bytes, source: str) -> str:

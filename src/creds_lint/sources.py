@@ -53,6 +53,7 @@ class Removal(enum.Enum):
     SYMLINK = "became a symlink"
     SUBMODULE = "became a submodule"
     DIRECTORY = "became a directory"
+    MOVED = "was renamed or moved away from its path"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,13 +61,15 @@ class Target:
     """A var-store to check: ``new`` compared with ``old``. ``new`` is ``None`` when the file was deleted.
 
     ``name`` is how reports name a deleted file (its path, where ``old`` is labelled ``REV:path``); ``removal``
-    says how it went (deleted, or replaced by something that is not a regular file).
+    says how it went (deleted, moved, or replaced by something that is not a regular file). ``by_content``: no
+    var-store glob names the file; it is checked because its content reads as a var-store.
     """
 
     new: Source | None
     old: Source | None = None
     name: str | None = None
     removal: Removal = Removal.DELETED
+    by_content: bool = False
 
     @property
     def origin(self) -> Origin:

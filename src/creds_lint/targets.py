@@ -23,18 +23,31 @@ from pathlib import PurePosixPath
 from creds_lint import encrypted
 from creds_lint.errors import CredsLintError
 from creds_lint.git import EntryKind, FileChange, Repo, Status
+from creds_lint.loader import looks_like_var_store
 from creds_lint.origin import Origin
 from creds_lint.sources import Removal, Source, Target
 
-#: How bosh-deployment users name var-stores: `--vars-store creds.yml` in the docs, `<env>-creds.yml` for several
-#: environments, bbl's `vars/director-vars-store.yml`, and `*vars*.yml` kept in a `state/` or `secrets/` folder.
-#: A pattern is matched against the end of a path (``*`` never crosses ``/``), so ``creds.yml`` matches in any
-#: folder.
-DEFAULT_VAR_STORE_GLOBS: tuple[str, ...] = tuple(
-    pattern + extension
-    for pattern in ("creds", "*-creds", "*_creds", "*vars-store*", "*vars_store*", "state/*vars*", "secrets/*vars*")
-    for extension in (".yml", ".yaml")
+#: How bosh-deployment users name var-stores: `--vars-store creds.yml` in the docs, `<env>-creds.yml` or
+#: `creds-<env>.yml` (`prod.creds.yml`) for several environments, `credentials.yml` likewise, bbl's
+#: `vars/director-vars-store.yml`, and `*vars*.yml` kept in a `state/` or `secrets/` folder. A pattern is matched
+#: against the end of a path (``*`` never crosses ``/``), so ``creds.yml`` matches in any folder. A var-store named
+#: otherwise is still found by its content (:func:`creds_lint.loader.looks_like_var_store`).
+_VAR_STORE_NAMES = (
+    *(
+        form.format(word)
+        for word in ("creds", "credentials")
+        for form in ("{}", "*-{}", "*_{}", "*.{}", "{}-*", "{}_*")
+    ),
+    "*vars-store*",
+    "*vars_store*",
+    "state/*vars*",
+    "secrets/*vars*",
 )
+DEFAULT_VAR_STORE_GLOBS: tuple[str, ...] = tuple(
+    pattern + extension for pattern in _VAR_STORE_NAMES for extension in (".yml", ".yaml")
+)
+#: creds-lint's own configuration, which ``creds-*.yml`` would name: never a var-store by the default globs.
+_CONFIGURATION_NAMES = frozenset(f"creds{sep}lint{ext}" for sep in "-_" for ext in (".yml", ".yaml"))
 
 
 #: The var-store globs that apply to a path (``/``-separated, from the top of the work tree): those of the
@@ -47,8 +60,11 @@ def default_globs(path: str) -> Sequence[str]:
 
 
 def is_var_store(path: str, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS) -> bool:
-    """Whether ``path`` (``/``-separated) names a var-store by one of ``globs``."""
+    """Whether ``path`` (``/``-separated) names a var-store by one of ``globs`` (by the default globs, never a
+    ``creds-lint.yml``: that is a configuration file)."""
     posix = PurePosixPath(path)
+    if globs is DEFAULT_VAR_STORE_GLOBS and posix.name in _CONFIGURATION_NAMES:
+        return False
     return any(posix.match(glob) for glob in globs)
 
 
@@ -93,7 +109,7 @@ def staged_targets(
     head = "HEAD" if repo.has_head() else None
     changes = repo.staged_changes()
     relatives = None if paths is None else [repo.relative(p) for p in paths]
-    targets = [_target(repo, c, old_rev="HEAD") for c in _select(changes, relatives, globs, all_stores=all_stores)]
+    targets = _select(repo, changes, relatives, globs, all_stores=all_stores, old_rev="HEAD")
     for path in _unchanged(changes, relatives):
         entry = repo.staged_entry(path)
         if entry is None:
@@ -123,7 +139,7 @@ def range_targets(
     old_rev = base if fork == base_commit else fork[:12]
     changes = repo.changes_between(fork, head_commit)
     relatives = None if paths is None else [repo.relative(p) for p in paths]
-    targets = [_target(repo, c, old_rev=old_rev) for c in _select(changes, relatives, globs, all_stores=all_stores)]
+    targets = _select(repo, changes, relatives, globs, all_stores=all_stores, old_rev=old_rev)
     for path in _unchanged(changes, relatives):
         entry = repo.entry_at(head_commit, path)
         if entry is None:
@@ -162,28 +178,75 @@ def hook_range(environ: Mapping[str, str] = os.environ) -> tuple[str, str] | Non
 
 
 def _select(
-    changes: Iterable[FileChange], relatives: Sequence[str] | None, globs: Globs, *, all_stores: bool
-) -> list[FileChange]:
-    """The changes to check: those of the given paths, or those of var-stores by ``globs``; with ``all_stores``,
-    both."""
+    repo: Repo,
+    changes: Iterable[FileChange],
+    relatives: Sequence[str] | None,
+    globs: Globs,
+    *,
+    all_stores: bool,
+    old_rev: str,
+) -> list[Target]:
+    """The targets of the changes to check: those of the given paths, or those of var-stores (by ``globs``, or by
+    their content when no glob names them); with ``all_stores``, both."""
     wanted = None if relatives is None else frozenset(relatives)
-    picked = (_pick(c, wanted, globs, all_stores=all_stores) for c in changes)
-    return [c for c in picked if c is not None]
+    targets: list[Target] = []
+    for change in changes:
+        named = wanted is not None and (change.path in wanted or change.old_path in wanted)
+        if wanted is not None and not all_stores and not named:
+            continue
+        targets.extend(_targets_of(repo, change, wanted or frozenset(), globs, old_rev=old_rev, named=named))
+    return targets
 
 
-def _pick(change: FileChange, wanted: frozenset[str] | None, globs: Globs, *, all_stores: bool) -> FileChange | None:
-    """``change`` if it is to be checked (as a deletion, for a var-store renamed to a name that is not a var-store's:
-    the ``--vars-store`` path bosh reads no longer has it), else ``None``."""
-    if wanted is not None and (change.path in wanted or change.old_path in wanted):
-        return change
-    if wanted is not None and not all_stores:
-        return None
-    old_is_store = change.old_path is not None and is_var_store(change.old_path, globs(change.old_path))
-    new_is_store = change.status is not Status.DELETED and is_var_store(change.path, globs(change.path))
-    if change.status is Status.RENAMED and old_is_store and not new_is_store:
-        assert change.old_path is not None
-        return replace(change, status=Status.DELETED, path=change.old_path, new_oid=None, new_kind=None)
-    return change if new_is_store or old_is_store else None
+def _targets_of(
+    repo: Repo, change: FileChange, wanted: frozenset[str], globs: Globs, *, old_rev: str, named: bool
+) -> list[Target]:
+    """What one change gives to check, as one verdict whether or not its paths were named.
+
+    A var-store renamed or moved (to any name, a var-store's too) is ``removed-file`` at its old path: bosh reads a
+    var-store by its ``--vars-store`` path, which no longer has it. Its new path, when it is a var-store's (or
+    named), is compared with the old version too, so that what changed on the way is reported as well. A changed
+    YAML file whose content reads as a var-store is checked even when no glob names it (``by_content``)."""
+    old_store = change.old_path is not None and (
+        change.old_path in wanted or is_var_store(change.old_path, globs(change.old_path))
+    )
+    new_store = change.status is not Status.DELETED and (
+        change.path in wanted or is_var_store(change.path, globs(change.path))
+    )
+    by_content = False
+    if not (old_store or new_store or named):
+        by_content = _shaped(repo, change)
+        if not by_content:
+            return []
+        old_store = change.old_path is not None
+        new_store = change.status is not Status.DELETED
+    if change.status is not Status.RENAMED or not old_store:
+        return [replace(_target(repo, change, old_rev=old_rev), by_content=by_content)]
+    assert change.old_path is not None
+    moved = replace(change, status=Status.DELETED, path=change.old_path, new_oid=None, new_kind=None)
+    targets = [replace(_target(repo, moved, old_rev=old_rev), removal=Removal.MOVED, by_content=by_content)]
+    if new_store:
+        targets.append(replace(_target(repo, change, old_rev=old_rev), by_content=by_content))
+    return targets
+
+
+#: The names a YAML file has; only those are read to see whether their content is a var-store's.
+_YAML = (".yml", ".yaml")
+
+
+def _shaped(repo: Repo, change: FileChange) -> bool:
+    """Whether a change that no glob names is of a YAML file that reads as a var-store (either version: a deleted
+    or renamed one counts by its old content)."""
+    versions = (
+        (change.path, change.new_oid, change.new_kind),
+        (change.old_path, change.old_oid, change.old_kind),
+    )
+    for path, oid, kind in versions:
+        if path is None or oid is None or kind is not EntryKind.FILE or not path.lower().endswith(_YAML):
+            continue
+        if looks_like_var_store(repo.read_blob(oid, label=path)):
+            return True
+    return False
 
 
 def _unchanged(changes: Sequence[FileChange], relatives: Sequence[str] | None) -> list[str]:

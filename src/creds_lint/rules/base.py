@@ -61,8 +61,9 @@ class Context:
     """Everything a rule may look at: both stores, the changes between them, and the options that shape checks.
 
     ``old`` is ``None`` when a single file is audited. ``deleted`` says the file itself was deleted: ``new`` is
-    then an empty stand-in named after it, and ``removal`` says how it went (deleted, or replaced by a symlink).
-    Certificates and keys are parsed on demand and cached.
+    then an empty stand-in named after it, and ``removal`` says how it went (deleted, moved, or replaced by a
+    symlink). ``by_content``: no var-store glob names the file; its content reads as a var-store. Certificates
+    and keys are parsed on demand and cached.
     ``allowances`` and ``unapplied`` are only set for the run rules, which run once per run after every file was
     checked.
     ``manifest`` holds the variables declared by ``--manifest`` files, when there are any.
@@ -81,6 +82,7 @@ class Context:
     manifest: Manifest | None = None
     deleted: bool = False
     removal: Removal = Removal.DELETED
+    by_content: bool = False
 
     def of(self, kind: ChangeKind) -> Iterator[Change]:
         return self.changes.of(kind)

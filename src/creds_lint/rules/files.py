@@ -35,7 +35,9 @@ def removed_file(ctx: Context) -> Iterator[Hit]:
     with ``--vars-store`` generates all of them anew — new encryption keys (CredHub and UAA can no longer decrypt
     their data), new CAs (no agent or client trusts the director any more), new passwords — exactly the incident
     creds-lint exists for, for every variable together. A var-store renamed to a name that is not a var-store's
-    counts as deleted: the path bosh reads no longer has it. So does a var-store replaced by a symlink (or a
+    counts as deleted: the path bosh reads no longer has it; so does one moved to another var-store name or folder
+    (the pipeline, the script or the operator still passes the old path), whether or not the path was named on the
+    command line. So does a var-store replaced by a symlink (or a
     submodule, or a directory): creds-lint reads regular files only and does not follow the link, so it cannot
     tell whether what the link points to keeps the values; checking the file the link points to, and allowing the
     change by file, is the reviewer's call."""
@@ -67,11 +69,12 @@ def removed_file(ctx: Context) -> Iterator[Hit]:
         else "it had no variables"
     )
     verb = "follow" if ctx.removal is Removal.SYMLINK else "read"
-    how = (
-        ctx.removal.value
-        if ctx.removal is Removal.DELETED
-        else f"{ctx.removal.value}, which creds-lint does not {verb}, so it counts as deleted"
-    )
+    if ctx.removal is Removal.DELETED:
+        how = ctx.removal.value
+    elif ctx.removal is Removal.MOVED:
+        how = f"{ctx.removal.value} (bosh reads a var-store by its --vars-store path), so it counts as deleted"
+    else:
+        how = f"{ctx.removal.value}, which creds-lint does not {verb}, so it counts as deleted"
     yield Hit(
         variable=None,
         message=f"the var-store {how}: {consequence}.",
@@ -79,4 +82,31 @@ def removed_file(ctx: Context) -> Iterator[Hit]:
     )
 
 
-RULES = (removed_file,)
+@rule(
+    code="CL502",
+    name="unnamed-var-store",
+    severity=Severity.WARNING,
+    summary="A changed YAML file reads as a bosh var-store but no var-store glob names it: it was checked anyway.",
+    remedy=(
+        "Add a glob for it to var-stores: in .creds-lint.yml (docs/git.md#which-files-are-var-stores), so that "
+        "every tool that picks var-stores by name (the pre-commit hook's files: pattern too) sees it."
+    ),
+)
+def unnamed_var_store(ctx: Context) -> Iterator[Hit]:
+    """Without paths, the git modes pick var-stores by name. A var-store named otherwise (``director.yml``,
+    ``bosh-state/prod.yml``) would be passed over, and the run would say "0 files" and pass while the var-store
+    lost its keys. So a changed YAML file whose top level reads as a var-store (every value a certificate with its
+    key, an rsa or ssh key pair, or a password, and at least one key pair, certificate or bosh-generated
+    password) is checked whatever its name, and this rule names it so that the configuration can say so."""
+    if not ctx.by_content:
+        return
+    yield Hit(
+        variable=None,
+        message=(
+            "checked because its content reads as a bosh var-store, though no var-store glob names it: add a glob "
+            "for it to var-stores: in .creds-lint.yml (or --var-store-glob) so that it is always picked"
+        ),
+    )
+
+
+RULES = (removed_file, unnamed_var_store)
