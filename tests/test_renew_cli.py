@@ -315,3 +315,18 @@ def test_a_file_that_is_not_private_keeps_its_mode_and_is_warned_about(cli: RunC
     assert run.code == 0, run.out
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     assert "readable by" in run.err
+
+
+def test_a_credhub_export_is_not_renewed(cli: RunCli, tmp_path: Path) -> None:
+    from credhub_factory import export_yaml, from_var_store
+
+    path = tmp_path / "export.yml"
+    path.write_text(export_yaml(from_var_store(bosh_store(), prefix="/bosh-lite/cf")), encoding="utf-8")
+    before = path.read_bytes()
+    run = cli("renew", path, "--all")
+    assert run.code == 2
+    assert run.err == (
+        f"creds-lint: error: {path}: is a CredHub export: renew writes bosh var-stores only (an export is not read "
+        "back by bosh, and `credhub import` of it would overwrite every credential)\n"
+    )
+    assert path.read_bytes() == before

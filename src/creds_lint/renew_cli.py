@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from creds_lint import atomic, blocks, renew, x509
+from creds_lint.errors import CredsLintError
 from creds_lint.loader import parse_store, read_file
 
 EPILOG = """\
@@ -166,6 +167,12 @@ def run(request: Request) -> Outcome:
     :class:`~creds_lint.errors.CredsLintError` for bad input."""
     data = read_file(request.path)
     store = parse_store(data, source=request.path)
+    if store.export is not None:
+        raise CredsLintError(
+            f"is a {store.export.value}: renew writes bosh var-stores only (an export is not read back by bosh, "
+            "and `credhub import` of it would overwrite every credential)",
+            source=request.path,
+        )
     renewal = renew.renew(store, request.selection, request.settings)
     if renewal.refusals:
         return Outcome(path=request.path, renewal=renewal, dry_run=request.dry_run)
