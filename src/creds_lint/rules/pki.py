@@ -284,7 +284,11 @@ def expiring_certificate(ctx: Context) -> Iterator[Hit]:
     for entry, info in _expiry(ctx):
         held = info.is_ca and holders.held_by_agents(entry.name)
         if ctx.now < info.not_after <= (ctx.now + timedelta(days=agents_days) if held else horizon):
-            ahead = f"{agents_days} days ahead for a CA that every agent holds" if held else None
+            ahead = (
+                f"{agents_days} days ahead for a CA that every agent holds"
+                if held and agents_days > ctx.expiry_days
+                else None
+            )
             yield _expiry_hit(
                 ctx,
                 entry,
