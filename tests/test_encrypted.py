@@ -115,6 +115,17 @@ def test_plaintext_var_stores_are_not_taken_for_ciphertext() -> None:
     assert detect(b"sops_password: abc\nmac_address: x\n") is None
 
 
+def test_detection_is_linear_on_hostile_input() -> None:
+    """A million blank lines before the words the sops patterns look for: a pattern that backtracks over them
+    would take hours; detection reads the file a few times, well under the time bound."""
+    import time
+
+    data = b" \n" * 1_000_000 + b'  "sops" mac\n'
+    start = time.perf_counter()
+    assert detect(data) is None
+    assert time.perf_counter() - start < 2
+
+
 # --- git-crypt, in a real repository ----------------------------------------------------------------------------
 
 
@@ -229,3 +240,28 @@ def test_pre_commit_hook_in_an_unlocked_git_crypt_repository(
     assert accepted.returncode == 0, output
     assert "Passed" in output
     assert detect(_ciphertext(crypt, "HEAD:creds.yml")) is Cipher.GIT_CRYPT
+
+
+def _snapshot(root: Path) -> dict[Path, tuple[int, int]]:
+    return {p: (p.lstat().st_mtime_ns, p.lstat().st_size) for p in root.rglob("*") if not p.is_dir()}
+
+
+def test_no_git_mode_writes_a_file_in_a_git_crypt_repository(
+    crypt: GitRepo, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading through git's filters writes nothing (no plaintext beside the repository, in it or in a temporary
+    directory), unlocked or locked."""
+    store = bosh_store()
+    crypt.write("creds.yml", store)
+    crypt.commit("bosh create-env")
+    crypt.write("creds.yml", incident(store))
+    crypt.commit("the incident")
+    crypt.write("creds.yml", leaf_rotation(store))
+    crypt.git("add", "creds.yml")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    before = _snapshot(tmp_path)
+    for args in (("creds.yml",), ("--staged",), ("--hook", "creds.yml"), ("--base", "HEAD~1"), ("check", "creds.yml")):
+        assert cli(*args).code in (0, 1), args
+    assert _snapshot(tmp_path) == before

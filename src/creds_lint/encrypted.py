@@ -63,7 +63,7 @@ _GIT_CRYPT = b"\0GITCRYPT\0"
 _TRANSCRYPT = b"U2FsdGVk"  # base64 of OpenSSL's "Salted__"
 _SOPS_VALUE = b"ENC[AES256_GCM,"
 _SOPS_MAP = re.compile(rb"^sops:[ \t]*\r?$", re.MULTILINE)
-_SOPS_JSON = re.compile(rb'^\s*"sops"\s*:\s*\{', re.MULTILINE)
+_SOPS_JSON = re.compile(rb'^[ \t]*"sops"[ \t]*:[ \t]*\{', re.MULTILINE)
 _AGE = (b"age-encryption.org/v1\n", b"-----BEGIN AGE ENCRYPTED FILE-----")
 _PGP_ARMOR = b"-----BEGIN PGP MESSAGE-----"
 #: The first byte of a binary OpenPGP message (what ``gpg --encrypt`` and ``gpg --symmetric`` write): a public-key
@@ -98,7 +98,9 @@ def _inside(data: bytes) -> Cipher | None:
     """Ciphertext inside YAML: an ansible-vault file or value, a sops file."""
     if b"$ANSIBLE_VAULT;" in data:
         return Cipher.ANSIBLE_VAULT
-    if _SOPS_VALUE in data or (b"mac" in data and (_SOPS_MAP.search(data) or _SOPS_JSON.search(data))):
+    if _SOPS_VALUE in data:
+        return Cipher.SOPS
+    if b"sops" in data and b"mac" in data and (_SOPS_MAP.search(data) or _SOPS_JSON.search(data)):
         return Cipher.SOPS
     return None
 
