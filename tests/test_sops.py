@@ -134,6 +134,12 @@ def test_without_keys_a_removed_variable_and_a_regenerated_encryption_key_fail(s
     assert run.rules == [("regenerated-encryption-key", "credhub_encryption_password")]
     assert str(STORE["credhub_encryption_password"]) not in run.out + run.err
 
+    shown = cli("diff", old, regenerated)  # what changed, without keys: only the value whose ciphertext changed
+    assert shown.code == 0
+    assert "~ credhub_encryption_password (encryption key), changed" in shown.out
+    assert "value: sops ciphertext sha256:" in shown.out
+    assert "admin_password" not in shown.out
+
 
 def test_without_keys_readable_public_parts_are_judged_as_usual(sops: Sops, cli: RunCli) -> None:
     old = sops.encrypt("old.yml", STORE)

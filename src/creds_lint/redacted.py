@@ -24,7 +24,7 @@ from creds_lint import x509
 from creds_lint.diff import NO_CHANGES, ChangeKind
 from creds_lint.errors import CredsLintError
 from creds_lint.loader import parse_store, read_file
-from creds_lint.model import Entry, Kind, VarStore, field_label, fingerprint, yaml_type
+from creds_lint.model import Entry, Kind, VarStore, field_label, fingerprint, is_ciphertext, yaml_type
 from creds_lint.reporters.style import clean
 from creds_lint.rules.base import Context
 from creds_lint.rules.describe import what
@@ -87,9 +87,21 @@ def _is_md5_hex(text: str) -> bool:
     return len(parts) == 16 and all(len(p) == 2 and all(c in "0123456789abcdef" for c in p.lower()) for p in parts)
 
 
+def _text(value: object) -> str:
+    """A value shown by its fingerprint, marked as sops ciphertext when it is one (read without keys)."""
+    return f"sops ciphertext {fingerprint(value)}" if is_ciphertext(value) else fingerprint(value)
+
+
+def _scalar(value: object) -> str:
+    """A field that is not text to describe: null, a typed value, or sops ciphertext, by its fingerprint."""
+    if value is None:
+        return "null"
+    return _text(value) if isinstance(value, str) else f"{yaml_type(value)} {fingerprint(value)}"
+
+
 def _field(entry: Entry, name: str, value: object) -> list[Fact]:
-    if not isinstance(value, str):
-        return [Fact(field=name, text="null" if value is None else f"{yaml_type(value)} {fingerprint(value)}")]
+    if not isinstance(value, str) or is_ciphertext(value):
+        return [Fact(field=name, text=_scalar(value))]
     if entry.kind is Kind.CERTIFICATE and name in ("certificate", "ca"):
         if name == "ca" and value == entry.text("certificate"):
             return [Fact(field=name, text="same as certificate")]  # a root CA: its own signer
@@ -115,7 +127,7 @@ _CREDHUB_NAME = re.compile(r"/[A-Za-z0-9_./-]{1,500}")
 def facts(entry: Entry) -> list[Fact]:
     """The redacted facts of one variable, field by field."""
     if entry.kind is Kind.PASSWORD or not isinstance(entry.value, Mapping):
-        return [Fact(field="value", text="null" if entry.value is None else fingerprint(entry.value))]
+        return [Fact(field="value", text="null" if entry.value is None else _text(entry.value))]
     return [fact for name in sorted(entry.fields) for fact in _field(entry, field_label(str(name)), entry.fields[name])]
 
 
