@@ -265,3 +265,33 @@ def test_no_git_mode_writes_a_file_in_a_git_crypt_repository(
     for args in (("creds.yml",), ("--staged",), ("--hook", "creds.yml"), ("--base", "HEAD~1"), ("check", "creds.yml")):
         assert cli(*args).code in (0, 1), args
     assert _snapshot(tmp_path) == before
+
+
+def test_transcrypt_filters_are_read_through_and_a_clone_without_them_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: RunCli
+) -> None:
+    """transcrypt's model, with its real cipher: git filters that run `openssl enc -a` (clean) and `openssl enc -d
+    -a` (smudge), and a clone without the filter configuration (what a clone without `transcrypt -p` is)."""
+    isolate_git(monkeypatch, tmp_path / "home")
+    openssl = f"{_tool('openssl')} enc -aes-256-cbc -md MD5 -pass pass:not-a-secret -a"
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.git("config", "filter.crypt.clean", openssl)
+    repo.git("config", "filter.crypt.smudge", f"{openssl} -d")
+    repo.git("config", "filter.crypt.required", "true")
+    (repo.root / ".gitattributes").write_text("creds.yml filter=crypt diff=crypt\n", encoding="utf-8")
+    monkeypatch.chdir(repo.root)
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.commit("bosh create-env")
+    repo.write("creds.yml", {k: v for k, v in store.items() if k != "credhub_encryption_password"})
+    repo.commit("lose the encryption password")
+    assert detect(_ciphertext(repo, "HEAD:creds.yml")) is Cipher.TRANSCRYPT
+
+    run = cli("--base", "HEAD~1", "--format", "json")
+    assert run.code == 1, run.err
+    assert run.rules == [("removed-encryption-key", "credhub_encryption_password")]
+
+    repo.git("config", "--remove-section", "filter.crypt")
+    run = cli("--base", "HEAD~1")
+    assert run.code == 2
+    assert "encrypted with transcrypt and this clone has no key" in run.err
