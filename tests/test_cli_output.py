@@ -134,6 +134,8 @@ def test_no_paste_ready_allowance_for_a_destructive_change_by_default(
     assert tail == [
         "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):",
         f"  restore the old values from {old} (or from version control)",
+        f"  creds-lint restore {new} --from {old}   (puts back only these entries, with a backup: "
+        "docs/usage.md#restore)",
         "Only if a change is deliberate: read creds-lint --explain RULE (removed-encryption-key) and",
         "docs/configuration.md#allow; --suggest-allow prints allow: entries that cover exactly these changes.",
         "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason (docs/configuration.md):",

@@ -14,6 +14,7 @@ from creds_lint.cli import build_parser
 from creds_lint.redacted import build_parser as build_diff_parser
 from creds_lint.reporters import FORMATS
 from creds_lint.reporters.json import document, finding_dict
+from creds_lint.restore_cli import build_parser as build_restore_parser
 from reports import REPORT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +114,8 @@ def _flags(parser_options: list[str], text: str) -> list[str]:
 
 @pytest.mark.parametrize("page", ["output.md", "getting-started.md", "incident.md", "ci.md"])
 def test_documented_flags_exist(page: str) -> None:
-    options = [o for p in (build_parser(), build_diff_parser()) for a in p._actions for o in a.option_strings]
+    parsers = (build_parser(), build_diff_parser(), build_restore_parser())
+    options = [o for p in parsers for a in p._actions for o in a.option_strings]
     text = (DOCS / page).read_text(encoding="utf-8")
     # flags of other tools the pages quote (git, pip, GitHub's actions), not creds-lint's
     others = {

@@ -36,7 +36,8 @@ creds-lint [options] OLD NEW
        creds-lint [options] --hook [PATH...]
        creds-lint check [options] FILE...
        creds-lint diff OLD NEW | --textconv FILE
-       creds-lint renew FILE (NAME... | --expiring DAYS | --all) [--days N] [--dry-run]"""
+       creds-lint renew FILE (NAME... | --expiring DAYS | --all) [--days N] [--dry-run]
+       creds-lint restore FILE --from SOURCE [NAME...] [--with-dependents] [--as-rotation] [--dry-run]"""
 
 EPILOG = """\
 modes:
@@ -51,6 +52,9 @@ modes:
                    --textconv FILE and git's diff-driver arguments for `git diff` (docs/getting-started.md)
   renew FILE ...   re-issue certificates with the same keys, subjects and key identifiers and a new validity,
                    CAs first; checks everything before writing (docs/renew.md; `creds-lint renew --help`)
+  restore FILE --from SOURCE
+                   put back what bosh must not regenerate from SOURCE (a file or a git revision), atomically with
+                   a backup; `creds-lint restore --help`
 without PATHs, var-stores are recognised by name (--var-store-glob; default: creds.yml, *-creds.yml,
 *_creds.yml, *.creds.yml, creds-*.yml, creds_*.yml, the same with credentials, *vars-store*.yml,
 *vars_store*.yml, state/*vars*.yml, secrets/*vars*.yml, also .yaml), or by their content (a bosh var-store's).
@@ -404,6 +408,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from creds_lint import renew_cli
 
         return guarded(lambda: renew_cli.main(argv[1:]))
+    if argv[:1] == ["restore"]:
+        from creds_lint import restore_cli
+
+        with run_scope():
+            return guarded(lambda: restore_cli.main(argv[1:]))
     audit = argv[:1] == ["check"]
     if audit:
         args = build_check_parser().parse_args(argv[1:])

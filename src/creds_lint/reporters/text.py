@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import groupby
 
 from creds_lint.findings import CertificateRecord, ConfigurationNote, Finding, Report, RuleInfo, Severity
@@ -105,6 +105,35 @@ def restore_command(old_file: Origin | None) -> str:
     return f"{command}   (at the top of the repository; it discards every change to the file)"
 
 
+def restore_entries_command(lost: Sequence[Finding]) -> list[str]:
+    """``creds-lint restore`` for each file whose entries were removed or regenerated: without names when the
+    command's own selection (keys, passwords, key pairs) covers them, else with the names (CAs and certificates are
+    restored only when named), and ``--with-dependents`` for a CA."""
+    from creds_lint.restore import SELECTED_RULES
+
+    by_file: dict[tuple[str, str], list[Finding]] = {}
+    for finding in lost:
+        old = finding.old_file
+        restorable = finding.rule.startswith(("removed-", "regenerated-")) and finding.rule != "removed-file"
+        if not restorable or old is None or finding.variable is None:
+            continue
+        if old.rev is not None and old.path != finding.file.path:  # renamed: --from REV reads FILE's own path
+            continue
+        source = old.rev if old.rev is not None else old.path
+        by_file.setdefault((finding.file.path, source), []).append(finding)
+    lines = []
+    for (path, source), found in by_file.items():
+        named = any(f.rule not in SELECTED_RULES for f in found)
+        names = [shlex.quote(n) for n in dict.fromkeys(f.variable for f in found) if n is not None] if named else []
+        cas = any(f.rule in ("removed-ca", "regenerated-ca") for f in found)
+        command = " ".join(
+            ["creds-lint restore", shlex.quote(path), "--from", shlex.quote(source), *names]
+            + (["--with-dependents"] if cas else [])
+        )
+        lines.append(f"{command}   (puts back only these entries, with a backup: docs/usage.md#restore)")
+    return lines
+
+
 def restore_block(findings: tuple[Finding, ...], rules: Catalogue, *, suggested: bool) -> list[str]:
     """For findings of destructive rules: how to restore the old values, and where to read before allowing one;
     ``suggested``: the allowances are printed below anyway (``--suggest-allow``)."""
@@ -112,6 +141,7 @@ def restore_block(findings: tuple[Finding, ...], rules: Catalogue, *, suggested:
     if not lost:
         return []
     commands = dict.fromkeys(restore_command(f.old_file) for f in lost)
+    commands.update(dict.fromkeys(restore_entries_command(lost)))
     names = ", ".join(dict.fromkeys(f.rule for f in lost))
     allow = (
         "the allow: entries below cover exactly these changes"
