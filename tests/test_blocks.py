@@ -281,6 +281,7 @@ def test_an_empty_store_takes_its_first_entry() -> None:
         ("? a\n: 1\n", "does not start its line"),
         ("a: !custom x\n", "non-standard YAML tag"),
         ("- a\n", "not a mapping"),
+        ("a: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\nsops:\n  mac: m\n", "encrypted with sops"),
     ],
 )
 def test_what_cannot_be_edited_block_by_block_is_refused(text: str, message: str) -> None:

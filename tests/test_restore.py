@@ -187,6 +187,7 @@ def test_a_restored_certificate_that_has_expired_is_reported(tmp_path: Path, cli
     assert result.code == 0, result.err
     assert "warning: old_tls: the restored certificate expired on" in result.out
     assert "renew it, keeping its key pair" in result.out
+    assert f"creds-lint renew {path} old_tls (docs/renew.md)" in result.out
 
 
 def test_as_rotation_keeps_the_new_key_and_writes_the_old_one_as_old(repo: GitRepo, cli: RunCli) -> None:

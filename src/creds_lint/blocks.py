@@ -8,7 +8,8 @@ The commands that write a var-store (``restore``, ``renew``, ``rotate``) go thro
   left out), its span in the file and its ``value`` as bosh (yaml.v2) decodes it. :class:`Blocks` also keeps
   what is around the blocks (a leading comment, ``---``, a BOM) and the file's :class:`LineEnding`. It refuses,
   with a :class:`~creds_lint.errors.CredsLintError`, what it cannot edit block by block: duplicate top-level keys,
-  a flow-style (``{a: 1}``) or otherwise non-block top level, a key that does not start its line.
+  a flow-style (``{a: 1}``) or otherwise non-block top level, a key that does not start its line, and ciphertext
+  (a sops file's values are changed with ``sops set``, which keeps its MAC).
 * Edits are values: ``Set(name=..., value=..., raw=...)`` replaces an entry in place or, when the file lacks it,
   inserts it where yaml.v2's key order puts it among the others, without moving any; ``Remove(name=...)`` drops
   one. ``raw`` is the entry's text in another var-store (a :class:`Block`'s ``raw``): it is kept verbatim when it
@@ -34,7 +35,7 @@ from types import MappingProxyType
 
 import yaml
 
-from creds_lint import emitter, loader, yamlv2
+from creds_lint import emitter, encrypted, loader, yamlv2
 from creds_lint.emitter import Unrepresentable, Value
 from creds_lint.errors import CredsLintError
 
@@ -315,6 +316,13 @@ def same(a: Value, b: Value) -> bool:
 
 def split(data: bytes, *, source: str) -> Blocks:
     """The top-level blocks of a var-store's bytes (see the module docstring for what is refused)."""
+    cipher = encrypted.detect(data)
+    if cipher is not None:  # a block written into ciphertext would be plaintext (or break the file's MAC)
+        raise CredsLintError(
+            f"encrypted with {cipher.value}: creds-lint edits plaintext var-stores only (decrypt, or use the "
+            "tool's own editor)",
+            source=source,
+        )
     loader.parse_store(data, source=source)  # every safety check of the loader first: size, tags, aliases, markers
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CredsLintError("UTF-16 text: creds-lint writes UTF-8 var-stores only", source=source)

@@ -192,7 +192,8 @@ def plan(
     items = [_dated(replace(item, text=texts[item.written]), source_store, now) for item in items]
     warnings.extend(
         f"{item.name}: the restored certificate expired on {item.expired:%Y-%m-%d} (perhaps why it was deleted): "
-        "renew it, keeping its key pair, instead of letting bosh regenerate it"
+        f"renew it, keeping its key pair, instead of letting bosh regenerate it: creds-lint renew {label} "
+        f"{item.name} (docs/renew.md)"
         for item in items
         if item.expired is not None
     )

@@ -75,7 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cli.add_config_options(parser)
     parser.set_defaults(
-        check_all=False, fail_on=None, expiry_days=None, var_store_globs=None, quiet=False, suggest_allow=False
+        check_all=False,
+        fail_on=None,
+        expiry_days=None,
+        var_store_globs=None,
+        quiet=False,
+        suggest_allow=False,
+        decrypt=False,
     )
     return parser
 
