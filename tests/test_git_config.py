@@ -296,3 +296,25 @@ def test_pre_commit_applies_each_folders_configuration(tmp_path: Path, monkeypat
     output = accepted.stdout + accepted.stderr
     assert accepted.returncode == 0, output
     assert "Passed" in output
+
+
+def test_the_hook_given_a_range_reads_the_configuration_of_its_base(
+    repo: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pre-commit run --from-ref main --to-ref feature` (and pre-push) checks a range: like --base, the branch's
+    own configuration cannot turn off the rule that blocks it."""
+    store = bosh_store()
+    repo.write("creds.yml", store)
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("creds.yml", without(store, "credhub_encryption_password"))
+    write(repo.root / ".creds-lint.yml", "rules:\n  removed-encryption-key: off\n")
+    repo.commit("drop the key and the rule")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", "main")
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", "feature")
+
+    run = cli("--hook", "creds.yml", "--format", "json")
+
+    assert run.code == 1
+    assert sorted(r for r, *_ in rules(run)) == ["removed-encryption-key", "unapplied-configuration"]
+    assert run.json["configuration"]["file"] is None
