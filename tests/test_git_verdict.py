@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import RunCli
+from creds_lint.git import Repo
 from creds_lint.loader import looks_like_var_store
 from factory import bosh_store, dump_store, password
 from gitrepo import GitRepo, isolate_git
@@ -224,3 +225,46 @@ def test_pre_commit_refuses_a_moved_and_an_unnamed_var_store(tmp_path: Path, mon
     assert "error CL101 removed-encryption-key: credhub_encryption_password" in output
     assert "warning CL502 unnamed-var-store" in output
     assert repo.git("rev-parse", "HEAD").strip() == first
+
+
+def test_prefetched_blobs_are_read_from_the_run_cache(repo: GitRepo) -> None:
+    repo.write("a.yml", {"admin_password": password("a")})
+    repo.write("b.yml", {"admin_password": password("b")})
+    repo.commit("two files")
+    git_repo = Repo.discover()
+    oids = [git_repo.blob_at("HEAD", name) for name in ("a.yml", "b.yml")]
+    assert None not in oids
+    a, b = (oid for oid in oids if oid is not None)
+    expected = {oid: repo.git("cat-file", "blob", oid).encode() for oid in (a, b)}
+    git_repo.prefetch([a, b, "0" * 40])  # an object git does not have is left out
+    for oid in (a, b):
+        (repo.root / ".git" / "objects" / oid[:2] / oid[2:]).unlink()  # git cannot read them any more
+
+    assert {oid: git_repo.read_blob(oid, label=oid) for oid in (a, b)} == expected
+
+
+def test_git_calls_do_not_grow_with_the_changed_files(
+    repo: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Configurations are looked up in every folder of the change, and every YAML file is read for its content:
+    with one git call for each, not one per folder or file."""
+    for i in range(60):
+        (repo.root / f"deploy{i}").mkdir()
+        (repo.root / f"deploy{i}" / "manifest.yml").write_text(f"name: d{i}\ninstance_groups: []\n", "utf-8")
+    repo.commit("sixty deployments")
+    for i in range(60):
+        (repo.root / f"deploy{i}" / "manifest.yml").write_text(f"name: d{i}\ninstance_groups: [x]\n", "utf-8")
+    repo.git("add", "--all")
+    calls: list[str] = []
+    real_run = subprocess.run
+
+    def counted(args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - subprocess.run's own signature
+        calls.append(str(args[1]) if args and args[0] == "git" else "")
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counted)
+
+    run = cli("--staged", "--format", "json")
+
+    assert (run.code, run.json["summary"]["files"]) == (0, 0)
+    assert len(calls) < 15, calls

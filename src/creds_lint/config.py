@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Protocol
@@ -36,7 +37,7 @@ from typing import Protocol
 from creds_lint.allowances import COMMAND_LINE, COMMAND_LINE_REASON, Allowance
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import ConfigurationChange, ConfigurationNote, Severity
-from creds_lint.git import EntryKind, Repo
+from creds_lint.git import EntryKind, Repo, TreeEntry
 from creds_lint.loader import read_file
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Role
 from creds_lint.tree import Node, from_python, parse_yaml, suggest
@@ -175,9 +176,15 @@ class Index:
     def top(self) -> Path:
         return Path(os.path.realpath(self.repo.root))
 
+    @cached_property
+    def _configurations(self) -> Mapping[str, TreeEntry]:
+        return self.repo.files_named(_DISCOVERED)
+
     def read(self, directory: str, names: Sequence[str]) -> Mapping[str, bytes]:
         paths = {_join(directory, name): name for name in names}
-        entries = self.repo.staged_entries(list(paths))
+        entries = _entries(self._configurations, paths) if _DISCOVERED.issuperset(names) else None
+        if entries is None:
+            entries = self.repo.staged_entries(list(paths))
         return {paths[p]: self.repo.read_blob(e.oid, label=p) for p, e in entries.items() if e.kind is EntryKind.FILE}
 
     def label(self, path: str) -> str:
@@ -200,9 +207,15 @@ class Revision:
     def top(self) -> Path:
         return Path(os.path.realpath(self.repo.root))
 
+    @cached_property
+    def _configurations(self) -> Mapping[str, TreeEntry]:
+        return self.repo.files_named(_DISCOVERED, rev=self.commit)
+
     def read(self, directory: str, names: Sequence[str]) -> Mapping[str, bytes]:
         paths = {_join(directory, name): name for name in names}
-        entries = self.repo.entries_at(self.commit, list(paths))
+        entries = _entries(self._configurations, paths) if _DISCOVERED.issuperset(names) else None
+        if entries is None:
+            entries = self.repo.entries_at(self.commit, list(paths))
         return {
             paths[p]: self.repo.read_blob(e.oid, label=self.label(p))
             for p, e in entries.items()
@@ -211,6 +224,14 @@ class Revision:
 
     def label(self, path: str) -> str:
         return f"{self.rev}:{path}"
+
+
+#: The file names discovery looks for: a git tree lists them all with one call.
+_DISCOVERED = frozenset((*CONFIG_NAMES, PYPROJECT))
+
+
+def _entries(listing: Mapping[str, TreeEntry], paths: Mapping[str, str]) -> dict[str, TreeEntry]:
+    return {path: listing[path] for path in paths if path in listing}
 
 
 def _join(directory: str, name: str) -> str:

@@ -237,6 +237,24 @@ class Repo:
                 entries[name] = TreeEntry(kind=kind, oid=oid)
         return entries
 
+    def files_named(self, names: frozenset[str], *, rev: str | None = None) -> dict[str, TreeEntry]:
+        """Every path whose file name is one of ``names``, in commit ``rev`` or (``None``) in the index: one git
+        call for the whole tree."""
+        found: dict[str, TreeEntry] = {}
+        if rev is None:
+            for record in _split(self._output(["ls-files", "-z", "--stage", "--full-name"])):
+                info, _, name = record.partition("\t")
+                mode, oid, stage = info.split(" ")
+                kind = EntryKind.of(mode)
+                if stage == "0" and kind is not None and name.rpartition("/")[2] in names:
+                    found[name] = TreeEntry(kind=kind, oid=oid)
+            return found
+        for mode, _type, oid, name in _ls_tree(self._output(["ls-tree", "-r", "-z", "--full-tree", rev])):
+            kind = EntryKind.of(mode)
+            if kind is not None and name.rpartition("/")[2] in names:
+                found[name] = TreeEntry(kind=kind, oid=oid)
+        return found
+
     def staged_changes(self) -> list[FileChange]:
         """What the next commit changes: the index against ``HEAD`` (against nothing before the first commit)."""
         return self._diff(["--cached", *(["HEAD"] if self.has_head() else [])])
@@ -254,6 +272,37 @@ class Repo:
                 raise CredsLintError(f"git cannot read this version ({_first_line(result.stderr)})", source=label)
             data = self._blobs[oid] = result.stdout
         return data
+
+    def prefetch(self, oids: Sequence[str]) -> None:
+        """Read many blobs with one git call (``cat-file --batch``) into the run's cache, so that reading each of
+        them later costs no process. An object git cannot read is left out: :meth:`read_blob` then says why."""
+        wanted = list(dict.fromkeys(oid for oid in oids if oid not in self._blobs))
+        if not wanted:
+            return
+        try:
+            result = subprocess.run(
+                ["git", "cat-file", "--batch"],
+                cwd=self.root,
+                env=self.env,
+                input="".join(f"{oid}\n" for oid in wanted).encode(),
+                capture_output=True,
+                check=False,
+            )
+        except OSError:
+            return
+        out, at = result.stdout, 0
+        for oid in wanted:
+            end = out.find(b"\n", at)
+            if end < 0:
+                return
+            header = out[at:end].split(b" ")
+            at = end + 1
+            if len(header) != 3:  # "<oid> missing"
+                continue
+            size = int(header[2])
+            if header[1] == b"blob":
+                self._blobs[oid] = out[at : at + size]
+            at += size + 1
 
     def read_filtered(self, oid: str, *, path: str, label: str) -> bytes:
         """A blob as git would write it to ``path`` in the work tree: through the filters (``smudge``) that the

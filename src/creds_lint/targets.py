@@ -189,11 +189,16 @@ def _select(
     """The targets of the changes to check: those of the given paths, or those of var-stores (by ``globs``, or by
     their content when no glob names them); with ``all_stores``, both."""
     wanted = None if relatives is None else frozenset(relatives)
+    considered = [
+        (change, named)
+        for change in changes
+        if (named := wanted is not None and (change.path in wanted or change.old_path in wanted))
+        or wanted is None
+        or all_stores
+    ]
+    repo.prefetch([oid for change, _ in considered for _, oid in _yaml_versions(change)])  # one git call
     targets: list[Target] = []
-    for change in changes:
-        named = wanted is not None and (change.path in wanted or change.old_path in wanted)
-        if wanted is not None and not all_stores and not named:
-            continue
+    for change, named in considered:
         targets.extend(_targets_of(repo, change, wanted or frozenset(), globs, old_rev=old_rev, named=named))
     return targets
 
@@ -237,16 +242,20 @@ _YAML = (".yml", ".yaml")
 def _shaped(repo: Repo, change: FileChange) -> bool:
     """Whether a change that no glob names is of a YAML file that reads as a var-store (either version: a deleted
     or renamed one counts by its old content)."""
+    return any(looks_like_var_store(repo.read_blob(oid, label=path)) for path, oid in _yaml_versions(change))
+
+
+def _yaml_versions(change: FileChange) -> list[tuple[str, str]]:
+    """(path, blob id) of each version of a change that is a regular YAML file in git."""
     versions = (
         (change.path, change.new_oid, change.new_kind),
         (change.old_path, change.old_oid, change.old_kind),
     )
-    for path, oid, kind in versions:
-        if path is None or oid is None or kind is not EntryKind.FILE or not path.lower().endswith(_YAML):
-            continue
-        if looks_like_var_store(repo.read_blob(oid, label=path)):
-            return True
-    return False
+    return [
+        (path, oid)
+        for path, oid, kind in versions
+        if path is not None and oid is not None and kind is EntryKind.FILE and path.lower().endswith(_YAML)
+    ]
 
 
 def _unchanged(changes: Sequence[FileChange], relatives: Sequence[str] | None) -> list[str]:
