@@ -330,3 +330,15 @@ def test_a_credhub_export_is_not_renewed(cli: RunCli, tmp_path: Path) -> None:
         "back by bosh, and `credhub import` of it would overwrite every credential)\n"
     )
     assert path.read_bytes() == before
+
+
+def test_a_sops_encrypted_store_is_not_renewed(cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "creds.yml"
+    path.write_text(
+        "admin_password: ENC[AES256_GCM,data:abcd,iv:efgh,tag:ijkl,type:str]\n"
+        "sops:\n  mac: ENC[AES256_GCM,data:mnop,iv:qrst,tag:uvwx,type:str]\n  version: 3.8.1\n",
+        encoding="utf-8",
+    )
+    run = cli("renew", path, "--all")
+    assert run.code == 2
+    assert run.err.startswith(f"creds-lint: error: {path}: is encrypted with sops: renew writes plaintext")

@@ -173,6 +173,12 @@ def run(request: Request) -> Outcome:
             "and `credhub import` of it would overwrite every credential)",
             source=request.path,
         )
+    if store.seal is not None:
+        raise CredsLintError(
+            "is encrypted with sops: renew writes plaintext var-stores only (renew a decrypted copy kept in a safe "
+            "place, then `sops set` the changed values, which keeps every other ciphertext)",
+            source=request.path,
+        )
     renewal = renew.renew(store, request.selection, request.settings)
     if renewal.refusals:
         return Outcome(path=request.path, renewal=renewal, dry_run=request.dry_run)
