@@ -242,6 +242,8 @@ def commands(old: Path, new: Path) -> Iterator[tuple[str | Path, ...]]:
     yield ("diff", old, new)
     yield ("diff", "--textconv", new)
     yield ("diff", "creds.yml", old, "1" * 40, "100644", new, "2" * 40, "100644")
+    for fmt in ("text", "json"):  # everything renew does but the write (which would change an input file)
+        yield ("renew", new, "--all", "--days", "400", "--dry-run", "--format", fmt)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
