@@ -52,11 +52,12 @@ class Sops:
         path.write_text(dump_store(store), encoding="utf-8")
         return path
 
-    def encrypt(self, name: str, store: Mapping[str, object]) -> Path:
-        """A new sops file (a new data key) holding ``store``."""
+    def encrypt(self, name: str, store: Mapping[str, object], *, readable: bool = True) -> Path:
+        """A new sops file (a new data key) holding ``store``; with ``readable``, its public parts left readable."""
         source = self.plain(f"{name}.plain.yml", store)
         path = self.root / name
-        path.write_bytes(self.run("encrypt", "--age", self.recipient, "--unencrypted-regex", UNENCRYPTED, str(source)))
+        regex = ("--unencrypted-regex", UNENCRYPTED) if readable else ()
+        path.write_bytes(self.run("encrypt", "--age", self.recipient, *regex, str(source)))
         return path
 
     def edit(self, path: Path, store: Mapping[str, object]) -> Path:
@@ -152,6 +153,21 @@ def test_without_keys_readable_public_parts_are_judged_as_usual(sops: Sops, cli:
     assert run.code == 1
     assert ("regenerated-ca", "default_ca") in run.rules
     assert ("regenerated-encryption-key", "credhub_encryption_password") in run.rules
+
+
+def test_without_keys_encrypted_certificates_are_judged_by_their_category(sops: Sops, cli: RunCli) -> None:
+    """Every field encrypted: a CA whose ciphertext changed cannot be shown to keep its key (an error), a leaf
+    is a re-issued leaf (information), and the messages say why nothing more can be verified."""
+    old = sops.encrypt("old.yml", STORE, readable=False)
+    run = cli(old, sops.edit(sops.copy(old, "incident.yml"), incident(STORE)), "--format", "json")
+    assert run.code == 1
+    cas = [f for f in run.json["findings"] if f["rule"] == "regenerated-ca"]
+    assert {f["variable"] for f in cas} == {"default_ca", "nats_ca", "blobstore_ca", "credhub_ca"}
+    assert all("is sops ciphertext" in f["message"] for f in cas)
+    run = cli(old, sops.edit(sops.copy(old, "rotated.yml"), leaf_rotation(STORE)), "--format", "json")
+    assert run.code == 0
+    assert {f["rule"] for f in run.json["findings"]} == {"rotated-certificate"}
+    assert all("cannot be verified without the keys" in f["message"] for f in run.json["findings"])
 
 
 def test_without_keys_a_new_data_key_or_every_value_changed_asks_for_decrypt(sops: Sops, cli: RunCli) -> None:

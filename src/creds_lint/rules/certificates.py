@@ -11,7 +11,7 @@ from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind, is_empty
 from creds_lint.pki import Trust
 from creds_lint.rules.base import Category, Context, Hit, rule
-from creds_lint.rules.describe import certificate_label, change_details, field_changes, what
+from creds_lint.rules.describe import certificate_label, change_details, field_changes, sealed_certificate, what
 from creds_lint.rules.pki import foreign_trust
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ def ca_key_pair_kept(ctx: Context, old: Entry, new: Entry) -> bool:
 def _ca_difference(ctx: Context, old: Entry, new: Entry) -> str | None:
     """Why a changed CA no longer vouches for what the old one signed, or ``None`` when it still does."""
     old_cert, new_cert = ctx.certificate(old), ctx.certificate(new)
+    if (old_cert is None or new_cert is None) and sealed_certificate(new):
+        return "has a certificate that is sops ciphertext, so it cannot be shown to keep its key without the keys"
     if old_cert is None or new_cert is None:
         return "has a certificate that does not parse, so it cannot be shown to keep its key"
     old_key, new_key = x509.certificate_key(old_cert), x509.certificate_key(new_cert)
@@ -203,6 +205,8 @@ def rotation_problems(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
     """What makes a re-issued leaf unsafe, in words; empty when it is valid, signed by an unchanged CA of the
     store, matches its key and keeps its names. The pki rules report each problem in detail."""
     cert = ctx.certificate(new)
+    if cert is None and sealed_certificate(new):
+        return ("its certificate is sops ciphertext and cannot be verified without the keys (--decrypt)",)
     if cert is None:
         return ("its certificate does not parse",)
     problems: list[str] = []
