@@ -600,6 +600,9 @@ def test_a_subset_holds_exactly_the_chosen_credentials_and_the_signers_they_need
     document = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert {tuple(sorted(c)) for c in document["credentials"]} == {("name", "type", "value")}
     assert credhub.import_command(out) == f"credhub import -f {out}"
+    with pytest.raises(CredsLintError, match="exists already"):
+        credhub.write_import_file(out, selection)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "old.yml", "restore.yml"]
 
 
 def test_a_subset_leaves_out_a_signer_that_still_verifies(tmp_path: Path) -> None:

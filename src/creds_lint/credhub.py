@@ -203,11 +203,13 @@ def _line(event: yaml.Event) -> int:
 # --- who depends on whom ------------------------------------------------------------------------------------
 
 
-def dependents(store: VarStore, ca: str) -> tuple[str, ...]:
-    """The certificates of an export that name ``ca`` in their ``ca_name``, in file order."""
-    return tuple(
-        entry.name for entry in store if isinstance(entry, Credential) and entry.ca_name == ca and entry.name != ca
-    )
+def dependents(store: VarStore) -> Mapping[str, tuple[str, ...]]:
+    """The certificates of an export by the signer their ``ca_name`` names, in file order (one pass)."""
+    found: dict[str, list[str]] = {}
+    for entry in store:
+        if isinstance(entry, Credential) and (signer := entry.ca_name) is not None and signer != entry.name:
+            found.setdefault(signer, []).append(entry.name)
+    return {signer: tuple(names) for signer, names in found.items()}
 
 
 # --- subset import files --------------------------------------------------------------------------------------
@@ -300,30 +302,49 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(Typed, _represent_typed)
 
 
-def write_import_file(path: str | Path, selection: Selection) -> None:
-    """Write the import file atomically with mode 0600 (it holds secrets); an existing file is replaced only once
-    the new one is complete."""
+def write_import_file(path: str | Path, selection: Selection) -> Path:
+    """Write the import file with mode 0600 (it holds secrets), all at once: the complete file appears under its
+    name or nothing does. An existing file is never replaced (it may be another backup). The text is read back
+    first: it must be an export of exactly the selected credentials, with their values."""
     target = Path(path)
-    text = import_document(selection)
-    directory = target.parent if str(target.parent) else Path()
+    source = str(target)
+    text = import_document(selection).encode("utf-8")
+    written = _read_back(text, source=source)
+    if [e.name for e in written] != [e.name for e in selection.credentials] or any(
+        e.value != c.value for e, c in zip(written, selection.credentials, strict=True)
+    ):  # pragma: no cover - the writer and the reader disagree: a bug, never a file to import
+        raise CredsLintError("the import file would not read back as written; nothing written", source=source)
+    if target.exists() or target.is_symlink():
+        raise CredsLintError("exists already: give a new file name (nothing written)", source=source)
+    directory = target.parent
     try:
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
-        raise CredsLintError(
-            f"cannot write the import file ({exc.strerror or type(exc).__name__})", source=str(path)
-        ) from None
+        raise CredsLintError(f"cannot write the import file ({exc.strerror}); nothing written", source=source) from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        with os.fdopen(handle, "wb") as stream:
             os.fchmod(stream.fileno(), 0o600)
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, target)
+        os.link(temporary, target)  # fails if the name was taken meanwhile: never overwrites
+    except FileExistsError:
+        raise CredsLintError("exists already: give a new file name (nothing written)", source=source) from None
     except OSError as exc:
+        raise CredsLintError(f"cannot write the import file ({exc.strerror}); nothing written", source=source) from None
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise CredsLintError(
-            f"cannot write the import file ({exc.strerror or type(exc).__name__})", source=str(path)
-        ) from None
+    return target
+
+
+def _read_back(data: bytes, *, source: str) -> VarStore:
+    """``data`` read as an export (the loader), or a :class:`CredsLintError`."""
+    from creds_lint.loader import parse_store
+
+    store = parse_store(data, source=source)
+    if store.export is None:  # pragma: no cover - import_document always writes a credentials list
+        raise CredsLintError("not a CredHub export", source=source)
+    return store
 
 
 def import_command(path: str | Path) -> str:

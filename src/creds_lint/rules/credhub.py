@@ -10,13 +10,13 @@ put a value back. :func:`reword` says so in each finding about an export.
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
 from creds_lint import credhub
 from creds_lint.credhub import Credential
 from creds_lint.findings import Finding, Severity
-from creds_lint.model import Entry, Kind, VarStore
+from creds_lint.model import Entry, Kind
 from creds_lint.pki import Trust
 from creds_lint.rules.base import Context, Hit, rule
 from creds_lint.rules.describe import RESTORE, certificate_label, what
@@ -178,10 +178,15 @@ def reword(findings: Sequence[Finding], ctx: Context) -> list[Finding]:
     """The findings about a CredHub export, their messages in CredHub's words: its consequences (the director
     generates in CredHub), its commands (``credhub get -n NAME --versions 2``, ``credhub set``, ``credhub
     regenerate``), and for a CA the certificates that name it in ``ca_name``."""
-    return [_reworded(finding, ctx) for finding in findings]
+    signed = {
+        rule: credhub.dependents(store) if store is not None else {}
+        for rule, store in (("regenerated-ca", ctx.new), ("removed-ca", ctx.old))
+        if any(f.rule == rule for f in findings)
+    }
+    return [_reworded(finding, ctx, signed) for finding in findings]
 
 
-def _reworded(finding: Finding, ctx: Context) -> Finding:
+def _reworded(finding: Finding, ctx: Context, signed: Mapping[str, Mapping[str, tuple[str, ...]]]) -> Finding:
     name = finding.variable or ""
     entry = ctx.new.get(name) if finding.variable is not None else None
     if finding.rule == "removed-file":
@@ -201,7 +206,7 @@ def _reworded(finding: Finding, ctx: Context) -> Finding:
                 words.format(name=name, previous=_set_back_previous(name, entry) + "."),
             )
     if finding.rule in ("regenerated-ca", "removed-ca"):
-        message += _dependents(ctx.new if finding.rule == "regenerated-ca" else ctx.old, name)
+        message += _dependents(signed[finding.rule].get(name, ()), name)
     remedy = _REMEDIES.get(finding.rule)
     if remedy is not None:
         previous = _set_back_previous(name, entry or (ctx.old.get(name) if ctx.old is not None else None))
@@ -229,8 +234,7 @@ def _set_back_previous(name: str, entry: Entry | None) -> str:
     )
 
 
-def _dependents(store: VarStore | None, ca: str) -> str:
-    names = credhub.dependents(store, ca) if store is not None else ()
+def _dependents(names: tuple[str, ...], ca: str) -> str:
     if not names:
         return ""
     shown = ", ".join(names[:_SHOWN]) + (f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else "")
