@@ -398,6 +398,20 @@ def test_classification_reads_the_last_path_segment(tmp_path: Path, cli: RunCli)
     assert "agents become unresponsive" in message
 
 
+@pytest.mark.parametrize("listed", [f"{PREFIX}/hm_password", "hm_password"])
+def test_configured_names_match_the_full_name_or_the_last_segment(tmp_path: Path, cli: RunCli, listed: str) -> None:
+    credentials = cf_credentials()
+    name = f"{PREFIX}/hm_password"
+    after = replaced(credentials, name, password("new hm"))
+    config = tmp_path / ".creds-lint.yml"
+    config.write_text(f"classify:\n  disposable:\n    names: [{listed}]\n", encoding="utf-8")
+    old, new = write(tmp_path, "old.yml", credentials, "yaml"), write(tmp_path, "new.yml", after, "yaml")
+    run = cli(old, new, "--config", config, "--format", "json")
+    assert run.code == 0
+    assert ("disposable-changed", name) in findings(run.json)
+    assert cli(old, new, "--no-config").code == 1
+
+
 def test_a_changed_type_names_credhub_types(tmp_path: Path, cli: RunCli) -> None:
     credentials = cf_credentials()
     name = f"{PREFIX}/app_domain"
