@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from creds_lint.cli import build_parser
+from creds_lint.invocation import build_parser
 from factory import bosh_store
 from gitrepo import GitRepo, isolate_git
 from test_reporters import sarif_schema

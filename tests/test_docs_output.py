@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from creds_lint.cli import build_parser
-from creds_lint.redacted import build_parser as build_diff_parser
+from creds_lint.invocation import build_diff_parser, build_parser, build_restore_parser
 from creds_lint.reporters import FORMATS
 from creds_lint.reporters.json import document, finding_dict
-from creds_lint.restore_cli import build_parser as build_restore_parser
 from reports import REPORT
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -176,9 +176,9 @@ def test_diff_bad_input_is_one_line_exit_2(cli: RunCli, tmp_path: Path) -> None:
 
 def test_diff_usage_errors(cli: RunCli) -> None:
     for args in (("diff",), ("diff", "one.yml"), ("diff", "--textconv", "a.yml", "b.yml")):
-        with pytest.raises(SystemExit) as exc:
-            cli(*args)
-        assert exc.value.code == 2
+        run = cli(*args)
+        assert run.code == 2
+        assert run.err.startswith("usage: creds-lint diff")
 
 
 def test_external_diff_arguments(cli: RunCli, write_store: WriteStore) -> None:
@@ -316,3 +316,35 @@ def test_golden_on_the_bundled_incident(
     if os.environ.get("CREDS_LINT_UPDATE_GOLDEN") == "1":
         path.write_text(run.out, encoding="utf-8")
     assert run.out == path.read_text(encoding="utf-8")
+
+
+def test_diff_reads_the_configuration_as_lint_does(
+    cli: RunCli, write_store: WriteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".creds-lint.yml").write_text("classify:\n  encryption-keys:\n    names: [my_secret_blob]\n")
+    old = write_store("old.yml", {"my_secret_blob": password("blob")})
+    new = write_store("new.yml", {"my_secret_blob": password("other")})
+    lint = cli(old, new, "--format", "json")
+    assert lint.code == 1
+    assert lint.json["findings"][0]["message"].startswith("my_secret_blob (encryption key) has a new value")
+    diff = cli("diff", old, new)
+    assert diff.code == 0
+    assert "~ my_secret_blob (encryption key), changed at line 1" in diff.out.splitlines()
+    monkeypatch.chdir(tmp_path)  # git runs textconv at the top of the work tree
+    assert "my_secret_blob (encryption key): " in cli("diff", "--textconv", new).out
+    assert "~ my_secret_blob (password), changed at line 1" in cli("diff", old, new, "--no-config").out.splitlines()
+
+
+def test_diff_with_a_bad_configuration(
+    cli: RunCli, write_store: WriteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".creds-lint.yml").write_text("classify:\n  encryption-key: {}\n")
+    old, new = write_store("old.yml", {"a": password("a")}), write_store("new.yml", {"a": password("b")})
+    direct = cli("diff", old, new)
+    assert direct.code == 2
+    assert direct.out == ""
+    assert direct.err.startswith(f"creds-lint: error: {tmp_path / '.creds-lint.yml'}:")
+    monkeypatch.chdir(tmp_path)  # git runs textconv at the top of the work tree
+    textconv = cli("diff", "--textconv", new)  # git would abort the whole diff on a non-zero exit
+    assert textconv.code == 0
+    assert textconv.out.startswith("# creds-lint: cannot show ")

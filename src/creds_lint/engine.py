@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from creds_lint import allowances, encrypted, x509
 from creds_lint.allowances import Allowance, Uses
@@ -23,6 +24,9 @@ from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore, field_lab
 from creds_lint.origin import Origin
 from creds_lint.rules import CATALOGUE, FILE_RULES, FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
 from creds_lint.sources import Removal, Source, Target
+
+if TYPE_CHECKING:
+    from creds_lint.plan import Plan
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,6 +183,14 @@ def _finding(rule: Rule, severity: Severity, hit: Hit, origins: Origins) -> Find
         message=hit.message,
         details=MappingProxyType(dict(hit.details)),
     )
+
+
+def run(plan: Plan) -> Report:
+    """The report of a plan: every target checked with its configuration's options, and the configurations used."""
+    from creds_lint.config import note_of
+
+    report = check(plan.targets, plan.options, per_target=plan.per_target)
+    return replace(report, configuration=note_of(plan.configs))
 
 
 def check(

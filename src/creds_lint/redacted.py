@@ -13,25 +13,33 @@ non-zero exit makes git abort the whole diff); comparing two files directly exit
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import groupby
 
 from creds_lint import x509
 from creds_lint.diff import NO_CHANGES, ChangeKind
 from creds_lint.errors import CredsLintError
-from creds_lint.loader import parse_store, read_file
-from creds_lint.model import Entry, Kind, VarStore, field_label, fingerprint, is_ciphertext, yaml_type
+from creds_lint.loader import parse_store
+from creds_lint.model import (
+    DEFAULT_CLASSIFIER,
+    Classifier,
+    Entry,
+    Kind,
+    VarStore,
+    field_label,
+    fingerprint,
+    is_ciphertext,
+    yaml_type,
+)
 from creds_lint.reporters.style import clean
 from creds_lint.rules.base import Context
 from creds_lint.rules.describe import what
+from creds_lint.sources import Source, Target
 
 #: What git passes for the missing side of an added or deleted file.
 DEV_NULL = "/dev/null"
-_GIT_ARGS = (7, 9)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,8 +56,8 @@ class Fact:
         return f"{self.field} {self.attribute}" if self.attribute else self.field
 
 
-def _context(store: VarStore) -> Context:
-    return Context(new=store, old=None, changes=NO_CHANGES)
+def _context(store: VarStore, classifier: Classifier) -> Context:
+    return Context(new=store, old=None, changes=NO_CHANGES, classifier=classifier)
 
 
 def _certificates(name: str, pem: str) -> list[Fact]:
@@ -142,9 +150,10 @@ def _block(facts_: list[Fact], indent: str) -> Iterator[str]:
             yield from (f"{indent}  {f.attribute}: {f.text}" for f in items)
 
 
-def view(store: VarStore) -> str:
-    """A redacted one-file view, one block per variable in file order (what ``textconv`` shows git)."""
-    ctx = _context(store)
+def view(store: VarStore, classifier: Classifier = DEFAULT_CLASSIFIER) -> str:
+    """A redacted one-file view, one block per variable in file order (what ``textconv`` shows git), each
+    variable named as every command names it under ``classifier`` (the configuration's)."""
+    ctx = _context(store, classifier)
     out: list[str] = []
     for entry in store:
         entry_facts = facts(entry)
@@ -170,12 +179,12 @@ def _changed(old: list[Fact], new: list[Fact]) -> Iterator[str]:
             yield f"    {key}: {a} -> {b}"
 
 
-def diff(old: VarStore, new: VarStore) -> str:
+def diff(old: VarStore, new: VarStore, classifier: Classifier = DEFAULT_CLASSIFIER) -> str:
     """The redacted structural diff from ``old`` to ``new``, with a summary line."""
     from creds_lint.engine import compare
 
     changes = compare(old, new)
-    old_ctx, new_ctx = _context(old), _context(new)
+    old_ctx, new_ctx = _context(old, classifier), _context(new, classifier)
     out = [f"--- {old.source}", f"+++ {new.source}"]
     counts = dict.fromkeys(ChangeKind, 0)
     for change in changes:
@@ -199,74 +208,38 @@ def diff(old: VarStore, new: VarStore) -> str:
     return "\n".join(clean(line) for line in out) + "\n"
 
 
-# --------------------------------------------------------------------------------------------------------- CLI
+# ------------------------------------------------------------------------------------------------- git modes
 
 
-def _read(path: str, label: str) -> VarStore:
-    """The store in ``path`` (``/dev/null`` is an empty store), labelled ``label``."""
-    if path == DEV_NULL:
-        return parse_store(b"", source=label)
-    return parse_store(read_file(path), source=label)
-
-
-def _note(error: CredsLintError) -> str:
+def note(error: CredsLintError) -> str:
+    """What the git modes show instead of what cannot be read (a file, or the configuration): one line."""
     return clean(f"# creds-lint: cannot show {error}") + "\n"
 
 
-def textconv(path: str) -> str:
+def load(source: Source) -> VarStore:
+    """One version of a var-store, parsed."""
+    return parse_store(source.read(), source=source.label)
+
+
+def textconv(source: Source, classifier: Classifier = DEFAULT_CLASSIFIER) -> str:
     """What git shows for one version of a var-store; a file that does not parse becomes a one-line note."""
     try:
-        return view(_read(path, path))
+        return view(load(source), classifier)
     except CredsLintError as exc:
-        return _note(exc)
+        return note(exc)
 
 
-def external(args: Sequence[str]) -> str:
-    """What git shows as the diff of a var-store when creds-lint is the diff driver (``GIT_EXTERNAL_DIFF``)."""
-    path, old_file, _old_hex, _old_mode, new_file = args[:5]
-    new_path = args[7] if len(args) == 9 else path
-    header = clean(f"diff --creds-lint a/{path} b/{new_path}") + "\n"
+def external(target: Target, classifier: Classifier = DEFAULT_CLASSIFIER) -> str:
+    """What git shows as the diff of a var-store when creds-lint is the diff driver (``GIT_EXTERNAL_DIFF``):
+    ``target`` is named after the path git gives, its versions ``a/PATH`` and ``b/NEW-PATH`` (``/dev/null`` for
+    the missing side of an added or deleted file)."""
+    assert target.old is not None
+    assert target.new is not None
+    new_label = target.new.label
+    new_path = new_label.removeprefix("b/") if new_label != DEV_NULL else target.label
+    header = clean(f"diff --creds-lint a/{target.label} b/{new_path}") + "\n"
     try:
-        old = _read(old_file, f"a/{path}" if old_file != DEV_NULL else DEV_NULL)
-        new = _read(new_file, f"b/{new_path}" if new_file != DEV_NULL else DEV_NULL)
+        old, new = load(target.old), load(target.new)
     except CredsLintError as exc:
-        return header + _note(exc)
-    return header + diff(old, new)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="creds-lint diff",
-        description=(
-            "Show how a var-store changed without showing a secret: per variable added, removed or changed, with "
-            "fingerprints of values and certificate subject, issuer, serial and validity instead of PEM."
-        ),
-        epilog=(
-            "as git's diff driver it takes git's 7 (or 9) arguments: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE "
-            "NEW-HEX NEW-MODE. exit codes: 0 shown (whether or not anything changed); 2 a file could not be read "
-            "when comparing two files. In git modes a file that cannot be read is a note in the output, exit 0."
-        ),
-    )
-    parser.add_argument("files", metavar="FILE", nargs="*", help="OLD NEW, or git's diff-driver arguments")
-    parser.add_argument(
-        "--textconv", metavar="FILE", help="print a redacted view of one var-store (for git's diff.*.textconv)"
-    )
-    return parser
-
-
-def main(argv: Sequence[str]) -> int:
-    """``creds-lint diff ...``; the CLI turns a :class:`CredsLintError` into one line on stderr and exit 2."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    files: list[str] = args.files
-    if args.textconv is not None:
-        if files:
-            parser.error("--textconv takes one file and no other argument")
-        sys.stdout.write(textconv(args.textconv))
-    elif len(files) in _GIT_ARGS:
-        sys.stdout.write(external(files))
-    elif len(files) == 2:
-        sys.stdout.write(diff(_read(files[0], files[0]), _read(files[1], files[1])))
-    else:
-        parser.error("give OLD NEW, --textconv FILE, or git's diff-driver arguments")
-    return 0
+        return header + note(exc)
+    return header + diff(old, new, classifier)

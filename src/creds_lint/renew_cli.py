@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import ClassVar
 
 from creds_lint import atomic, blocks, renew, x509
 from creds_lint.errors import CredsLintError
+from creds_lint.invocation import Parser
 from creds_lint.loader import parse_store, read_file
 
 EPILOG = """\
@@ -34,7 +36,9 @@ MAX_DAYS = 36500
 
 @dataclass(frozen=True, kw_only=True)
 class Request:
-    """What the arguments ask for."""
+    """What the arguments ask for (the request of a ``renew`` :class:`~creds_lint.invocation.Invocation`)."""
+
+    command: ClassVar[str] = "renew"
 
     path: str
     selection: renew.Selection
@@ -64,7 +68,7 @@ class Outcome:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="creds-lint renew",
         description=(
             "Re-issue certificates of a BOSH var-store with the same keys, subjects and key identifiers and a new "
@@ -132,7 +136,7 @@ def _time(text: str) -> datetime:
 
 
 def request_from(argv: Sequence[str]) -> Request:
-    """The request the arguments make; a contradiction is a usage error (argparse exits 2)."""
+    """The request the arguments make; a contradiction is a usage error (:class:`UsageExit`, code 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     chosen = sum((bool(args.names), args.expiring is not None, args.everything))
@@ -196,13 +200,12 @@ def run(request: Request) -> Outcome:
     return Outcome(path=request.path, renewal=renewal, written=written)
 
 
-def main(argv: Sequence[str]) -> int:
+def main(request: Request) -> int:
     """``creds-lint renew ...``: print the outcome, return the exit code (bad input raises, for the caller)."""
     import sys
 
     from creds_lint.reporters import renewal as reporter
 
-    request = request_from(argv)
     outcome = run(request)
     render = reporter.json if request.output == "json" else reporter.text
     sys.stdout.write(render(outcome))
