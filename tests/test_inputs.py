@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from creds_lint import loader, redacted, sources
+from creds_lint import loader, plan, sources
 from creds_lint.engine import Options, check
 from creds_lint.origin import Origin
 from creds_lint.sources import Source, Target
@@ -68,7 +68,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         counts[str(path)] += 1
         return real(path)
 
-    for module in (loader, sources, redacted):
+    for module in (loader, sources, plan):
         monkeypatch.setattr(module, "read_file", counting)
     return counts
 
