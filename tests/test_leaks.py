@@ -244,6 +244,9 @@ def commands(old: Path, new: Path) -> Iterator[tuple[str | Path, ...]]:
     yield ("diff", "creds.yml", old, "1" * 40, "100644", new, "2" * 40, "100644")
     for fmt in ("text", "json"):  # everything renew does but the write (which would change an input file)
         yield ("renew", new, "--all", "--days", "400", "--dry-run", "--format", fmt)
+    yield ("restore", new, "--from", old, "--dry-run")
+    yield ("restore", new, "--from", old, "--dry-run", "--format", "json", "--as-rotation")
+    yield ("restore", new, "--from", old, *PASSWORDS, "--with-dependents", "--force", "--dry-run")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -282,6 +285,7 @@ def test_no_git_mode_leaks_a_secret(git_home: Path, case: Case) -> None:
         before = snapshot(repo.root)
         outputs = [run("creds.yml", "--format", fmt) for fmt in FORMATS]
         outputs.append(run("--rev", "HEAD", "creds.yml"))
+        outputs.append(run("restore", "creds.yml", "--from", "HEAD", "--dry-run"))
         repo.git("add", "creds.yml")
         outputs += [run("--staged", "--format", fmt) for fmt in FORMATS]
         outputs.append(run("--hook", "creds.yml"))

@@ -228,11 +228,14 @@ def test_dry_run_prints_the_plan_and_writes_nothing(repo: GitRepo, cli: RunCli) 
     assert _backups(path) == []
 
 
-def test_nothing_to_restore_exits_0_and_writes_nothing(repo: GitRepo, cli: RunCli) -> None:
+@pytest.mark.parametrize("flags", [(), ("--as-rotation",), ("default_ca", "--with-dependents")])
+def test_nothing_to_restore_exits_0_and_writes_nothing(repo: GitRepo, cli: RunCli, flags: tuple[str, ...]) -> None:
     path = _committed(repo, STORE, STORE)
-    result = cli("restore", path, "--from", "HEAD")
-    assert result.code == 0
+    before = path.read_bytes()
+    result = cli("restore", path, "--from", "HEAD", *flags)
+    assert result.code == 0, result.err
     assert "nothing to restore" in result.out
+    assert path.read_bytes() == before
     assert _backups(path) == []
 
 
@@ -374,3 +377,17 @@ def test_bosh_agrees_with_a_partial_restore(repo: GitRepo, cli: RunCli, bosh_int
     restored = path.read_bytes()
     bosh_int(manifest, path)
     assert path.read_bytes() == restored
+
+
+@pytest.mark.parametrize(
+    ("source", "message"), [("no-such-rev", "no-such-rev"), ("HEAD", "git does not know this file at HEAD")]
+)
+def test_a_revision_without_the_file_is_a_clear_error(repo: GitRepo, cli: RunCli, source: str, message: str) -> None:
+    repo.write("other.yml", {"a": "b"})
+    repo.commit("something else")
+    path = repo.write("creds.yml", STORE)
+    result = cli("restore", path, "--from", source)
+    assert result.code == 2
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert _backups(path) == []

@@ -172,6 +172,8 @@ def plan(
         else {name: (Reason.FLAGGED, rule) for name, rule in flagged.items() if name in source}
     )
     wanted = {name: why for name, why in wanted.items() if _differs(file, source, name)}
+    if not wanted:
+        return Plan(file=label, source=source.source, before=file.data, after=file.data, as_rotation=as_rotation)
     warnings: list[str] = []
     _check_types(wanted, file_store, source_store, force=force, warnings=warnings, label=label)
     dependents = _dependents(wanted, file, file_store, source_store)

@@ -46,8 +46,10 @@ def target_of(file: str, source: str) -> Target:
     from creds_lint import targets
 
     (found,) = targets.preflight_targets([file], rev=source)
-    assert found.new is not None
-    assert found.old is not None
+    if found.new is None or found.old is None:
+        if found.new is not None:
+            found.new.read()  # a version git cannot give: raises why (not in git at SOURCE, a symlink there)
+        raise CredsLintError(f"has no version at {source} to restore from", source=file)
     return Target(new=_cached(found.new), old=_cached(found.old))
 
 
