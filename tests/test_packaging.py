@@ -1,0 +1,56 @@
+"""The release artefacts: an sdist that holds the package, its licence and metadata, and no tests (they need a git
+checkout and the tools beside it; docs/releasing.md)."""
+
+from __future__ import annotations
+
+import email.parser
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _checkout_copy(target: Path) -> Path:
+    """The files git would ship (tracked and new, not ignored), copied, so the build writes nothing here."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for name in filter(None, listed):
+        source = ROOT / name.decode()
+        if source.is_file():
+            (target / name.decode()).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name.decode())
+    return target
+
+
+@pytest.mark.slow
+def test_sdist_holds_the_package_licence_and_metadata_and_no_tests(tmp_path: Path) -> None:
+    source = _checkout_copy(tmp_path / "src")
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path / "dist"), str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (sdist,) = (tmp_path / "dist").glob("creds_lint-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+        pkg_info = archive.extractfile(next(n for n in archive.getnames() if n.endswith("/PKG-INFO")))
+        assert pkg_info is not None
+        metadata = email.parser.Parser().parsestr(pkg_info.read().decode())
+    assert {"LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", "src/creds_lint/cli.py"} <= names
+    assert "src/creds_lint/py.typed" in names
+    assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "examples/", ".ci/"))]
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata["License-File"] == "LICENSE"
+    urls = dict(url.split(", ", 1) for url in metadata.get_all("Project-URL") or [])
+    assert set(urls) >= {"Documentation", "Source", "Issues", "Changelog"}
