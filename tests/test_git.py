@@ -893,7 +893,7 @@ def test_base_mode_reads_the_configuration_of_the_base_revision(repo: GitRepo, c
     ]
     [unapplied] = [f for f in run.json["findings"] if f["rule"] == "unapplied-configuration"]
     assert unapplied["file"] == "HEAD:.creds-lint.yml"
-    assert "changes rules, fail-on of the configuration" in unapplied["message"]
+    assert "sets rules, fail-on otherwise than the configuration in force" in unapplied["message"]
     assert run.json["configuration"] == {"file": "main:.creds-lint.yml", "off": [], "lowered": {}}
     # the same branch checked as a pre-flight or as staged changes uses the work tree's configuration
     assert cli("creds.yml", "--rev", "main", "--format", "json").code == 0

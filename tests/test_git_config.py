@@ -68,7 +68,7 @@ def test_base_mode_reads_a_named_config_from_the_base(repo: GitRepo, cli: RunCli
     assert run.json["configuration"]["file"] == "main:ops/creds-lint.yml"
     [unapplied] = [f for f in run.json["findings"] if f["rule"] == "unapplied-configuration"]
     assert unapplied["severity"] == "warning"
-    assert "changes rules, expiry-days of the configuration" in unapplied["message"]
+    assert "sets rules, expiry-days otherwise than the configuration in force (main:ops/creds-lint.yml)" in unapplied["message"]
 
 
 def test_base_mode_named_config_added_by_the_branch_leaves_the_defaults(repo: GitRepo, cli: RunCli) -> None:
@@ -88,7 +88,7 @@ def test_base_mode_named_config_added_by_the_branch_leaves_the_defaults(repo: Gi
         ("unapplied-configuration", "warning"),
     ]
     [unapplied] = [f for f in run.json["findings"] if f["rule"] == "unapplied-configuration"]
-    assert "which used the built-in defaults" in unapplied["message"]
+    assert "otherwise than the configuration in force (the built-in defaults)" in unapplied["message"]
 
 
 def test_a_branch_that_only_adds_allowances_is_not_reported(repo: GitRepo, cli: RunCli) -> None:
@@ -121,7 +121,7 @@ def test_a_branch_that_lowers_a_rule_is_reported_and_fails_a_strict_check(repo: 
     run = cli("--base", "main", "--fail-on", "warning")
 
     assert run.code == 1
-    assert "warning CL612 unapplied-configuration: the change under review changes var-stores" in run.out
+    assert "warning CL612 unapplied-configuration: the change under review sets var-stores otherwise" in run.out
 
 
 # --- discovery stops at the top of the work tree ---------------------------------------------------------------

@@ -275,8 +275,8 @@ def unapplied_configuration(ctx: Context) -> Iterator[Hit]:
         yield Hit(
             variable=None,
             message=(
-                f"the change under review changes {', '.join(change.keys)} of the configuration: not applied to this "
-                f"check, which used {applied} (only its allowances were added); it takes effect once merged"
+                f"the change under review sets {', '.join(change.keys)} otherwise than the configuration in force "
+                f"({applied}): not applied to this check, only its allowances; it takes effect once merged"
             ),
             details={"settings": ", ".join(change.keys), "applied": applied},
         )
