@@ -574,7 +574,10 @@ def _comparison_problems(old: VarStore, new: VarStore, renewal: Renewal, *, now:
             continue
         if finding.variable not in renewed and (finding.rule, finding.variable) in already:
             continue  # about a certificate this renewal did not touch, and reported before it too
-        problems.append(f"the comparison with the old var-store reports {finding.rule} for {finding.variable}")
+        problems.append(
+            f"the comparison with the old var-store reports {finding.rule} ({finding.severity.value}) for "
+            f"{finding.variable}: {finding.message}"
+        )
     return problems
 
 
