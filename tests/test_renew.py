@@ -423,3 +423,16 @@ def test_a_ca_that_agents_hold_is_warned_about_60_days_ahead_with_the_renew_comm
         "Renew it with the same key: `creds-lint renew creds.yml nats_ca --expired-ok`; agents that hold its old "
         "copy then need `bosh recreate --fix`."
     )
+
+
+def test_a_renewal_that_the_comparison_warns_about_is_not_written() -> None:
+    values = bosh_store()
+    soon = make_leaf("soon.internal", cert_of(values, "default_ca"), key_slot=3, not_before=NOW - timedelta(days=350))
+    values["soon_tls"] = soon.as_value()
+    old, renewal, new = run(values, renew.Selection(names=("soon_tls",)), days=20)
+    assert new is not None
+    problems = renew.verify(old, new, renewal, now=NOW)
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "the comparison with the old var-store reports expiring-certificate (warning) for soon_tls: soon_tls "
+    )
