@@ -294,3 +294,30 @@ def test_an_edit_that_breaks_another_entry_is_refused_before_anything_is_written
     with pytest.raises(CredsLintError, match="does not read back") as raised:
         parsed.apply([blocks.Set(name="a", value="other")])
     assert "secret-value" not in str(raised.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(store=st.dictionaries(_names, _values, min_size=1, max_size=8), data=st.data())
+def test_a_rename_keeps_the_entry_and_moves_it_to_its_place(store: dict[str, Any], data: st.DataObject) -> None:
+    name = data.draw(st.sampled_from(sorted(store)))
+    to = data.draw(_names.filter(lambda n: n not in store))
+    renamed = {(to if n == name else n): v for n, v in store.items()}
+    assume(_ordered(store) and _ordered(renamed))
+    applied = blocks.split(emitter.emit_document(store).encode(), source="t").apply([blocks.Rename(name=name, to=to)])
+    assert applied.data.decode("utf-8") == emitter.emit_document(renamed)
+    assert applied.changes == (
+        blocks.Change(name=name, action=blocks.Action.RENAMED, text=blocks.Text.VERBATIM, to=to),
+    )
+
+
+def test_a_rename_keeps_the_lines_of_a_hand_written_entry_and_refuses_to_overwrite() -> None:
+    text = "b: 1\r\nkey:   [1, 2]   # a comment\r\nz: 2\r\n"
+    parsed = blocks.split(text.encode(), source="t")
+    applied = parsed.apply([blocks.Rename(name="key", to="a_old")])
+    assert applied.data.decode() == "a_old:   [1, 2]   # a comment\r\nb: 1\r\nz: 2\r\n"
+    with pytest.raises(CredsLintError, match="z: already in the file"):
+        parsed.apply([blocks.Rename(name="key", to="z")])
+    with pytest.raises(CredsLintError, match="nope: not in the file"):
+        parsed.apply([blocks.Rename(name="nope", to="y")])
+    with pytest.raises(CredsLintError, match="b: edited twice"):
+        parsed.apply([blocks.Rename(name="key", to="b2"), blocks.Remove(name="b"), blocks.Set(name="b", value="x")])

@@ -12,7 +12,8 @@ The commands that write a var-store (``restore``, ``renew``, ``rotate``) go thro
   (a sops file's values are changed with ``sops set``, which keeps its MAC).
 * Edits are values: ``Set(name=..., value=..., raw=...)`` replaces an entry in place or, when the file lacks it,
   inserts it where yaml.v2's key order puts it among the others, without moving any; ``Remove(name=...)`` drops
-  one. ``raw`` is the entry's text in another var-store (a :class:`Block`'s ``raw``): it is kept verbatim when it
+  one; ``Rename(name=..., to=...)`` moves an entry to another name (its lines kept, the key changed). ``raw`` is
+  the entry's text in another var-store (a :class:`Block`'s ``raw``): it is kept verbatim when it
   is in bosh's style (what yaml.v2 writes for that value: sorted, or in the struct order bosh writes the entry it
   generated last), else the value is re-emitted as bosh writes it (:func:`creds_lint.emitter.emit_entry`). Without
   ``raw``, the value is emitted. Either way the text takes the file's line endings.
@@ -92,7 +93,16 @@ class Remove:
     name: str
 
 
-Edit = Set | Remove
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Rename:
+    """Give entry ``name`` the name ``to`` (which the file must not have), with the same value, at ``to``'s place in
+    yaml.v2 key order (``credhub_encryption_password`` -> ``credhub_encryption_password_old``)."""
+
+    name: str
+    to: str
+
+
+Edit = Set | Remove | Rename
 
 
 class Action(enum.Enum):
@@ -101,6 +111,7 @@ class Action(enum.Enum):
     REPLACED = "replaced"
     INSERTED = "inserted"
     REMOVED = "removed"
+    RENAMED = "renamed"
 
 
 class Text(enum.Enum):
@@ -113,9 +124,12 @@ class Text(enum.Enum):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Change:
+    """What an edit did: ``name`` was replaced, inserted, removed, or renamed ``to``."""
+
     name: str
     action: Action
     text: Text
+    to: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,43 +195,42 @@ class Blocks:
         """The file with ``edits`` made, verified by parsing it again (see the module docstring)."""
         seen: set[str] = set()
         for edit in edits:
-            if edit.name in seen:
-                raise CredsLintError(f"{edit.name}: edited twice in one change", source=self.source)
-            seen.add(edit.name)
-        segments = [[b.name, b.raw, gap] for b, gap in zip(self.blocks, self.gaps, strict=True)]
-        head = self.head
+            for name in (edit.name, edit.to) if isinstance(edit, Rename) else (edit.name,):
+                if name in seen:
+                    raise CredsLintError(f"{name}: edited twice in one change", source=self.source)
+                seen.add(name)
+        edited = _Edited(segments=[[b.name, b.raw, gap] for b, gap in zip(self.blocks, self.gaps, strict=True)])
+        edited.head = self.head
         changes: list[Change] = []
         expected = self.values()
         for edit in edits:
-            names = [s[0] for s in segments]
             if isinstance(edit, Remove):
-                if edit.name not in names:
-                    raise CredsLintError(f"{edit.name}: not in the file, nothing to remove", source=self.source)
-                at = names.index(edit.name)
-                gap = segments[at][2]
-                if at > 0:
-                    segments[at - 1][2] += gap
-                else:
-                    head += gap
-                del segments[at]
+                edited.remove(edit.name, self.source)
                 del expected[edit.name]
                 changes.append(Change(name=edit.name, action=Action.REMOVED, text=Text.NONE))
-                continue
-            text, how = self._text_for(edit)
-            expected[edit.name] = edit.value
-            if edit.name in names:
-                segments[names.index(edit.name)][1] = text
-                changes.append(Change(name=edit.name, action=Action.REPLACED, text=how))
-                continue
-            at = next((i for i, n in enumerate(names) if emitter.key_less(edit.name, n)), len(names))
-            if at == 0:
-                segments.insert(0, [edit.name, text, ""])
+            elif isinstance(edit, Rename):
+                block = self.get(edit.name)
+                if block is None or edit.name not in edited.names:
+                    raise CredsLintError(f"{edit.name}: not in the file, nothing to rename", source=self.source)
+                if edit.to in edited.names:
+                    raise CredsLintError(
+                        f"{edit.to}: already in the file; refusing to overwrite it", source=self.source
+                    )
+                text, how = self._renamed(block, edit.to)
+                edited.remove(edit.name, self.source)
+                edited.insert(edit.to, text)
+                expected[edit.to] = expected.pop(edit.name)
+                changes.append(Change(name=edit.name, action=Action.RENAMED, text=how, to=edit.to))
             else:
-                previous = segments[at - 1]
-                segments.insert(at, [edit.name, text, previous[2]])
-                previous[2] = ""
-            changes.append(Change(name=edit.name, action=Action.INSERTED, text=how))
-        text = self._render(head, segments)
+                text, how = self._text_for(edit)
+                expected[edit.name] = edit.value
+                if edit.name in edited.names:
+                    edited.replace(edit.name, text)
+                    changes.append(Change(name=edit.name, action=Action.REPLACED, text=how))
+                else:
+                    edited.insert(edit.name, text)
+                    changes.append(Change(name=edit.name, action=Action.INSERTED, text=how))
+        text = self._render(edited.head, edited.segments)
         try:
             result = split(((_BOM if self.bom else "") + text).encode("utf-8"), source=self.source)
         except CredsLintError as exc:
@@ -226,6 +239,21 @@ class Blocks:
             ) from None
         _verify(result, expected, self.source)
         return Applied(blocks=result, changes=tuple(changes))
+
+    def _renamed(self, block: Block, to: str) -> tuple[str, Text]:
+        """The text of ``block`` under the name ``to``: the same lines with the key changed when the block is
+        written ``NAME: ...`` (bosh's style and most hand edits), else emitted as bosh writes it."""
+        key = _key_text(block.name)
+        try:
+            new_key = _key_text(to)
+        except Unrepresentable as exc:  # pragma: no cover - a name is always text
+            raise CredsLintError(f"{to}: cannot be written ({exc})", source=self.source) from None
+        if key is not None and new_key is not None and block.raw.startswith(key + ":"):
+            return new_key + block.raw[len(key) :], Text.VERBATIM
+        try:
+            return self.line_ending.apply(emitter.emit_entry(to, block.value)), Text.EMITTED
+        except Unrepresentable as exc:
+            raise CredsLintError(f"{block.name}: cannot be written ({exc})", source=self.source) from None
 
     def _text_for(self, edit: Set) -> tuple[str, Text]:
         try:
@@ -252,6 +280,53 @@ class Blocks:
             parts.append(raw)
             parts.append(gap)
         return "".join(parts)
+
+
+@dataclass(kw_only=True)
+class _Edited:
+    """The segments (name, text, what follows it) of a file being edited, and the text before the first one."""
+
+    segments: list[list[str]]
+    head: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        return [s[0] for s in self.segments]
+
+    def remove(self, name: str, source: str) -> None:
+        """Drop ``name``'s text; what followed it (comment lines) stays, after the entry before it."""
+        names = self.names
+        if name not in names:
+            raise CredsLintError(f"{name}: not in the file, nothing to remove", source=source)
+        at = names.index(name)
+        gap = self.segments[at][2]
+        if at > 0:
+            self.segments[at - 1][2] += gap
+        else:
+            self.head += gap
+        del self.segments[at]
+
+    def replace(self, name: str, text: str) -> None:
+        self.segments[self.names.index(name)][1] = text
+
+    def insert(self, name: str, text: str) -> None:
+        """Insert before the first entry that yaml.v2's key order puts after ``name``, right after the entry before
+        it (comment lines that follow that entry stay above the next one)."""
+        names = self.names
+        at = next((i for i, n in enumerate(names) if emitter.key_less(name, n)), len(names))
+        if at == 0:
+            self.segments.insert(0, [name, text, ""])
+        else:
+            previous = self.segments[at - 1]
+            self.segments.insert(at, [name, text, previous[2]])
+            previous[2] = ""
+
+
+def _key_text(name: str) -> str | None:
+    """How bosh writes ``name`` as a top-level key (``"true"`` quoted), or ``None`` for a key it writes with ``?``."""
+    emitted = emitter.emit_entry(name, None)
+    suffix = ": null\n"
+    return emitted[: -len(suffix)] if emitted.endswith(suffix) and not emitted.startswith("? ") else None
 
 
 def _number(value: object) -> bool:

@@ -1,7 +1,7 @@
 """``creds-lint restore``: put back, from an earlier version, the entries that bosh must not regenerate.
 
 :func:`plan` is a plain function from data to data: the two versions (FILE as it is, SOURCE the version to restore
-from), what the check of SOURCE against FILE flags, and the operator's choices, to a :class:`Plan` whose
+from), what the check of SOURCE against FILE flags, and the operator's choices, to a :class:`Restoration` whose
 ``after`` bytes are the restored file, verified by :mod:`creds_lint.blocks`. It writes nothing; the command
 (:mod:`creds_lint.restore_cli`) writes ``after`` with :func:`creds_lint.atomic.write` unless ``--dry-run``.
 
@@ -106,7 +106,7 @@ class Item:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Plan:
+class Restoration:
     """What a restore does. ``after`` equals ``before`` when nothing needs restoring. ``warnings`` are for the
     operator (an expired certificate restored, a type change forced); ``ops_files`` are (file name, text) of the
     documented ops files a rotation needs."""
@@ -158,7 +158,7 @@ def plan(
     with_dependents: bool = False,
     as_rotation: bool = False,
     force: bool = False,
-) -> Plan:
+) -> Restoration:
     """The restore of ``names`` (or of what ``findings`` flag) from ``source`` into ``file`` (see the module
     docstring). Raises :class:`CredsLintError` when the restore is refused."""
     label = file.source
@@ -173,7 +173,7 @@ def plan(
     )
     wanted = {name: why for name, why in wanted.items() if _differs(file, source, name)}
     if not wanted:
-        return Plan(file=label, source=source.source, before=file.data, after=file.data, as_rotation=as_rotation)
+        return Restoration(file=label, source=source.source, before=file.data, after=file.data, as_rotation=as_rotation)
     warnings: list[str] = []
     _check_types(wanted, file_store, source_store, force=force, warnings=warnings, label=label)
     dependents = _dependents(wanted, file, file_store, source_store)
@@ -188,7 +188,7 @@ def plan(
     rotated = _rotated(wanted, file, file_store, source, classifier) if as_rotation else frozenset()
     edits, items = _edits(wanted, {d: dependents[d] for d in missing}, file, source, rotated)
     if not edits:
-        return Plan(file=label, source=source.source, before=file.data, after=file.data, as_rotation=as_rotation)
+        return Restoration(file=label, source=source.source, before=file.data, after=file.data, as_rotation=as_rotation)
     applied = file.apply(edits)
     texts = {change.name: change.text for change in applied.changes}
     items = [_dated(replace(item, text=texts[item.written]), source_store, now) for item in items]
@@ -205,7 +205,7 @@ def plan(
         for name in sorted(rotated)
         if name not in OPS_FILES
     )
-    return Plan(
+    return Restoration(
         file=label,
         source=source.source,
         before=file.data,

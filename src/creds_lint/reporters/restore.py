@@ -11,7 +11,7 @@ from creds_lint.findings import Report
 from creds_lint.reporters import json as json_reporter
 from creds_lint.reporters import text as text_reporter
 from creds_lint.reporters.style import PLAIN, Color, Style, clean
-from creds_lint.restore import Item, Outcome, Plan, Reason
+from creds_lint.restore import Item, Outcome, Reason, Restoration
 
 BACKUP_NOTE = "it holds the replaced secrets: keep it out of git, and delete it once the deploy works"
 
@@ -33,7 +33,7 @@ def _line(item: Item) -> str:
     return f"  {name}: {item.outcome.value}, {item.before} -> {item.after} ({_why(item)})"
 
 
-def next_step(plan: Plan) -> str:
+def next_step(plan: Restoration) -> str:
     """The command to run after the restore."""
     extra = "".join(f" -o {name}" for name, _ in plan.ops_files)
     step = (
@@ -48,7 +48,9 @@ def next_step(plan: Plan) -> str:
     return step
 
 
-def render_text(plan: Plan, written: Written | None, check: Report, *, dry_run: bool, style: Style = PLAIN) -> str:
+def render_text(
+    plan: Restoration, written: Written | None, check: Report, *, dry_run: bool, style: Style = PLAIN
+) -> str:
     lines = [f"Restoring {clean(plan.file)} from {clean(plan.source)}:"]
     lines.extend(_line(item) for item in plan.items)
     if not plan.items:
@@ -86,7 +88,7 @@ def _item_dict(item: Item) -> dict[str, Any]:
     }
 
 
-def render_json(plan: Plan, written: Written | None, check: Report, *, dry_run: bool) -> str:
+def render_json(plan: Restoration, written: Written | None, check: Report, *, dry_run: bool) -> str:
     document = {
         "file": plan.file,
         "source": plan.source,
