@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from conftest import RunCli, WriteStore
 from factory import BOSH_CAS, BOSH_LEAVES, Cert, bosh_store, cert_from_value, make_ca, make_leaf, password
@@ -18,7 +19,18 @@ def findings(run_json: Mapping[str, object]) -> list[tuple[object, ...]]:
     return sorted((f["rule"], f["variable"], f["field"], f["severity"]) for f in items)
 
 
-def test_encryption_password_rotated_with_name_old(cli: RunCli, write_store: WriteStore) -> None:
+def reading(path: Path, *names: str) -> Path:
+    """A full manifest, as `bosh int` prints it without a vars store, whose job properties read ``names``."""
+    reads = "".join(f"        - ((({name})))\n".replace("(((", "((").replace(")))", "))") for name in names)
+    path.write_text(
+        "name: bosh\ninstance_groups:\n- name: bosh\n  jobs:\n  - name: credhub\n    properties:\n"
+        f"      keys:\n{reads}variables: []\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_encryption_password_rotated_with_name_old(cli: RunCli, write_store: WriteStore, tmp_path: Path) -> None:
     before = {"credhub_encryption_password": password("one"), "admin_password": password("a")}
     after = {
         **before,
@@ -26,22 +38,36 @@ def test_encryption_password_rotated_with_name_old(cli: RunCli, write_store: Wri
         "credhub_encryption_password_old": password("one"),
     }
     old, new = write_store("old.yml", before), write_store("new.yml", after)
-    run = cli(old, new, "--no-config", "--format", "json")
+    manifest = reading(tmp_path / "manifest.yml", "credhub_encryption_password", "credhub_encryption_password_old")
+    unread = cli(old, new, "--no-config", "--format", "json")
+    assert unread.code == 1
+    assert ("regenerated-encryption-key", "credhub_encryption_password", None, "error") in findings(unread.json)
+    run = cli(old, new, "--no-config", "--format", "json", "--manifest", manifest)
     assert run.code == 0
     assert findings(run.json) == [
         ("added-variable", "credhub_encryption_password_old", None, "info"),
         ("documented-rotation", "credhub_encryption_password", None, "info"),
+        ("orphaned-variable", "credhub_encryption_password", None, "info"),
+        ("orphaned-variable", "credhub_encryption_password_old", None, "info"),
     ]
     [rotation] = [f for f in run.json["findings"] if f["rule"] == "documented-rotation"]
     assert run.json["summary"]["error"] == 0
     # the fingerprints, as the same change reports them when NAME_old holds something else
-    bare = cli(old, write_store("bare.yml", {**after, "credhub_encryption_password_old": "else"}), "--format", "json")
+    bare = cli(
+        old,
+        write_store("bare.yml", {**after, "credhub_encryption_password_old": "else"}),
+        "--format",
+        "json",
+        "--manifest",
+        manifest,
+    )
     [regenerated] = [f for f in bare.json["findings"] if f["rule"] == "regenerated-encryption-key"]
     old_fp, new_fp = regenerated["details"]["old_fingerprint"], regenerated["details"]["new_fingerprint"]
     assert rotation["message"] == (
         f"credhub_encryption_password (encryption key) has a new value ({old_fp} -> {new_fp}) and its old value is "
-        "kept under credhub_encryption_password_old: the documented rotation. Keep credhub_encryption_password_old "
-        "where the old value is still needed (a decryption key list) until the rotation is complete."
+        f"kept under credhub_encryption_password_old, which {manifest} references ((credhub_encryption_password_old)): "
+        "the documented rotation. Keep credhub_encryption_password_old where the old value is still needed (an "
+        "inactive key, an additional user) until the rotation is complete."
     )
     assert rotation["details"] == {"step": "old value kept", "partner": "credhub_encryption_password_old"}
     assert rotation["line"] == 2
@@ -58,19 +84,23 @@ def test_name_old_with_another_value_is_no_rotation(cli: RunCli, write_store: Wr
     ]
 
 
-def test_name_removed_and_its_value_kept_under_name_old(cli: RunCli, write_store: WriteStore) -> None:
+def test_name_removed_and_its_value_kept_under_name_old(cli: RunCli, write_store: WriteStore, tmp_path: Path) -> None:
     before = {"credhub_encryption_password": password("one")}
     after = {"credhub_encryption_password_old": password("one")}
-    run = cli(write_store("old.yml", before), write_store("new.yml", after), "--no-config", "--format", "json")
+    manifest = reading(tmp_path / "manifest.yml", "credhub_encryption_password_old")
+    old, new = write_store("old.yml", before), write_store("new.yml", after)
+    run = cli(old, new, "--no-config", "--format", "json", "--manifest", manifest)
     assert run.code == 0
     assert findings(run.json) == [
         ("added-variable", "credhub_encryption_password_old", None, "info"),
         ("documented-rotation", "credhub_encryption_password", None, "info"),
+        ("orphaned-variable", "credhub_encryption_password_old", None, "info"),
     ]
     [rotation] = [f for f in run.json["findings"] if f["rule"] == "documented-rotation"]
     assert rotation["message"].startswith(
         "credhub_encryption_password (encryption key) was removed and its old value is kept under "
-        "credhub_encryption_password_old: the documented rotation. BOSH generates a new credhub_encryption_password"
+        f"credhub_encryption_password_old, which {manifest} references ((credhub_encryption_password_old)): the "
+        "documented rotation. BOSH generates a new credhub_encryption_password"
     )
     assert (rotation["line"], rotation["old_line"]) == (None, 1)
 
@@ -184,16 +214,27 @@ def test_a_ca_or_a_login_moved_to_name_old_is_no_rotation(cli: RunCli, write_sto
     assert "documented-rotation" not in {f["rule"] for f in run.json["findings"]}
 
 
-def test_signing_key_rotated_with_name_old(cli: RunCli, write_store: WriteStore) -> None:
+def test_signing_key_rotated_with_name_old(cli: RunCli, write_store: WriteStore, tmp_path: Path) -> None:
     from factory import make_rsa
 
     before = {"uaa_jwt_signing_key": make_rsa(30)}
     after = {"uaa_jwt_signing_key": make_rsa(31), "uaa_jwt_signing_key_old": make_rsa(30)}
-    run = cli(write_store("old.yml", before), write_store("new.yml", after), "--no-config", "--format", "json")
+    old, new = write_store("old.yml", before), write_store("new.yml", after)
+    unread = cli(old, new, "--no-config", "--format", "json")
+    assert (unread.code, [f[:2] for f in findings(unread.json) if f[3] == "error"]) == (
+        1,
+        [("regenerated-keypair", "uaa_jwt_signing_key")],
+    )
+    manifest = reading(
+        tmp_path / "manifest.yml", "uaa_jwt_signing_key.private_key", "uaa_jwt_signing_key_old.public_key"
+    )
+    run = cli(old, new, "--no-config", "--format", "json", "--manifest", manifest)
     assert run.code == 0
     assert findings(run.json) == [
         ("added-variable", "uaa_jwt_signing_key_old", None, "info"),
         ("documented-rotation", "uaa_jwt_signing_key", None, "info"),
+        ("orphaned-variable", "uaa_jwt_signing_key", None, "info"),
+        ("orphaned-variable", "uaa_jwt_signing_key_old", None, "info"),
     ]
 
 

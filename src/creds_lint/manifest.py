@@ -12,13 +12,16 @@ an ops file would).
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+import yaml
+
 from creds_lint.errors import CredsLintError
-from creds_lint.loader import read_file
+from creds_lint.loader import compose_yaml, read_file
 from creds_lint.model import Kind
 from creds_lint.tree import Node, parse_yaml
 
@@ -27,6 +30,8 @@ GENERATED: Mapping[str, Kind] = MappingProxyType(
     {"password": Kind.PASSWORD, "certificate": Kind.CERTIFICATE, "rsa": Kind.RSA, "ssh": Kind.SSH}
 )
 COMPARED_OPTIONS = ("is_ca", "ca", "common_name", "alternative_names", "extended_key_usage")
+#: A bosh placeholder (director/template): ``((name))``, ``((name.field))``, ``((!name))``, ``((/path/name))``.
+_PLACEHOLDER = re.compile(r"\(\((!?[-/.\w]+)\)\)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +66,11 @@ class Manifest:
 
     sources: tuple[str, ...]
     variables: Mapping[str, Declaration]
+    references: frozenset[str] = frozenset()
+
+    def reads(self, name: str) -> bool:
+        """Whether a ``((name))`` placeholder (or ``((name.field))``) appears anywhere in the manifests."""
+        return name in self.references
 
     @property
     def unresolved(self) -> tuple[str, ...]:
@@ -77,20 +87,47 @@ def load(paths: Sequence[str | Path]) -> Manifest | None:
     if not paths:
         return None
     variables: dict[str, Declaration] = {}
+    references: set[str] = set()
     for path in paths:
-        for declaration in parse(read_file(path), source=str(path)):
-            variables[declaration.name] = declaration
-    return Manifest(sources=tuple(str(p) for p in paths), variables=MappingProxyType(variables))
+        declarations, read = parse(read_file(path), source=str(path))
+        variables.update((declaration.name, declaration) for declaration in declarations)
+        references.update(read)
+    return Manifest(
+        sources=tuple(str(p) for p in paths), variables=MappingProxyType(variables), references=frozenset(references)
+    )
 
 
-def parse(data: bytes, *, source: str) -> tuple[Declaration, ...]:
-    """The variables declared in one manifest file."""
+def parse(data: bytes, *, source: str) -> tuple[tuple[Declaration, ...], frozenset[str]]:
+    """The variables declared in one manifest file, and the names of the variables its placeholders read."""
     section = parse_yaml(data, source=source, section="variables")
     if section.value is None:
         raise CredsLintError("no variables: section (give a BOSH manifest or its variables list)", source=source)
     if section.path != "variables" and not isinstance(section.value, tuple):
         section.fail("expected a BOSH manifest or a list of variables")
-    return tuple(_declaration(item) for item in section.sequence())
+    return tuple(_declaration(item) for item in section.sequence()), _references(data, source)
+
+
+def _references(data: bytes, source: str) -> frozenset[str]:
+    """The variable of every placeholder in the file's scalars, keys included (``((a.b))`` and ``((!a))`` read
+    ``a``). Comments are not scalars: a commented-out line reads nothing."""
+    root = compose_yaml(data, source=source)
+    names: set[str] = set()
+    pending: list[yaml.Node] = [root] if root is not None else []
+    seen: set[int] = set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:  # an alias: read once
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            text = str(node.value)
+            if "((" in text:
+                names.update(m.group(1).removeprefix("!").split(".", 1)[0] for m in _PLACEHOLDER.finditer(text))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend(item for pair in node.value for item in pair)
+    return frozenset(names)
 
 
 def _declaration(node: Node) -> Declaration:

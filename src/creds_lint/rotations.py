@@ -1,9 +1,15 @@
 """Documented rotations: changes that look like a regeneration but follow the procedure the docs describe.
 
-* **Old value kept** — ``X`` has a new value (or was removed, for bosh to generate anew) and ``X_old`` now holds
-  ``X``'s old value: how an encryption password is rotated (``credhub_encryption_password_old``). Only for
-  variables where a kept old value keeps things working (the caller says which: encryption and signing keys); a
-  CA moved to ``X_old`` is still a regenerated CA.
+* **Old value kept** — ``X`` has a new value (or was removed, for bosh to generate anew) and its old value is now
+  under the documented name (:func:`kept_names`): ``credhub_encryption_password_old``, and, for a password, the
+  infix form ``blobstore_agent_old_password`` that docs-bosh uses for the blobstore agent. Only for variables where
+  a kept old value keeps things working (the caller says which: encryption and signing keys, agent passwords; a
+  CA moved to ``X_old`` is still a regenerated CA), and only with evidence that something reads the copy (the
+  caller's ``reads``: the interpolated manifest references ``((X_old))``). A copy nothing reads is the incident
+  done by rename: the old value sits in the file while bosh generates a new key and nothing decrypts with the old.
+* **Retired copy removed** — the kept copy is removed while ``X`` keeps its value: the last step of the procedure
+  (bosh does not regenerate a name nothing declares). Reported as a warning by the caller, never as a removed key:
+  it is only safe once the deploy that made the new value active has finished.
 * **Promoted** — ``X`` now holds the value that ``X_2`` (or ``X_new``) held: the last step of a CA rotation by
   file. ``X_2`` removed in the same change, its value now under ``X``, is **retired**. Only for certificates (CAs
   and leaves): an encryption key, signing key or password promoted from ``X_2`` leaves the old value nowhere in the
@@ -30,6 +36,35 @@ from creds_lint.model import Entry, Kind, VarStore, is_empty
 #: The transitional name that keeps an old value, and those that hold the next one.
 OLD_SUFFIX = "_old"
 NEXT_SUFFIXES = pki.NEXT_SUFFIXES
+_PASSWORD = "_password"  # noqa: S105 - a name suffix, not a password
+
+
+def kept_names(name: str) -> tuple[str, ...]:
+    """The documented names of ``name``'s kept old value: ``NAME_old`` (``credhub_encryption_password_old``) and,
+    for ``X_password``, ``X_old_password`` (docs-bosh's ``blobstore_agent_old_password``)."""
+    if name.endswith(_PASSWORD) and len(name) > len(_PASSWORD):
+        return (name + OLD_SUFFIX, name.removesuffix(_PASSWORD) + OLD_SUFFIX + _PASSWORD)
+    return (name + OLD_SUFFIX,)
+
+
+def active_names(kept: str) -> tuple[str, ...]:
+    """The variables whose kept old value ``kept`` may be (the inverse of :func:`kept_names`)."""
+    names = []
+    if kept.endswith(OLD_SUFFIX) and len(kept) > len(OLD_SUFFIX):
+        names.append(kept.removesuffix(OLD_SUFFIX))
+    infix = OLD_SUFFIX + _PASSWORD
+    if kept.endswith(infix) and len(kept) > len(infix):
+        names.append(kept.removesuffix(infix) + _PASSWORD)
+    return tuple(names)
+
+
+def kept_copy(name: str, before: Entry, new: VarStore) -> Entry | None:
+    """The entry of ``new`` that keeps ``before`` (the old value of ``name``) under a documented name, if any."""
+    for kept_name in kept_names(name):
+        kept = new.get(kept_name)
+        if kept is not None and kept.value == before.value:
+            return kept
+    return None
 
 
 class Step(enum.Enum):
@@ -38,6 +73,7 @@ class Step(enum.Enum):
     PROMOTED = "promoted"
     RETIRED = "retired"
     TRUST = "trust changed"
+    COMPLETED = "retired copy removed"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,41 +89,68 @@ class Rotation:
     removed: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Judge:
+    """What decides whether a kept copy counts: for which entries one keeps things working, and whether the
+    deployment reads a variable (the evidence)."""
+
+    keeps_old: Callable[[Entry], bool]
+    reads: Callable[[str], bool]
+
+
 def find(
-    old: VarStore | None, new: VarStore, changes: Changes, *, keeps_old: Callable[[Entry], bool]
+    old: VarStore | None,
+    new: VarStore,
+    changes: Changes,
+    *,
+    keeps_old: Callable[[Entry], bool],
+    reads: Callable[[str], bool],
 ) -> Mapping[str, Rotation]:
     """The documented rotations among ``changes``, by the name of the variable each explains. ``keeps_old`` says
-    for which variables keeping the old value under ``X_old`` is a rotation."""
+    for which variables keeping the old value under a kept name is a rotation, ``reads`` whether the deployment
+    is shown to read a variable (the evidence a kept copy needs)."""
     if old is None:
         return MappingProxyType({})
+    judge = _Judge(keeps_old=keeps_old, reads=reads)
     found: dict[str, Rotation] = {}
     for change in changes:
-        rotation = _rotation(change, old, new, keeps_old)
+        rotation = _rotation(change, old, new, judge)
         if rotation is not None:
             found[change.name] = rotation
     return MappingProxyType(found)
 
 
-def _rotation(change: Change, old: VarStore, new: VarStore, keeps_old: Callable[[Entry], bool]) -> Rotation | None:
+def _rotation(change: Change, old: VarStore, new: VarStore, judge: _Judge) -> Rotation | None:
     before, after = change.old, change.new
     if before is None or is_empty(before.value):
         return None
-    kept = _kept(change.name, before, after, new) if keeps_old(before) else None
+    kept = _kept(change.name, before, after, new, judge) if judge.keeps_old(before) else None
     if after is None:
-        return kept or _retired(change.name, before, new)
+        return kept or _retired(change.name, before, new) or _completed(change.name, old, new, judge)
     if change.kind is not ChangeKind.MODIFIED or is_empty(after.value):
         return None
     return kept or _promoted(change.name, after, old) or _trust(change, before, after, (old, new))
 
 
-def _kept(name: str, before: Entry, after: Entry | None, new: VarStore) -> Rotation | None:
-    """``name`` removed or set anew, its old value now under ``name_old``."""
-    kept = new.get(name + OLD_SUFFIX)
-    if kept is None or kept.value != before.value:
+def _kept(name: str, before: Entry, after: Entry | None, new: VarStore, judge: _Judge) -> Rotation | None:
+    """``name`` removed or set anew, its old value now under a kept name that the deployment reads."""
+    kept = kept_copy(name, before, new)
+    if kept is None or not judge.reads(kept.name):
         return None
     if after is None:
         return Rotation(name=name, step=Step.MOVED, partner=kept.name)
     return Rotation(name=name, step=Step.KEPT, partner=kept.name) if after.kind is before.kind else None
+
+
+def _completed(name: str, old: VarStore, new: VarStore, judge: _Judge) -> Rotation | None:
+    """``name``, a kept copy, removed while the variable it kept the old value of has the same value as before."""
+    for active_name in active_names(name):
+        before, after = old.get(active_name), new.get(active_name)
+        if before is None or after is None or before.value != after.value or is_empty(after.value):
+            continue
+        if judge.keeps_old(after):
+            return Rotation(name=name, step=Step.COMPLETED, partner=active_name)
+    return None
 
 
 def _promoted(name: str, after: Entry, old: VarStore) -> Rotation | None:

@@ -98,12 +98,22 @@ class Context:
     @cached_property
     def rotations(self) -> Mapping[str, rotations.Rotation]:
         """The changes that follow a documented rotation, by variable (see :mod:`creds_lint.rotations`)."""
-        return rotations.find(self.old, self.new, self.changes, keeps_old=self._keeps_old)
+        return rotations.find(self.old, self.new, self.changes, keeps_old=self.keeps_old, reads=self.reads)
 
-    def _keeps_old(self, entry: Entry) -> bool:
-        """Whether a copy of the old value under ``NAME_old`` keeps what depends on it working: for encryption
-        keys (data is still decrypted) and signing keys (signatures still verify), never for certificates."""
-        return entry.kind is not Kind.CERTIFICATE and self.role(entry) in (Role.ENCRYPTION_KEY, Role.SIGNING_KEY)
+    def keeps_old(self, entry: Entry) -> bool:
+        """Whether a copy of the old value under ``NAME_old`` can keep what depends on it working: for encryption
+        keys (data is still decrypted), signing keys (signatures still verify) and agent passwords (a second user
+        keeps the old one), never for certificates."""
+        if entry.kind is Kind.CERTIFICATE:
+            return False
+        role = self.role(entry)
+        return role in (Role.ENCRYPTION_KEY, Role.SIGNING_KEY) or (
+            role is Role.AGENT_CREDENTIAL and entry.kind is Kind.PASSWORD
+        )
+
+    def reads(self, name: str) -> bool:
+        """Whether the deployment is shown to read ``name``: a ``--manifest`` references ``((name))``."""
+        return self.manifest is not None and self.manifest.reads(name)
 
     # --- certificates -----------------------------------------------------------------------------------------
 

@@ -187,17 +187,19 @@ def _rotation_message(ctx: Context, rotation: Rotation, change: Change) -> str:
     entry = change.new or change.old
     assert entry is not None
     name, partner = what(ctx, entry), rotation.partner
+    read = f"{ctx.manifest.label} references (({partner}))" if ctx.manifest is not None else ""
     if rotation.step is Step.KEPT:
         assert change.old is not None
         return (
             f"{name} has a new value ({change.old.fingerprint} -> {entry.fingerprint}) and its old value is kept "
-            f"under {partner}: the documented rotation. Keep {partner} where the old value is still needed (a "
-            "decryption key list) until the rotation is complete."
+            f"under {partner}, which {read}: the documented rotation. Keep {partner} where the old value is still "
+            "needed (an inactive key, an additional user) until the rotation is complete."
         )
     if rotation.step is Step.MOVED:
         return (
-            f"{name} was removed and its old value is kept under {partner}: the documented rotation. BOSH "
-            f"generates a new {rotation.name} on the next deploy; keep {partner} where the old value is still needed."
+            f"{name} was removed and its old value is kept under {partner}, which {read}: the documented "
+            f"rotation. BOSH generates a new {rotation.name} on the next deploy; keep {partner} until the "
+            "rotation is complete."
         )
     if rotation.step is Step.PROMOTED:
         return (
@@ -219,8 +221,8 @@ def _rotation_message(ctx: Context, rotation: Rotation, change: Change) -> str:
     name="documented-rotation",
     severity=Severity.INFO,
     summary=(
-        "A change that follows a documented rotation (NAME_old kept for keys, a certificate's NAME_2 promoted, CAs "
-        "concatenated)."
+        "A change that follows a documented rotation (NAME_old kept for keys and read by the --manifest, a "
+        "certificate's NAME_2 promoted, CAs concatenated)."
     ),
     remedy="Nothing to do: finish the rotation as documented, then remove the transitional variable.",
 )
@@ -231,11 +233,18 @@ def documented_rotation(ctx: Context) -> Iterator[Hit]:
     fields, re-issuing the leaves, then moving ``NAME_2``'s value to ``NAME``. Promotion counts only for
     certificates: an encryption key, signing key or password whose ``NAME_2`` value moved to ``NAME`` leaves the
     old value nowhere (data encrypted with it is lost), so it is still a regeneration — keep the old value under
-    ``NAME_old`` instead. Each such change is reported here,
+    ``NAME_old`` instead. A kept copy counts only when something is shown to read it: a ``--manifest`` (the full
+    interpolated manifest, ``bosh int`` with the step's ops files and without a vars store, so that placeholders
+    stay) references ``((NAME_old))``, e.g. as CredHub's inactive encryption key; without it, the old value sits
+    unused in the file while bosh generates a new key, and the change is reported by its usual rule. The same
+    holds for an agent password kept under docs-bosh's ``blobstore_agent_old_password`` for a second user.
+    Each such change is reported here,
     as information, instead of as a regenerated or removed secret. Only an exact match counts: ``NAME_old`` must
     hold the very old value, ``NAME`` the very value ``NAME_2`` held, and a certificate whose trust changed must
     still be signed by a CA it trusts."""
     for name, rotation in ctx.rotations.items():
+        if rotation.step is Step.COMPLETED:
+            continue  # retired-copy-removed speaks for it
         change = next(c for c in ctx.changes if c.name == name)
         field = "ca" if rotation.step is Step.TRUST else None
         yield Hit(
@@ -248,7 +257,50 @@ def documented_rotation(ctx: Context) -> Iterator[Hit]:
         )
 
 
-RULES = (documented_rotation, disposable_changed, ineffective_configuration)
+@rule(
+    code="CL604",
+    name="retired-copy-removed",
+    severity=Severity.WARNING,
+    summary=(
+        "The kept old value of a rotated key or agent password (NAME_old, blobstore_agent_old_password) was "
+        "removed while the active value stayed: the last step of the rotation."
+    ),
+    remedy=(
+        "Commit it only after the deploy that made the new value active has finished (CredHub re-encrypted its "
+        "data, every VM was recreated with the new agent password), and together with dropping the ops file that "
+        "reads the old value."
+    ),
+)
+def retired_copy_removed(ctx: Context) -> Iterator[Hit]:
+    """The documented rotations of ``credhub_encryption_password`` and ``blobstore_agent_password`` end by
+    deleting the kept copy (``credhub_encryption_password_old``, ``blobstore_agent_old_password``) while the
+    active value stays as it is. bosh does not regenerate a name that nothing declares, so no key is lost by the
+    edit itself, which is why this is not ``removed-encryption-key``. It is a warning because it is safe only after
+    the deploy that made the new value active has finished: CredHub must have re-encrypted everything with the new
+    key, and every agent must use the new password, before the old one goes."""
+    for name, rotation in ctx.rotations.items():
+        if rotation.step is not Step.COMPLETED:
+            continue
+        change = next(c for c in ctx.changes if c.name == name)
+        assert change.old is not None
+        still = (
+            f" {ctx.manifest.label} still references (({name})): drop the ops file that reads it in the same step."
+            if ctx.reads(name) and ctx.manifest is not None
+            else ""
+        )
+        yield Hit(
+            variable=name,
+            old_line=change.old.line,
+            message=(
+                f"{name} (the kept old value of {rotation.partner}) was removed while {rotation.partner} kept its "
+                f"value: the last step of the documented rotation. It is safe only after the deploy that made the "
+                f"new {rotation.partner} active has finished.{still}"
+            ),
+            details={"step": rotation.step.value, "partner": str(rotation.partner)},
+        )
+
+
+RULES = (documented_rotation, retired_copy_removed, disposable_changed, ineffective_configuration)
 
 
 #: Rules that run once per run, over the allowances.

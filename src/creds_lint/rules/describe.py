@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from creds_lint import x509
+from creds_lint import rotations, x509
 from creds_lint.model import CREDHUB_FIELDS, Entry, Kind, fingerprint, is_ciphertext, yaml_type
 from creds_lint.rules.base import Category, Context
 
@@ -56,6 +56,23 @@ def label(cert: Certificate) -> str:
 
 def _short_serial(serial: str) -> str:
     return serial if len(serial) <= 16 else serial[:16] + "…"
+
+
+def unread_copy(ctx: Context, old: Entry) -> str:
+    """For a key or agent password removed or changed whose old value is kept under a documented name that nothing
+    is shown to read: a sentence saying what evidence would make the change a rotation. Else nothing."""
+    if not ctx.keeps_old(old):
+        return ""
+    kept = rotations.kept_copy(old.name, old, ctx.new)
+    if kept is None:
+        return ""
+    shown = f"{ctx.manifest.label} does not reference (({kept.name}))" if ctx.manifest is not None else "no --manifest"
+    return (
+        f" Its old value is kept under {kept.name}, but nothing shows that anything reads it ({shown}): a copy "
+        "nothing reads is the incident done by rename. It is the documented rotation when --manifest gives the "
+        "full interpolated manifest (bosh int with the step's ops files and without --vars-store, so placeholders "
+        f"stay) that references (({kept.name})), or when an allowance with a reason covers this finding."
+    )
 
 
 def read_as(old: Entry, new: Entry) -> str:

@@ -12,7 +12,7 @@ from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, field_label
 from creds_lint.rules.base import Category, Context, Hit, rule
-from creds_lint.rules.describe import RESTORE, entry_details, what
+from creds_lint.rules.describe import RESTORE, entry_details, unread_copy, what
 
 
 def _removals(ctx: Context, category: Category) -> Iterator[Entry]:
@@ -26,7 +26,7 @@ def _removal(ctx: Context, old: Entry, consequence: str) -> Hit:
     return Hit(
         variable=old.name,
         old_line=old.line,
-        message=f"{what(ctx, old)} was removed: {consequence}",
+        message=f"{what(ctx, old)} was removed: {consequence}{unread_copy(ctx, old)}",
         details=entry_details(ctx, old, prefix="old"),
     )
 
@@ -36,7 +36,10 @@ def _removal(ctx: Context, old: Entry, consequence: str) -> Hit:
     name="removed-encryption-key",
     severity=Severity.ERROR,
     summary="An encryption key is missing from the new var-store.",
-    remedy=f"{RESTORE}. If you are rotating it, keep the old value under NAME_old as the rotation docs say.",
+    remedy=(
+        f"{RESTORE}. If you are rotating it, keep the old value under NAME_old as the rotation docs say, and give "
+        "--manifest with the interpolated manifest that references ((NAME_old)) (or allow the finding)."
+    ),
 )
 def removed_encryption_key(ctx: Context) -> Iterator[Hit]:
     """BOSH generates a missing variable anew on the next deploy. For an encryption key such as

@@ -9,7 +9,7 @@ from creds_lint.diff import Change, ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind, is_empty
 from creds_lint.rules.base import Category, Context, Hit, rule
-from creds_lint.rules.describe import RESTORE, change_details, read_as, what
+from creds_lint.rules.describe import RESTORE, change_details, read_as, unread_copy, what
 
 
 def _modified(ctx: Context, category: Category) -> Iterator[tuple[Change, Entry, Entry]]:
@@ -31,8 +31,8 @@ def _modified(ctx: Context, category: Category) -> Iterator[tuple[Change, Entry,
     severity=Severity.ERROR,
     summary="An encryption key's value changed.",
     remedy=(
-        f"{RESTORE}. To rotate an encryption key, keep the old value under NAME_old (or the product's "
-        "documented key list) so existing data can still be decrypted, then allow the change."
+        f"{RESTORE}. To rotate an encryption key, keep the old value under NAME_old and read it in the "
+        "manifest (CredHub's inactive key), and give that interpolated manifest with --manifest; or allow the change."
     ),
 )
 def regenerated_encryption_key(ctx: Context) -> Iterator[Hit]:
@@ -45,7 +45,7 @@ def regenerated_encryption_key(ctx: Context) -> Iterator[Hit]:
             line=new.line,
             message=(
                 f"{what(ctx, new)} has a new value ({old.fingerprint} -> {new.fingerprint}){read_as(old, new)}: "
-                f"{ctx.consequence(new)}. {RESTORE}."
+                f"{ctx.consequence(new)}. {RESTORE}.{unread_copy(ctx, old)}"
             ),
             details=change_details(ctx, old, new),
         )
@@ -70,7 +70,7 @@ def regenerated_password(ctx: Context) -> Iterator[Hit]:
             line=new.line,
             message=(
                 f"{what(ctx, new)} has {label} ({old.fingerprint} -> {new.fingerprint}){read_as(old, new)}: "
-                f"{ctx.consequence(new)}. {RESTORE}."
+                f"{ctx.consequence(new)}. {RESTORE}.{unread_copy(ctx, old)}"
             ),
             details=change_details(ctx, old, new),
         )
@@ -108,7 +108,7 @@ def regenerated_keypair(ctx: Context) -> Iterator[Hit]:
             line=new.field_line("private_key"),
             message=(
                 f"{what(ctx, new)} has a new private key ({old.fingerprint} -> {new.fingerprint}): "
-                f"{ctx.consequence(new)}. {RESTORE}."
+                f"{ctx.consequence(new)}. {RESTORE}.{unread_copy(ctx, old)}"
             ),
             details=change_details(ctx, old, new),
         )
