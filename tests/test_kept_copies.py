@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,7 +149,7 @@ def rules(run_json: dict[str, object]) -> list[tuple[str, str, str]]:
     return sorted((f["rule"], f["variable"], f["severity"]) for f in findings if f["severity"] != "info")
 
 
-def only(run_json: dict[str, object], rule: str) -> dict[str, str]:
+def only(run_json: dict[str, object], rule: str) -> dict[str, Any]:
     findings = run_json["findings"]
     assert isinstance(findings, list)
     [found] = [f for f in findings if f["rule"] == rule]
