@@ -221,10 +221,11 @@ def test_text_explains_the_fix() -> None:
     out = REPORTERS["text"](REPORT).splitlines()
     index = next(i for i, line in enumerate(out) if "CL101 removed-encryption-key" in line)
     # the message says "Restore ..." already: the fix line adds the rest of the remedy
-    assert (
-        out[index + 1]
-        == "      fix: If you are rotating it, keep the old value under NAME_old as the rotation docs say."
-    )
+    assert out[index + 1 : index + 4] == [
+        "      fix: If you are rotating it, keep the old value under NAME_old as the rotation docs say, and",
+        "           give --manifest with the interpolated manifest that references ((NAME_old)) (or allow the",
+        "           finding).",
+    ]
     # an allowed finding shows its reason, an info finding has nothing to fix
     allowed = next(i for i, line in enumerate(out) if "CL202" in line)
     assert out[allowed].endswith(
