@@ -192,6 +192,18 @@ def test_a_restored_certificate_that_has_expired_is_reported(tmp_path: Path, cli
 
 def test_as_rotation_keeps_the_new_key_and_writes_the_old_one_as_old(repo: GitRepo, cli: RunCli) -> None:
     path = _committed(repo, STORE, INCIDENT)
+    # a kept copy is a rotation once the manifest reads it (the ops file the restore prints)
+    manifest = repo.root / "manifest.yml"
+    manifest.write_text(
+        "name: bosh\ninstance_groups:\n- name: bosh\n  jobs:\n  - name: credhub\n    properties:\n"
+        "      credhub:\n        encryption:\n          keys:\n          - active: false\n"
+        "            key_properties:\n              encryption_password: ((credhub_encryption_password_old))\n"
+        "variables: []\n",
+        encoding="utf-8",
+    )
+    planned = cli("restore", path, "--from", "HEAD", "--as-rotation", "--dry-run", "--manifest", manifest)
+    assert planned.code == 0, planned.err
+    assert "regenerated-encryption-key" not in planned.out.split("against the planned result:")[1]
     result = cli("restore", path, "--from", "HEAD", "--as-rotation")
     assert result.code == 0, result.err
     after = _blocks(path)
@@ -201,8 +213,10 @@ def test_as_rotation_keeps_the_new_key_and_writes_the_old_one_as_old(repo: GitRe
     assert "Ops file add-old-credhub-encryption-password.yml" in result.out
     assert "encryption_password: ((credhub_encryption_password_old))" in result.out
     assert "-o add-old-credhub-encryption-password.yml" in result.out
+    # without the manifest, the check says what evidence is missing
     checked = result.out.split("against the result:")[1]
-    assert "regenerated-encryption-key" not in checked
+    assert "regenerated-encryption-key" in checked
+    assert "references ((credhub_encryption_password_old))" in checked
     _no_secret(result, STORE, INCIDENT)
 
 
