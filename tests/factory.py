@@ -35,6 +35,7 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from creds_lint import emitter
+from creds_lint.model import Typed, YamlType
 
 __all__ = [
     "BOSH_CAS",
@@ -468,6 +469,14 @@ def _represent_map(dumper: yaml.CSafeDumper, data: Mapping[Any, Any]) -> yaml.Ma
     return dumper.represent_mapping("tag:yaml.org,2002:map", items)
 
 
+def _represent_typed(dumper: yaml.CSafeDumper, data: Typed) -> yaml.ScalarNode:
+    """A number or boolean as yaml.v2 reads it (a value the loader built), written plain."""
+    special = {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}
+    tag = {YamlType.INT: "int", YamlType.FLOAT: "float", YamlType.BOOL: "bool"}[data.type]
+    return dumper.represent_scalar(f"tag:yaml.org,2002:{tag}", special.get(data.canonical, data.canonical))
+
+
+_GoDumper.add_representer(Typed, _represent_typed)
 _GoDumper.add_representer(str, _represent_str)
 _GoDumper.add_multi_representer(str, _represent_str)
 _GoDumper.add_representer(dict, _represent_map)

@@ -6,7 +6,10 @@ from __future__ import annotations
 # reordered or re-quoted, `|` versus `|-`, CRLF, additions, a proper leaf rotation, a CA renewed with its key and
 # the leaves' `ca` fields updated, a leaf removed for bosh to re-issue) must not. Thousands of cases run
 # in-process on parsed stores; a smaller number through the CLI on real files, with text-level reformatting.
+# Kept copies (NAME_old, blobstore_agent_old_password) are a rotation only when the manifest reads them, and
+# removing the retired copy is a warning; through the CLI, quoting and tags change values as yaml.v2 reads them.
 # The seed changes every run and is part of every failure message (CREDS_LINT_SEED=N replays a run).
+import base64
 import functools
 import os
 import random
@@ -23,10 +26,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import RunCli
+from creds_lint import yamlv2
 from creds_lint.diff import _deepdiff_paths, _field_paths
 from creds_lint.engine import Options, lint
 from creds_lint.findings import Severity
+from creds_lint.manifest import Manifest
 from creds_lint.model import Entry, VarStore, normalize
+from creds_lint.rotations import kept_names
 from factory import (
     BOSH_CAS,
     BOSH_LEAVES,
@@ -108,6 +114,8 @@ class Case:
     """A mutated copy of the base store, what was done to it, and the variables an error must name."""
 
     new: Store
+    old: Store = field(default_factory=lambda: dict(pool().base))
+    reads: set[str] = field(default_factory=set)  # what the manifest of the case references
     touched: set[str] = field(default_factory=set)
     done: list[str] = field(default_factory=list)
     forbidden: list[tuple[str, ...]] = field(default_factory=list)
@@ -378,6 +386,80 @@ def strip_final_newlines(case: Case, rng: random.Random) -> bool:
     return True
 
 
+#: Keys and agent passwords whose old value a documented procedure keeps under a kept name.
+KEPT = ("credhub_encryption_password", "uaa_encryption_key_1", "blobstore_agent_password", "uaa_jwt_signing_key")
+
+
+def _keep_old(case: Case, rng: random.Random) -> tuple[str, str] | None:
+    """The old value of a key moved to one of its kept names; the key removed or given a new value."""
+    name = _pick(case, rng, KEPT)
+    if name is None:
+        return None
+    kept = rng.choice(kept_names(name))
+    case.new[kept] = case.new[name]
+    if rng.random() < 0.5:
+        del case.new[name]
+    else:
+        case.new[name] = pool().keypairs[name] if name in KEYPAIRS else secret(rng)
+    case.touched.update((name, kept))
+    return name, kept
+
+
+def keep_old_unread(case: Case, rng: random.Random) -> bool:
+    """The incident done by rename: the old value under NAME_old, and nothing that reads it."""
+    moved = _keep_old(case, rng)
+    if moved is not None:
+        forbidden(moved[0])(case)
+    return moved is not None
+
+
+def keep_old_read(case: Case, rng: random.Random) -> bool:
+    """The documented rotation: the old value under NAME_old, and the manifest reads it."""
+    moved = _keep_old(case, rng)
+    if moved is not None:
+        case.reads.add(moved[1])
+    return moved is not None
+
+
+def retire_kept_copy(case: Case, rng: random.Random) -> bool:
+    """The last step: the kept copy, present in the old store, removed while the key keeps its value."""
+    name = _pick(case, rng, KEPT)
+    if name is None:
+        return False
+    kept = rng.choice(kept_names(name))
+    case.old[kept] = pool().keypairs[name] if name in KEYPAIRS else secret(rng)
+    case.touched.update((name, kept))
+    return True
+
+
+#: Plain scalars that yaml.v2 reads as numbers or booleans, each with another text bosh reads as the same value.
+SAME_READING = (("0123", "83"), ("0x1F", "31"), ("1e5", "100000"), ("yes", "true"), ("on", "True"), ("1_000", "1000"))
+
+
+def read_as_a_number(case: Case, rng: random.Random) -> bool:
+    """A password that was a string is now read as a number or a boolean (the quotes went)."""
+    name = _pick(case, rng, BOSH_PASSWORDS)
+    if name is None:
+        return False
+    text = rng.choice(SAME_READING)[0]
+    case.old[name] = text
+    case.new[name] = yamlv2.resolve(text, tag=None, plain=True)
+    forbidden(name)(case)
+    return True
+
+
+def same_number_written_anew(case: Case, rng: random.Random) -> bool:
+    """A number written another way that bosh reads as the same value."""
+    name = _pick(case, rng, BOSH_PASSWORDS)
+    if name is None:
+        return False
+    before, after = rng.choice(SAME_READING)
+    case.old[name] = yamlv2.resolve(before, tag=None, plain=True)
+    case.new[name] = yamlv2.resolve(after, tag=None, plain=True)
+    case.touched.add(name)
+    return True
+
+
 FORBIDDEN: tuple[Mutation, ...] = (
     remove_secret,
     change_password,
@@ -392,6 +474,8 @@ FORBIDDEN: tuple[Mutation, ...] = (
     move_leaf_to_another_ca,
     append_another_ca,
     append_a_key,
+    keep_old_unread,
+    read_as_a_number,
 )
 HARMLESS: tuple[Mutation, ...] = (
     rotate_leaf,
@@ -401,6 +485,9 @@ HARMLESS: tuple[Mutation, ...] = (
     reorder,
     strip_final_newlines,
     start_ca_rotation,
+    keep_old_read,
+    retire_kept_copy,
+    same_number_written_anew,
 )
 
 
@@ -427,8 +514,15 @@ def store(values: Store, source: str) -> VarStore:
     return VarStore(source=source, entries=MappingProxyType(entries))
 
 
-def errors(old: Store, new: Store) -> set[str | None]:
-    findings = lint(store(old, "old.yml"), store(new, "new.yml"), Options())
+def manifest(reads: set[str]) -> Manifest | None:
+    """A manifest that references ``reads`` (and declares nothing), or none."""
+    if not reads:
+        return None
+    return Manifest(sources=("manifest.yml",), variables=MappingProxyType({}), references=frozenset(reads))
+
+
+def errors(old: Store, new: Store, reads: set[str] | None = None) -> set[str | None]:
+    findings = lint(store(old, "old.yml"), store(new, "new.yml"), Options(manifest=manifest(reads or set())))
     return {f.variable for f in findings if f.severity is Severity.ERROR and not f.allowed}
 
 
@@ -449,15 +543,20 @@ def test_random_mutations_get_the_known_verdict() -> None:
     for i in range(BULK_CASES):
         case = make_case(rng)
         verdicts[case.verdict] += 1
-        check_verdict(case, errors(pool().base, case.new), f"case {i}")
+        check_verdict(case, errors(case.old, case.new, case.reads), f"case {i}")
     assert min(verdicts.values()) > BULK_CASES // 4, verdicts
 
 
 # --- through the CLI, with the YAML written in every way bosh or an editor may write it -------------------------
 
 
+def _string(plain: str) -> bool:
+    """Whether bosh reads this plain scalar as the string it spells: only then is quoting it harmless."""
+    return yamlv2.resolve(plain, tag=None, plain=True) == plain
+
+
 def reformat(text: str, rng: random.Random) -> bytes:
-    """Harmless rewrites of the text: quotes, top-level order, CRLF, a BOM."""
+    """Harmless rewrites of the text: quotes (of what bosh reads as a string), top-level order, CRLF, a BOM."""
     lines = text.splitlines(keepends=True)
     blocks: list[list[str]] = []
     for line in lines:
@@ -472,7 +571,7 @@ def reformat(text: str, rng: random.Random) -> bytes:
         first = block[0]
         name, _, rest = first.partition(": ")
         value = rest.rstrip("\n")
-        if rest and not value.startswith(("|", '"', "'")) and rng.random() < 0.5:
+        if rest and not value.startswith(("|", '"', "'", "!")) and _string(value) and rng.random() < 0.5:
             quoted = f"'{value}'" if rng.random() < 0.5 else f'"{value}"'
             first = f"{name}: {quoted}\n"
         out.append(first + "".join(block[1:]))
@@ -490,26 +589,79 @@ def test_reformatting_is_faithful() -> None:
         assert yaml.safe_load(reformat(text, rng).decode("utf-8-sig")) == yaml.safe_load(text)
 
 
-def cli_case(rng: random.Random, tmp_path: Path, i: int) -> tuple[Case, Path, Path]:
+def _plain_password(case: Case, text: str, rng: random.Random) -> tuple[str, str] | None:
+    """A password that no mutation touched, written plain on one line of ``text``: (its line, its value)."""
+    lines = [
+        line
+        for line in text.splitlines(keepends=True)
+        if (name := line.partition(": ")[0]) in BOSH_PASSWORDS and name not in case.touched
+    ]
+    lines = [line for line in lines if _string(value := line.partition(": ")[2].rstrip("\n")) and value]
+    if not lines:
+        return None
+    line = rng.choice(lines)
+    return line, line.partition(": ")[2].rstrip("\n")
+
+
+def retext(case: Case, old_text: str, new_text: str, rng: random.Random) -> tuple[str, str]:
+    """Rewrites that change, or keep, what bosh's yaml.v2 reads: quotes dropped from a number, a number written
+    another way, a value tagged ``!!str`` or written as ``!!binary`` base64, a value's own text taken as base64."""
+    choice = rng.randrange(5)
+    if choice == 0:  # "0123" became 0123: another value
+        text = rng.choice(SAME_READING)[0]
+        case.done.append("quotes_dropped")
+        case.forbidden.append(("pin_password",))
+        return f'{old_text}pin_password: "{text}"\n', f"{new_text}pin_password: {text}\n"
+    if choice == 1:  # 0123 became 83: the same value
+        before, after = rng.choice(SAME_READING)
+        case.done.append("same_number")
+        return f"{old_text}pin_password: {before}\n", f"{new_text}pin_password: {after}\n"
+    found = _plain_password(case, new_text, rng)
+    if found is None:
+        return old_text, new_text
+    line, value = found
+    name = line.partition(": ")[0]
+    case.touched.add(name)
+    if choice == 2:
+        tagged = f"!!str {value}"
+    elif choice == 3:
+        tagged = f"!!binary {base64.b64encode(value.encode()).decode()}"
+    else:  # the text itself read as base64: other bytes
+        tagged = f"!!binary {value}"
+        case.forbidden.append((name,))
+    case.done.append(f"tagged {tagged.split()[0]}{' text' if choice == 4 else ''}")
+    return old_text, new_text.replace(line, f"{name}: {tagged}\n", 1)
+
+
+def cli_case(rng: random.Random, tmp_path: Path, i: int) -> tuple[Case, Path, Path, list[str]]:
+    """A case written to files, and the arguments it needs (``--manifest`` when its manifest reads something)."""
     case = make_case(rng)
     old, new = tmp_path / f"old-{i}.yml", tmp_path / f"new-{i}.yml"
-    old.write_text(dump_store(pool().base))
-    text = dump_store(case.new)
+    old_text, text = dump_store(case.old), dump_store(case.new)
     if not case.forbidden and rng.random() < 0.3:
         # a key written twice is forbidden even with the same value: a reader sees the first, bosh the last
-        name = rng.choice([n for n in BOSH_PASSWORDS if n in case.new])
+        name = rng.choice([n for n in BOSH_PASSWORDS if n in case.new and isinstance(case.new[n], str)])
         text += f"{name}: {case.new[name]}\n"
         case.forbidden.append((name,))
         case.done.append("duplicate_key")
+    if rng.random() < 0.5:
+        old_text, text = retext(case, old_text, text, rng)
+    old.write_text(old_text)
     new.write_bytes(reformat(text, rng))
-    return case, old, new
+    args = []
+    if case.reads:
+        reading = tmp_path / f"manifest-{i}.yml"
+        reads = "".join(f"  - (({name}))\n" for name in sorted(case.reads))
+        reading.write_text(f"name: bosh\nproperties:\n  keys:\n{reads}variables: []\n")
+        args = ["--manifest", str(reading)]
+    return case, old, new, args
 
 
 def test_random_mutations_through_the_cli(cli: RunCli, tmp_path: Path) -> None:
     rng = seeded(1)
     for i in range(CLI_CASES):
-        case, old, new = cli_case(rng, tmp_path, i)
-        result = cli(old, new, "--format", "json")
+        case, old, new, args = cli_case(rng, tmp_path, i)
+        result = cli(old, new, "--format", "json", *args)
         assert result.code == (1 if case.forbidden else 0), f"seed {SEED}: {case.done}\n{result.out}{result.err}"
         flagged = {f["variable"] for f in result.json["findings"] if f["severity"] == "error"}
         check_verdict(case, flagged, f"cli case {i}")
@@ -518,8 +670,9 @@ def test_random_mutations_through_the_cli(cli: RunCli, tmp_path: Path) -> None:
 def test_random_mutations_through_a_real_process(tmp_path: Path) -> None:
     rng = seeded(2)
     for i in range(PROCESS_CASES):
-        case, old, new = cli_case(rng, tmp_path, i)
-        result = run_measured([sys.executable, "-m", "creds_lint", old, new, "--format", "github"], timeout=120)
+        case, old, new, args = cli_case(rng, tmp_path, i)
+        command: list[str | Path] = [sys.executable, "-m", "creds_lint", old, new, "--format", "github", *args]
+        result = run_measured(command, timeout=120)
         assert result.code == (1 if case.forbidden else 0), f"seed {SEED}: {case.done}\n{result.out}{result.err}"
 
 
@@ -556,7 +709,7 @@ def test_each_forbidden_mutation_alone_is_an_error(mutation: Mutation) -> None:
     rng = seeded()
     case = Case(new=dict(pool().base))
     assert mutation(case, rng)
-    check_verdict(case, errors(pool().base, case.new), mutation.__name__)
+    check_verdict(case, errors(case.old, case.new, case.reads), mutation.__name__)
 
 
 def test_a_leaf_moved_to_another_ca_is_signer_changed_unless_both_cas_are_trusted() -> None:
