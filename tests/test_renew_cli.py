@@ -341,3 +341,17 @@ def test_a_sops_encrypted_store_is_not_renewed(cli: RunCli, tmp_path: Path) -> N
     run = cli("renew", path, "--all")
     assert run.code == 2
     assert run.err.startswith(f"creds-lint: error: {path}: is encrypted with sops: renew writes plaintext")
+
+
+def test_the_plan_reads_the_manifest_and_the_configuration(
+    cli: RunCli, write_store: WriteStore, tmp_path: Path
+) -> None:
+    path = write_store("creds.yml", bosh_store())
+    before = path.read_bytes()
+    run = cli("renew", path, "--all", "--manifest", tmp_path / "missing.yml")
+    assert run.code == 2
+    assert run.err == f"creds-lint: error: {tmp_path / 'missing.yml'}: no such file\n"
+    run = cli("renew", path, "--all", "--config", tmp_path / "missing.yml")
+    assert run.code == 2
+    assert run.err.count("\n") == 1
+    assert path.read_bytes() == before

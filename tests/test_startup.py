@@ -32,6 +32,7 @@ BUDGETS = {
     ("--version",): NOTHING_TO_CHECK | {"deepdiff", "cryptography"},
     ("--help",): NOTHING_TO_CHECK | {"deepdiff", "cryptography"},
     ("check", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography"},
+    ("renew", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography", "creds_lint.blocks", "creds_lint.atomic"},
     ("diff", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography", "creds_lint.redacted"},
     ("--explain", "CL201"): {"creds_lint.engine", "creds_lint.config", "deepdiff", "cryptography"},
 }

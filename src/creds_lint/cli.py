@@ -113,10 +113,9 @@ def run_explain(invocation: Invocation) -> int:
 def run_renew(invocation: Invocation) -> int:
     """``renew``: re-issue certificates in place (docs/renew.md)."""
     from creds_lint import renew_cli
+    from creds_lint.plan import build
 
-    request = invocation.request
-    assert isinstance(request, renew_cli.Request)
-    return renew_cli.main(request)
+    return renew_cli.main(build(invocation))
 
 
 def run_restore(invocation: Invocation) -> int:

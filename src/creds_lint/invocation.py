@@ -552,7 +552,7 @@ def parse_restore(argv: Sequence[str]) -> Invocation:
 def parse_renew(argv: Sequence[str]) -> Invocation:
     from creds_lint import renew_cli
 
-    return Invocation(request=renew_cli.request_from(argv))
+    return renew_cli.invocation_from(argv)
 
 
 #: The subcommands by their first argument; anything else is ``lint`` (``creds-lint OLD NEW``).

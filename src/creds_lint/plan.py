@@ -123,6 +123,11 @@ def _paths(request: Request) -> tuple[str, ...]:
         return request.files
     if isinstance(request, Restore):
         return (request.file,)
+    if request.command == "renew":
+        from creds_lint import renew_cli
+
+        assert isinstance(request, renew_cli.Request)
+        return (request.path,)
     return ()
 
 
@@ -165,9 +170,9 @@ def lint_targets(request: Lint, configurations: Configurations) -> list[Target]:
 
 
 def build(invocation: Invocation, *, stdout: TextIO | None = None, environ: Mapping[str, str] = os.environ) -> Plan:
-    """The plan of a ``lint``, ``check``, ``diff`` or ``restore`` invocation. A configuration or manifest that
-    cannot be read raises :class:`ConfigurationError`; a file or git problem found while choosing the targets, a
-    :class:`CredsLintError`.
+    """The plan of a ``lint``, ``check``, ``diff``, ``restore`` or ``renew`` invocation. A configuration or
+    manifest that cannot be read raises :class:`ConfigurationError`; a file or git problem found while choosing the
+    targets, a :class:`CredsLintError`.
 
     Each target has the configuration found from its own directory (in the git modes a target is named by its
     path from the top of the work tree, on disk by its path); the first configuration is the run's own (the
@@ -188,6 +193,8 @@ def build(invocation: Invocation, *, stdout: TextIO | None = None, environ: Mapp
         from creds_lint import restore_cli
 
         chosen = [restore_cli.target_of(request.file, request.source)]
+    elif request.command == "renew":
+        chosen = [Target(new=Source.file(_paths(request)[0]))]
     else:
         raise TypeError(f"no plan for {type(request).__name__}")
     in_git = isinstance(request, Lint) and request.mode in _IN_GIT

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from creds_lint import der, holders, pki, x509
 from creds_lint.errors import CredsLintError
-from creds_lint.model import Entry, Kind, VarStore
+from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, VarStore
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
@@ -477,7 +477,9 @@ def apply(values: Mapping[str, object], renewal: Renewal) -> dict[str, object]:
 # --- checks before writing --------------------------------------------------------------------------------------
 
 
-def verify(old: VarStore, new: VarStore, renewal: Renewal, *, now: datetime) -> tuple[str, ...]:
+def verify(
+    old: VarStore, new: VarStore, renewal: Renewal, *, now: datetime, classifier: Classifier = DEFAULT_CLASSIFIER
+) -> tuple[str, ...]:
     """Everything that is wrong with ``new`` as the renewal of ``old``; empty when it may be written.
 
     Each renewed certificate verifies under its signer and matches its unchanged key; its subject, public key
@@ -514,7 +516,7 @@ def verify(old: VarStore, new: VarStore, renewal: Renewal, *, now: datetime) -> 
         chain = new_graph.chain(entry)
         if chain.trust is not pki.Trust.VALID or chain.signer != signer:
             problems.append(f"{entry.name}: no longer verifies under the renewed {signer}")
-    problems.extend(_comparison_problems(old, new, renewal, now=now))
+    problems.extend(_comparison_problems(old, new, renewal, now=now, classifier=classifier))
     return tuple(problems)
 
 
@@ -559,13 +561,15 @@ def _renewed_problems(old: VarStore, new: VarStore, record: Renewed) -> list[str
     return problems
 
 
-def _comparison_problems(old: VarStore, new: VarStore, renewal: Renewal, *, now: datetime) -> list[str]:
+def _comparison_problems(
+    old: VarStore, new: VarStore, renewal: Renewal, *, now: datetime, classifier: Classifier
+) -> list[str]:
     """What creds-lint's own comparison of the two stores reports beyond renewals (and beyond what it already
     reports about the old store alone)."""
     from creds_lint.engine import Options, lint
     from creds_lint.findings import Severity
 
-    options = Options(now=now)
+    options = Options(now=now, classifier=classifier)
     already = {(f.rule, f.variable) for f in lint(None, old, options)}
     renewed = {r.variable for r in renewal.renewed}
     problems: list[str] = []

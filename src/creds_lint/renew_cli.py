@@ -11,17 +11,21 @@ Exit codes: 0 renewed (or nothing was selected); 1 refused, nothing written; 2 b
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from creds_lint import atomic, blocks, renew, x509
+from creds_lint import renew
 from creds_lint.errors import CredsLintError
-from creds_lint.invocation import Parser
-from creds_lint.loader import parse_store, read_file
+from creds_lint.invocation import Invocation, Parser, Settings
+from creds_lint.model import DEFAULT_CLASSIFIER, Classifier
+
+if TYPE_CHECKING:
+    from creds_lint.atomic import Written
+    from creds_lint.plan import Plan
 
 EPILOG = """\
 Renewal keeps each key pair, subject and subject key identifier and only extends the validity: every copy of the
@@ -36,13 +40,17 @@ MAX_DAYS = 36500
 
 @dataclass(frozen=True, kw_only=True)
 class Request:
-    """What the arguments ask for (the request of a ``renew`` :class:`~creds_lint.invocation.Invocation`)."""
+    """What the arguments ask for (the request of a ``renew`` :class:`~creds_lint.invocation.Invocation`).
+    ``now``: the time given with ``--now`` (``None``: the plan's clock)."""
 
     command: ClassVar[str] = "renew"
 
     path: str
     selection: renew.Selection
-    settings: renew.Settings
+    days: int | None = None
+    now: datetime | None = None
+    expired_ok: bool = False
+    force: bool = False
     dry_run: bool = False
     output: str = "text"
 
@@ -56,7 +64,7 @@ class Outcome:
     renewal: renew.Renewal
     problems: tuple[str, ...] = ()
     dry_run: bool = False
-    written: atomic.Written | None = None
+    written: Written | None = None
 
     @property
     def refused(self) -> bool:
@@ -99,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a BOSH manifest (or its variables list): its duration options give the validity; repeatable",
     )
     parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="read this configuration file (default: .creds-lint.yml or pyproject.toml found above FILE): its "
+        "variable names and --expiry-days shape the comparison checked before writing",
+    )
+    parser.add_argument("--no-config", action="store_true", help="ignore every configuration file")
+    parser.add_argument(
         "--now", metavar="TIME", type=_time, help="the current time, ISO 8601 (default: the clock; for planning)"
     )
     parser.add_argument(
@@ -135,40 +150,49 @@ def _time(text: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def request_from(argv: Sequence[str]) -> Request:
-    """The request the arguments make; a contradiction is a usage error (:class:`UsageExit`, code 2)."""
+def invocation_from(argv: Sequence[str]) -> Invocation:
+    """The invocation the arguments make; a contradiction is a usage error (:class:`UsageExit`, code 2). Nothing
+    is read here: the plan reads the configuration and the manifests."""
     parser = build_parser()
     args = parser.parse_args(argv)
     chosen = sum((bool(args.names), args.expiring is not None, args.everything))
     if chosen != 1:
         parser.error("say what to renew, in one way: NAME..., --expiring DAYS or --all")
-    return Request(
+    request = Request(
         path=args.file,
         selection=renew.Selection(names=tuple(args.names), expiring=args.expiring, everything=args.everything),
-        settings=renew.Settings(
-            now=args.now or x509.now_utc(),
-            days=args.days,
-            durations=_durations(args.manifest),
-            expired_ok=args.expired_ok,
-            force=args.force,
-        ),
+        days=args.days,
+        now=args.now,
+        expired_ok=args.expired_ok,
+        force=args.force,
         dry_run=args.dry_run,
         output=args.format,
     )
+    settings = Settings(config=args.config, no_config=args.no_config, manifests=tuple(args.manifest))
+    return Invocation(request=request, settings=settings)
 
 
-def _durations(paths: Sequence[str]) -> Mapping[str, int]:
-    from creds_lint import manifest
+def settings_of(request: Request, plan: Plan) -> renew.Settings:
+    """How to renew: the request's flags, the plan's clock (or ``--now``), the manifests' ``duration`` options."""
+    declared = plan.options.manifest
+    durations = (
+        {} if declared is None else {d.name: d.duration for d in declared.variables.values() if d.duration is not None}
+    )
+    return renew.Settings(
+        now=request.now or plan.now,
+        days=request.days,
+        durations=MappingProxyType(durations),
+        expired_ok=request.expired_ok,
+        force=request.force,
+    )
 
-    found = manifest.load(paths)
-    if found is None:
-        return MappingProxyType({})
-    return MappingProxyType({d.name: d.duration for d in found.variables.values() if d.duration is not None})
 
+def run(request: Request, settings: renew.Settings, *, classifier: Classifier = DEFAULT_CLASSIFIER) -> Outcome:
+    """Renew, check, and write (unless refused or a dry run); ``classifier`` names the variables in the comparison
+    checked before writing. Raises :class:`~creds_lint.errors.CredsLintError` for bad input."""
+    from creds_lint import atomic, blocks
+    from creds_lint.loader import parse_store, read_file
 
-def run(request: Request) -> Outcome:
-    """Renew, check, and write (unless refused or a dry run). Raises
-    :class:`~creds_lint.errors.CredsLintError` for bad input."""
     data = read_file(request.path)
     store = parse_store(data, source=request.path)
     if store.export is not None:
@@ -183,7 +207,7 @@ def run(request: Request) -> Outcome:
             "place, then `sops set` the changed values, which keeps every other ciphertext)",
             source=request.path,
         )
-    renewal = renew.renew(store, request.selection, request.settings)
+    renewal = renew.renew(store, request.selection, settings)
     if renewal.refusals:
         return Outcome(path=request.path, renewal=renewal, dry_run=request.dry_run)
     if not renewal.edits:
@@ -193,20 +217,23 @@ def run(request: Request) -> Outcome:
     edited = dict.fromkeys(edit.variable for edit in renewal.edits)
     applied = split.apply([blocks.Set(name=name, value=values[name]) for name in edited])
     renewed = parse_store(applied.data, source=request.path)
-    problems = renew.verify(store, renewed, renewal, now=request.settings.now)
+    problems = renew.verify(store, renewed, renewal, now=settings.now, classifier=classifier)
     if problems or request.dry_run:
         return Outcome(path=request.path, renewal=renewal, problems=problems, dry_run=request.dry_run)
     written = atomic.write(Path(request.path), before=data, after=applied.data)
     return Outcome(path=request.path, renewal=renewal, written=written)
 
 
-def main(request: Request) -> int:
-    """``creds-lint renew ...``: print the outcome, return the exit code (bad input raises, for the caller)."""
+def main(plan: Plan) -> int:
+    """``creds-lint renew ...`` on its plan: print the outcome, return the exit code (bad input raises, for the
+    caller)."""
     import sys
 
     from creds_lint.reporters import renewal as reporter
 
-    outcome = run(request)
+    request = plan.invocation.request
+    assert isinstance(request, Request)
+    outcome = run(request, settings_of(request, plan), classifier=plan.options.classifier)
     render = reporter.json if request.output == "json" else reporter.text
     sys.stdout.write(render(outcome))
     if outcome.refused:
