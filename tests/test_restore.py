@@ -3,6 +3,7 @@ injected before the rename."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import stat
 import subprocess
@@ -405,3 +406,21 @@ def test_a_revision_without_the_file_is_a_clear_error(repo: GitRepo, cli: RunCli
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1
     assert _backups(path) == []
+
+
+def test_a_git_crypt_repository_is_restored_from_its_decrypted_history(repo: GitRepo, cli: RunCli) -> None:
+    git_crypt = shutil.which("git-crypt")
+    if git_crypt is None:
+        pytest.skip("git-crypt is not installed (Debian package git-crypt)")
+    subprocess.run([git_crypt, "init"], cwd=repo.root, check=True, capture_output=True)
+    (repo.root / ".gitattributes").write_text("creds.yml filter=git-crypt diff=git-crypt\n", encoding="utf-8")
+    path = _committed(repo, STORE, INCIDENT)
+    assert repo.git("cat-file", "-p", "HEAD:.gitattributes")  # committed with the store
+    blob = subprocess.run(["git", "cat-file", "-p", "HEAD:creds.yml"], cwd=repo.root, capture_output=True, check=True)
+    assert blob.stdout.startswith(b"\0GITCRYPT\0")  # the history holds ciphertext
+    result = cli("restore", path, "--from", "HEAD")
+    assert result.code == 0, result.err
+    restored = _blocks(path).get("credhub_encryption_password")
+    assert restored is not None
+    assert restored.raw == _blocks(dump_store(STORE).encode()).get("credhub_encryption_password").raw  # type: ignore[union-attr]
+    assert not path.read_bytes().startswith(b"\0GITCRYPT\0")  # the work tree stays plaintext; git encrypts it

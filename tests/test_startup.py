@@ -34,6 +34,7 @@ BUDGETS = {
     ("check", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography"},
     ("renew", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography", "creds_lint.blocks", "creds_lint.atomic"},
     ("diff", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography", "creds_lint.redacted"},
+    ("restore", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography", "creds_lint.restore", "creds_lint.blocks"},
     ("--explain", "CL201"): {"creds_lint.engine", "creds_lint.config", "deepdiff", "cryptography"},
 }
 
