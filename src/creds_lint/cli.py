@@ -3,7 +3,8 @@
 ``creds-lint OLD NEW`` compares two versions of a var-store; ``creds-lint check FILE...`` audits files alone
 (chain, key match, expiry, malformed values, duplicates) and lists their certificates, soonest expiry first;
 ``creds-lint diff`` shows what changed without a secret; ``creds-lint renew`` re-issues certificates in place;
-``creds-lint restore`` puts back what bosh must not regenerate.
+``creds-lint restore`` puts back what bosh must not regenerate; ``creds-lint rotate`` plans a rotation and does
+its steps.
 Every command is parsed by :mod:`creds_lint.invocation` and runs on a :class:`~creds_lint.plan.Plan`;
 :data:`COMMANDS` maps each request to its runner. ``main`` owns the process: it sets up the run
 (:func:`creds_lint.process.run_scope`), and nothing below it exits.
@@ -118,6 +119,15 @@ def run_renew(invocation: Invocation) -> int:
     return renew_cli.main(build(invocation))
 
 
+def run_rotate(invocation: Invocation) -> int:
+    """``rotate``: plan a rotation and do its steps, each proven (docs/rotate.md)."""
+    from creds_lint import rotate_cli
+
+    request = invocation.request
+    assert isinstance(request, rotate_cli.Request)
+    return rotate_cli.main(request)
+
+
 def run_restore(invocation: Invocation) -> int:
     """``restore``: put back from SOURCE what bosh must not regenerate (docs/usage.md#restore)."""
     from creds_lint import restore_cli
@@ -134,6 +144,7 @@ COMMANDS: Mapping[str, Callable[[Invocation], int]] = {
     "explain": run_explain,
     "renew": run_renew,
     "restore": run_restore,
+    "rotate": run_rotate,
 }
 
 

@@ -32,6 +32,7 @@ KNOWN: Mapping[str, Copies] = MappingProxyType(
             who="CLI users and pipelines (BOSH_CA_CERT), VMs that call the director, CredHub's trust of UAA"
         ),
         "credhub_ca": Copies(who="VMs and pipelines that call CredHub (their CredHub CA copy)"),
+        "mbus_bootstrap_ssl": Copies(who="only the create-env CLI"),
     }
 )
 

@@ -143,9 +143,10 @@ class Restore:
 
 if TYPE_CHECKING:
     from creds_lint.renew_cli import Request as Renew
+    from creds_lint.rotate_cli import Request as Rotate
 
 #: What a command line asks for; each kind names its runner in ``cli.COMMANDS`` by ``command``.
-Request: TypeAlias = "Lint | Audit | Diff | Explain | Restore | Renew"
+Request: TypeAlias = "Lint | Audit | Diff | Explain | Restore | Renew | Rotate"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,7 +167,8 @@ creds-lint [options] OLD NEW
        creds-lint check [options] FILE...
        creds-lint diff OLD NEW | --textconv FILE
        creds-lint renew FILE (NAME... | --expiring DAYS | --all) [--days N] [--dry-run]
-       creds-lint restore FILE --from SOURCE [NAME...] [--with-dependents] [--as-rotation] [--dry-run]"""
+       creds-lint restore FILE --from SOURCE [NAME...] [--with-dependents] [--as-rotation] [--dry-run]
+       creds-lint rotate plan FILE [--within DAYS] | leaf FILE (NAME... | --expiring DAYS)"""
 
 EPILOG = """\
 modes:
@@ -184,6 +186,8 @@ modes:
   restore FILE --from SOURCE
                    put back what bosh must not regenerate from SOURCE (a file or a git revision), atomically with
                    a backup; `creds-lint restore --help`
+  rotate STEP FILE plan a rotation (plan) and do its steps (leaf), each step's diff proven by the check;
+                   `creds-lint rotate --help`, docs/rotate.md
 without PATHs, var-stores are recognised by name (--var-store-glob; default: creds.yml, *-creds.yml,
 *_creds.yml, *.creds.yml, creds-*.yml, creds_*.yml, the same with credentials, *vars-store*.yml,
 *vars_store*.yml, state/*vars*.yml, secrets/*vars*.yml, also .yaml), or by their content (a bosh var-store's).
@@ -555,12 +559,19 @@ def parse_renew(argv: Sequence[str]) -> Invocation:
     return renew_cli.invocation_from(argv)
 
 
+def parse_rotate(argv: Sequence[str]) -> Invocation:
+    from creds_lint import rotate_cli
+
+    return Invocation(request=rotate_cli.request_from(argv))
+
+
 #: The subcommands by their first argument; anything else is ``lint`` (``creds-lint OLD NEW``).
 SUBCOMMANDS: Mapping[str, Callable[[Sequence[str]], Invocation]] = {
     "check": parse_check,
     "diff": parse_diff,
     "renew": parse_renew,
     "restore": parse_restore,
+    "rotate": parse_rotate,
 }
 
 

@@ -1,0 +1,289 @@
+"""``creds-lint rotate plan|leaf``: arguments -> request -> the rotation step, its proof and (unless ``--dry-run``)
+the write -> outcome.
+
+The logic is :mod:`creds_lint.rotate` (plain functions of the store); a step that edits the store goes through
+:mod:`creds_lint.blocks` (only the touched blocks change) and :mod:`creds_lint.atomic` (atomic, a backup, the mode
+kept). Before anything is written, the store as it would be written is compared with the store as it was read
+by creds-lint's own engine (:func:`creds_lint.rotate.prove`): a diff that is not exactly the step's writes
+nothing. The outcome is rendered by :mod:`creds_lint.reporters.rotation`.
+
+Exit codes: 0 done, planned or nothing to do; 1 refused, nothing written; 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from creds_lint import atomic, blocks, rotate, x509
+from creds_lint.errors import CredsLintError
+from creds_lint.invocation import Parser
+from creds_lint.loader import parse_store, read_file
+from creds_lint.model import VarStore
+
+EPILOG = """\
+  plan FILE        one row per variable: kind, expiry, who holds copies, the recommended action; the deadline,
+                   the preconditions and the exact commands (read-only)
+  leaf FILE ...    remove leaf certificates whose CA is in the store and unchanged, for bosh to re-issue them
+
+Every step that writes compares the store before and after with creds-lint's own engine and writes only when the
+diff is exactly the step's; it writes atomically, keeping a backup and the file's mode.
+
+exit codes: 0 done, planned or nothing to do; 1 refused, nothing written; 2 bad usage or a file that could not be
+read. docs: docs/rotate.md."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    """What the arguments ask for (the request of a ``rotate`` :class:`~creds_lint.invocation.Invocation`).
+    ``step`` is ``plan`` or ``leaf``."""
+
+    command: ClassVar[str] = "rotate"
+
+    step: str
+    path: str
+    now: datetime
+    names: tuple[str, ...] = ()
+    expiring: int | None = None
+    within: int = rotate.DEFAULT_WITHIN
+    manifests: tuple[str, ...] = ()
+    dry_run: bool = False
+    output: str = "text"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What a writing step did: what it chose (``leaves``), its refusals, the proof of its diff, and the file
+    written (``None`` for a dry run, a refusal or a proof that failed)."""
+
+    path: str
+    step: str
+    leaves: tuple[rotate.Leaf, ...] = ()
+    refusals: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    proof: rotate.Proof | None = None
+    dry_run: bool = False
+    written: atomic.Written | None = None
+    next_steps: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusals) or (self.proof is not None and not self.proof.holds)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.refused else 0
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 0 <= value <= 36500:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 36500 days")
+    return value
+
+
+def _time(text: str) -> datetime:
+    from creds_lint.renew_cli import _time as parse_time
+
+    return parse_time(text)
+
+
+def _common(parser: argparse.ArgumentParser, *, manifest: bool = True) -> None:
+    if manifest:
+        parser.add_argument(
+            "--manifest",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="a BOSH manifest (as `bosh int` prints it) or its variables list; repeatable",
+        )
+    parser.add_argument(
+        "--now", metavar="TIME", type=_time, help="the current time, ISO 8601 (default: the clock; for planning)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="creds-lint rotate",
+        description=(
+            "Plan the rotation of a BOSH var-store and do its steps, each proven: the diff of every step is "
+            "exactly what the documented procedure expects, nothing else."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    steps = parser.add_subparsers(dest="step", metavar="STEP", required=True)
+    planned = steps.add_parser(
+        "plan",
+        help="what to rotate, how, by when, and the exact commands (read-only)",
+        usage="creds-lint rotate plan FILE [--manifest M...] [--within DAYS] [--format text|json]",
+    )
+    planned.add_argument("file", metavar="FILE", help="the var-store (e.g. creds.yml)")
+    planned.add_argument(
+        "--within",
+        metavar="DAYS",
+        type=_days,
+        default=rotate.DEFAULT_WITHIN,
+        help=f"certificates expiring within DAYS days are due (default: {rotate.DEFAULT_WITHIN})",
+    )
+    planned.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _common(planned)
+    leaf = steps.add_parser(
+        "leaf",
+        help="remove leaf certificates under an unchanged CA, for bosh to re-issue them",
+        usage="creds-lint rotate leaf FILE (NAME... | --expiring DAYS) [--manifest M...] [--dry-run]",
+    )
+    leaf.add_argument("file", metavar="FILE", help="the var-store (e.g. creds.yml)")
+    leaf.add_argument("names", metavar="NAME", nargs="*", help="a leaf certificate to remove")
+    leaf.add_argument("--expiring", metavar="DAYS", type=_days, help="every leaf that expires within DAYS days")
+    leaf.add_argument("--dry-run", action="store_true", help="check and prove the step; write nothing")
+    leaf.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _common(leaf)
+    return parser
+
+
+def _steps(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parser of each step, by its name."""
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(actions[0].choices) if actions else {}
+
+
+def request_from(argv: Sequence[str]) -> Request:
+    """The request the arguments make; a contradiction is a usage error (:class:`UsageExit`, code 2)."""
+    parser = build_parser()
+    steps = _steps(parser)
+    if not argv or argv[0] not in steps:
+        parser.parse_args(argv)  # help, or the usage error naming the steps
+        parser.error("say which step")  # pragma: no cover - argparse has already refused
+    step = steps[argv[0]]
+    args = step.parse_intermixed_args(list(argv[1:]))
+    args.step = argv[0]
+    parser = step
+    if args.step == "leaf" and bool(args.names) == (args.expiring is not None):
+        parser.error("say which leaves, in one way: NAME... or --expiring DAYS")
+    return Request(
+        step=args.step,
+        path=args.file,
+        now=args.now or x509.now_utc(),
+        names=tuple(getattr(args, "names", ())),
+        expiring=getattr(args, "expiring", None),
+        within=getattr(args, "within", rotate.DEFAULT_WITHIN),
+        manifests=tuple(getattr(args, "manifest", ())),
+        dry_run=getattr(args, "dry_run", False),
+        output=args.format,
+    )
+
+
+def read_store(path: str) -> tuple[bytes, VarStore]:
+    """The bytes and the store of a plaintext bosh var-store; a CredHub export or a sops file is refused."""
+    data = read_file(path)
+    store = parse_store(data, source=path)
+    if store.export is not None:
+        raise CredsLintError(
+            f"is a {store.export.value}: rotate edits bosh var-stores only (CredHub rotates its own credentials)",
+            source=path,
+        )
+    if store.seal is not None:
+        raise CredsLintError(
+            "is encrypted with sops: rotate edits plaintext var-stores only (rotate a decrypted copy kept in a safe "
+            "place, then `sops set` the changed values)",
+            source=path,
+        )
+    return data, store
+
+
+def edit(
+    path: str,
+    data: bytes,
+    store: VarStore,
+    edits: Sequence[blocks.Edit],
+    expected: rotate.Expected,
+    *,
+    now: datetime,
+    dry_run: bool,
+) -> tuple[rotate.Proof, atomic.Written | None]:
+    """Make ``edits`` with the block writer, prove the diff is ``expected``, and write (unless a dry run or the
+    proof fails): the one way every rotate step changes a store."""
+    applied = blocks.split(data, source=path).apply(edits)
+    after = parse_store(applied.data, source=path)
+    proof = rotate.prove(store, after, expected, now=now)
+    if not proof.holds or dry_run:
+        return proof, None
+    return proof, atomic.write(Path(path), before=data, after=applied.data)
+
+
+def run_leaf(request: Request) -> Outcome:
+    from creds_lint import manifest
+
+    data, store = read_store(request.path)
+    declared = manifest.load(request.manifests)
+    choice = rotate.select_leaves(
+        store, names=request.names, expiring=request.expiring, now=request.now, manifest=declared
+    )
+    base = Outcome(path=request.path, step="leaf", refusals=choice.refusals, skipped=choice.skipped)
+    if choice.refusals or not choice.leaves:
+        return base
+    names = [leaf.variable for leaf in choice.leaves]
+    proof, written = edit(
+        request.path,
+        data,
+        store,
+        [blocks.Remove(name=name) for name in names],
+        rotate.Expected(removed=frozenset(names)),
+        now=request.now,
+        dry_run=request.dry_run,
+    )
+    steps = (
+        "bosh update-resurrection off",
+        f"bosh create-env ... --vars-store {request.path}: bosh issues {', '.join(names)} again under "
+        f"{', '.join(dict.fromkeys(leaf.signer for leaf in choice.leaves))}, unchanged",
+        f"creds-lint {written.backup if written is not None else request.path} {request.path}: the comparison "
+        "passes (re-issued leaves under unchanged CAs)",
+        "bosh -d DEPLOYMENT deploy, for each deployment whose jobs use them; bosh update-resurrection on",
+    )
+    return Outcome(
+        path=request.path,
+        step="leaf",
+        leaves=choice.leaves,
+        skipped=choice.skipped,
+        proof=proof,
+        dry_run=request.dry_run,
+        written=written,
+        next_steps=steps,
+    )
+
+
+def run_plan(request: Request) -> rotate.Plan:
+    from creds_lint import manifest
+
+    _, store = read_store(request.path)
+    return rotate.plan(store, now=request.now, within=request.within, manifest=manifest.load(request.manifests))
+
+
+STEPS: dict[str, Callable[[Request], Outcome]] = {"leaf": run_leaf}
+
+
+def main(request: Request) -> int:
+    """``creds-lint rotate ...``: print the outcome, return the exit code (bad input raises, for the caller)."""
+    from creds_lint.reporters import rotation as reporter
+
+    if request.step == "plan":
+        planned = run_plan(request)
+        sys.stdout.write(reporter.plan_json(planned) if request.output == "json" else reporter.plan_text(planned))
+        return 0
+    outcome = STEPS[request.step](request)
+    sys.stdout.write(reporter.json(outcome) if request.output == "json" else reporter.text(outcome))
+    if outcome.refused:
+        print(f"creds-lint: error: {request.path}: rotate {request.step} refused; nothing written", file=sys.stderr)
+    elif outcome.written is not None:
+        for warning in outcome.written.warnings:
+            print(f"creds-lint: warning: {warning}", file=sys.stderr)
+    return outcome.exit_code
