@@ -295,3 +295,17 @@ def test_transcrypt_filters_are_read_through_and_a_clone_without_them_is_exit_2(
     run = cli("--base", "HEAD~1")
     assert run.code == 2
     assert "encrypted with transcrypt and this clone has no key" in run.err
+
+
+def test_a_git_crypt_var_store_no_glob_names_is_found_by_its_plaintext(crypt: GitRepo, cli: RunCli) -> None:
+    (crypt.root / ".gitattributes").write_text("*.yml filter=git-crypt diff=git-crypt\n", encoding="utf-8")
+    store = bosh_store()
+    crypt.write("custom.yml", store)
+    crypt.commit("bosh create-env")
+    crypt.write("custom.yml", {k: v for k, v in store.items() if k != "nats_ca"})
+    crypt.git("add", "custom.yml")
+    assert detect(_ciphertext(crypt, ":custom.yml")) is Cipher.GIT_CRYPT
+
+    run = cli("--staged", "--format", "json")
+    assert run.code == 1, run.err
+    assert run.rules == [("unnamed-var-store", None), ("removed-ca", "nats_ca")]

@@ -241,8 +241,11 @@ _YAML = (".yml", ".yaml")
 
 def _shaped(repo: Repo, change: FileChange) -> bool:
     """Whether a change that no glob names is of a YAML file that reads as a var-store (either version: a deleted
-    or renamed one counts by its old content)."""
-    return any(looks_like_var_store(repo.read_blob(oid, label=path)) for path, oid in _yaml_versions(change))
+    or renamed one counts by its old content; git-crypt ciphertext by its plaintext, through git's filters)."""
+    return any(
+        looks_like_var_store(encrypted.read_blob(repo, oid, path=path, label=path))
+        for path, oid in _yaml_versions(change)
+    )
 
 
 def _yaml_versions(change: FileChange) -> list[tuple[str, str]]:
