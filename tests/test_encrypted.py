@@ -309,3 +309,24 @@ def test_a_git_crypt_var_store_no_glob_names_is_found_by_its_plaintext(crypt: Gi
     run = cli("--staged", "--format", "json")
     assert run.code == 1, run.err
     assert run.rules == [("unnamed-var-store", None), ("removed-ca", "nats_ca")]
+
+
+def test_restore_from_a_revision_reads_it_through_git_crypt(crypt: GitRepo, cli: RunCli, tmp_path: Path) -> None:
+    store = bosh_store()
+    crypt.write("creds.yml", store)
+    crypt.commit("bosh create-env")
+    crypt.write("creds.yml", incident(store, passwords=("credhub_encryption_password",)))
+    crypt.commit("the incident")
+    crypt.write("creds.yml", {**store, "credhub_encryption_password": password("regenerated")})
+
+    restored = cli("restore", "creds.yml", "--from", "HEAD~1", "credhub_encryption_password")
+    assert restored.code == 0, restored.err
+    assert (crypt.root / "creds.yml").read_bytes() == dump_store(store).encode()
+    assert cli("--rev", "HEAD~1", "creds.yml").code == 0
+
+    crypt.git("checkout", "-q", "--", "creds.yml")
+    _run("git-crypt", "lock", cwd=crypt.root)
+    locked = cli("restore", "creds.yml", "--from", "HEAD~1")
+    assert locked.code == 2
+    assert "encrypted with git-crypt and the repository is locked" in locked.err
+    assert detect((crypt.root / "creds.yml").read_bytes()) is Cipher.GIT_CRYPT

@@ -302,3 +302,67 @@ def test_no_mode_writes_a_file(sops: Sops, cli: RunCli, tmp_path: Path, monkeypa
     assert cli("diff", old, new).code == 0
 
     assert _snapshot(tmp_path) == before
+
+
+def _sealed(path: Path) -> dict[str, object]:
+    """The top-level values of a sops file as they are on disk (ciphertexts), without its sops map."""
+    import yaml
+
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in loaded.items() if k != "sops"}
+
+
+def test_restore_into_a_sops_file_sets_only_what_it_restores(
+    sops: Sops, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    monkeypatch.chdir(repo.root)
+    path = repo.root / "creds.yml"
+    shutil.copyfile(sops.encrypt("creds.yml", STORE), path)
+    repo.commit("bosh create-env")
+    lost = {**_without(STORE, "hm_password"), "credhub_encryption_password": password("regenerated")}
+    sops.edit(path, lost)
+    before = _sealed(path)
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(sops.key))
+
+    result = cli("restore", "creds.yml", "--from", "HEAD")
+    assert result.code == 0, result.err
+    after = _sealed(path)
+    assert detect(path.read_bytes()) is Cipher.SOPS
+    assert after.keys() == {*before, "hm_password"}
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"credhub_encryption_password"}  # every other value kept its ciphertext
+    decrypted = subprocess.run(
+        [_tool("sops"), "decrypt", str(path)], capture_output=True, check=True, env=sops.env()
+    ).stdout
+    assert f"credhub_encryption_password: {STORE['credhub_encryption_password']}".encode() in decrypted
+    assert f"hm_password: {STORE['hm_password']}".encode() in decrypted
+    for secret in (STORE["credhub_encryption_password"], STORE["hm_password"], lost["credhub_encryption_password"]):
+        assert str(secret) not in result.out + result.err
+    assert sorted(p.name for p in repo.root.iterdir() if p.name != ".git")[:1] == ["creds.yml"]
+    (backup,) = repo.root.glob("creds.yml.*.bak")
+    assert detect(backup.read_bytes()) is Cipher.SOPS
+    assert {p.name for p in repo.root.iterdir()} == {".git", "creds.yml", backup.name}  # no plaintext left
+
+    run = cli("creds.yml", "--format", "json", "--decrypt")  # against HEAD: nothing lost any more
+    assert run.code == 0, run.out
+    assert run.rules == []
+    # Without keys, a restored value is a new ciphertext: it cannot be told from a regenerated one.
+    monkeypatch.delenv("SOPS_AGE_KEY_FILE")
+    assert set(cli("creds.yml", "--format", "json").rules) == {
+        ("regenerated-encryption-key", "credhub_encryption_password"),
+        ("regenerated-password", "hm_password"),
+    }
+
+
+def test_restore_into_a_sops_file_without_its_key_writes_nothing(
+    sops: Sops, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = sops.encrypt("old.yml", STORE)
+    path = sops.edit(sops.copy(old, "creds.yml"), CHANGES["regenerated-encryption-key"](STORE))
+    before = path.read_bytes()
+    result = cli("restore", path, "--from", old)
+    assert result.code == 2
+    assert "no key available here opens its data key" in result.err
+    assert path.read_bytes() == before
+    assert not list(sops.root.glob("creds.yml.*.bak"))

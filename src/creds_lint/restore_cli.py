@@ -53,12 +53,29 @@ def target_of(file: str, source: str) -> Target:
     return Target(new=_cached(found.new), old=_cached(found.old))
 
 
-def write_result(file: str, *, before: bytes, after: bytes) -> Written:
+def write_result(file: str, *, before: bytes, after: bytes, plain_before: bytes | None = None) -> Written:
     """Write the restored store. A plain var-store is written block by block and atomically; a store that needs
-    its own writer (a CredHub export, a sops file) is chosen here."""
+    its own writer (a CredHub export, a sops file) is chosen here. For a sops file, ``before`` is its ciphertext,
+    ``plain_before`` its decrypted text and ``after`` the planned text: ``sops set`` per changed entry gives the
+    ciphertext that is written (:mod:`creds_lint.sops_write`)."""
     from creds_lint import atomic
 
+    if plain_before is not None:
+        from creds_lint import sops_write
+
+        after = sops_write.restored(Path(file), before=before, plain_before=plain_before, plain_after=after)
     return atomic.write(Path(file), before=before, after=after)
+
+
+def _plaintext(data: bytes, *, source: str) -> bytes:
+    """A version to plan from: a sops file decrypted (in memory), anything else as it is."""
+    from creds_lint import encrypted
+
+    if encrypted.detect(data) is not encrypted.Cipher.SOPS:
+        return data
+    from creds_lint import sops
+
+    return sops.plaintext(data, source=source)
 
 
 def main(plan: Plan) -> int:
@@ -73,17 +90,25 @@ def main(plan: Plan) -> int:
     assert isinstance(args, Restore)
     (target,) = plan.targets
     options, each, now = plan.options, list(plan.per_target), plan.now
+    assert target.new is not None
+    assert target.old is not None
+    from creds_lint import encrypted
+
+    sealed = encrypted.detect(target.new.read()) is encrypted.Cipher.SOPS
+    if sealed:  # a sops file is restored from its plaintext: both versions are decrypted, in memory
+        options = dataclasses.replace(options, decrypt=True)
+        each = [dataclasses.replace(o, decrypt=True) for o in each]
     found = check([target], options, per_target=each)
     if found.errors:
         raise CredsLintError(found.errors[0].message, source=str(found.errors[0].file))
-    assert target.new is not None
-    assert target.old is not None
     file_data, source_data = target.new.read(), target.old.read()
+    file_text = _plaintext(file_data, source=target.new.label)
+    source_text = _plaintext(source_data, source=target.old.label)
     result = restore.plan(
-        file=blocks.split(file_data, source=target.new.label),
-        file_store=parse_store(file_data, source=target.new.label),
-        source=blocks.split(source_data, source=target.old.label),
-        source_store=parse_store(source_data, source=target.old.label),
+        file=blocks.split(file_text, source=target.new.label),
+        file_store=parse_store(file_text, source=target.new.label),
+        source=blocks.split(source_text, source=target.old.label),
+        source_store=parse_store(source_text, source=target.old.label),
         names=list(args.names),
         findings=found.findings,
         classifier=each[0].classifier,
@@ -94,7 +119,9 @@ def main(plan: Plan) -> int:
     )
     written: Written | None = None
     if result.changes and not args.dry_run:
-        written = write_result(args.file, before=file_data, after=result.after)
+        written = write_result(
+            args.file, before=file_data, after=result.after, plain_before=file_text if sealed else None
+        )
     after = Source(origin=target.new.origin, read=lambda: result.after, mode=target.new.mode)
     checked = check([Target(new=after, old=target.old)], options, per_target=each)
     if plan.format == "json":

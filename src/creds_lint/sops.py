@@ -137,18 +137,39 @@ def comparison_problem(old: VarStore, new: VarStore) -> str | None:
 # --- --decrypt ------------------------------------------------------------------------------------------------
 
 
-def _decrypted(data: bytes, source: str, sealed: VarStore, *, output: str) -> VarStore:
-    """The plaintext, as ``sops decrypt`` prints it, parsed in memory. Lines are the encrypted file's (sops
-    prints 4-space YAML, with multi-line values where the file has one line of ciphertext)."""
-    program = shutil.which("sops")
-    if program is None:
+def program(source: str) -> str:
+    """The ``sops`` command on PATH, or an error saying it is needed for ``source``."""
+    found = shutil.which("sops")
+    if found is None:
         raise CredsLintError(
             "is encrypted with sops, and --decrypt needs the sops command on PATH (https://getsops.io)", source=source
         )
-    returncode, plaintext = _run(program, data, output=output, ignore_mac=False)
+    return found
+
+
+def plaintext(data: bytes, *, source: str) -> bytes:
+    """The decrypted YAML of a sops file, in memory (for a command that writes into it: a file that fails its
+    MAC is refused, as ``sops set`` would refuse it)."""
+    sealed = _structural(data, source)
+    if _whole_file(sealed):
+        raise CredsLintError("encrypted with sops as a whole file: creds-lint cannot edit its variables", source=source)
+    returncode, printed = _run(program(source), data, output="yaml", ignore_mac=False)
+    if returncode == MAC_MISMATCH:
+        raise CredsLintError(
+            "fails its sops MAC (edited without sops): restore it from version control first", source=source
+        )
+    if returncode != 0:
+        raise CredsLintError(_failure(returncode), source=source)
+    return printed
+
+
+def _decrypted(data: bytes, source: str, sealed: VarStore, *, output: str) -> VarStore:
+    """The plaintext, as ``sops decrypt`` prints it, parsed in memory. Lines are the encrypted file's (sops
+    prints 4-space YAML, with multi-line values where the file has one line of ciphertext)."""
+    returncode, plaintext = _run(program(source), data, output=output, ignore_mac=False)
     mac_mismatch = returncode == MAC_MISMATCH
     if mac_mismatch:
-        returncode, plaintext = _run(program, data, output=output, ignore_mac=True)
+        returncode, plaintext = _run(program(source), data, output=output, ignore_mac=True)
     if returncode != 0:
         raise CredsLintError(_failure(returncode), source=source)
     store = parse_plain(plaintext, source=source)
@@ -170,12 +191,12 @@ def _failure(returncode: int) -> str:
     return f"sops cannot decrypt it (sops decrypt exit code {returncode})"
 
 
-def _run(program: str, data: bytes, *, output: str, ignore_mac: bool) -> tuple[int, bytes]:
+def _run(command: str, data: bytes, *, output: str, ignore_mac: bool) -> tuple[int, bytes]:
     """``sops decrypt`` of ``data``, handed over through a pipe (never a file), with no shell, stdin closed and
     no controlling terminal (nothing can prompt), within :data:`TIMEOUT_SECONDS`. Returns its exit code and
     output."""
     read_end, write_end = os.pipe()
-    args = [program, "decrypt", "--input-type", "yaml", "--output-type", output]
+    args = [command, "decrypt", "--input-type", "yaml", "--output-type", output]
     args += ["--ignore-mac"] if ignore_mac else []
     try:
         process = subprocess.Popen(
