@@ -300,11 +300,12 @@ class _Builder:
         """A scalar as bosh's yaml.v2 reads it (:mod:`creds_lint.yamlv2`): a string, ``None`` for a null, a
         :class:`Typed` number or boolean (``0123`` is the integer 83, ``"0123"`` a string), ``!!binary``
         decoded. A value yaml.v2 refuses (``!!int abc``) is an error: bosh cannot read the file."""
-        tag = self.check_scalar_tag(event)
-        if event.tag == "!":
-            tag = "!"
+        text: str = event.value
+        if event.tag is None and (not event.implicit[0] or not yamlv2.may_resolve(text)):
+            return text  # quoted, a block, or plain text no other type starts with: most values, read fast
+        tag = "!" if event.tag == "!" else self.check_scalar_tag(event)
         try:
-            return yamlv2.resolve(str(event.value), tag=tag, plain=bool(event.implicit[0]) and event.tag is None)
+            return yamlv2.resolve(text, tag=tag, plain=bool(event.implicit[0]) and event.tag is None)
         except yamlv2.Unreadable as exc:
             raise self.error(event, f"{exc}: bosh cannot read this file") from None
 

@@ -63,6 +63,12 @@ class Unreadable(ValueError):
     """yaml.v2 refuses the scalar: bosh cannot read the file. The message never holds the scalar's text."""
 
 
+def may_resolve(plain: str) -> bool:
+    """Whether a plain scalar may be something other than the string it spells (empty, or its first character is
+    one yaml.v2 looks further after)."""
+    return not plain or plain[0] in _HINTED
+
+
 def resolve(text: str, *, tag: str | None, plain: bool) -> str | Typed | None:
     """What yaml.v2 decodes a scalar into. ``tag`` is the resolved tag (``None`` for none, ``"!"`` for the
     non-specific tag), ``plain`` whether the scalar was written without quotes."""
