@@ -436,3 +436,16 @@ def test_a_renewal_that_the_comparison_warns_about_is_not_written() -> None:
     assert problems[0].startswith(
         "the comparison with the old var-store reports expiring-certificate (warning) for soon_tls: soon_tls "
     )
+
+
+def test_a_trust_field_outside_a_certificate_is_left_and_warned_about() -> None:
+    values = bosh_store()
+    values["extra_trust"] = {"ca": cert_of(values, "nats_ca").certificate}
+    old, renewal, new = run(values, renew.Selection(names=("nats_ca",)), days=730)
+    assert new is not None
+    assert new.get("extra_trust") == old.get("extra_trust")
+    assert renewal.warnings == (
+        "extra_trust is no certificate but its 'ca' field carries the old copy of a renewed CA: it is left as it "
+        "is, and works until that copy's notAfter; replace it with the renewed certificate before then",
+    )
+    assert renew.verify(old, new, renewal, now=NOW) == ()

@@ -213,6 +213,14 @@ def renew(store: VarStore, selection: Selection, settings: Settings) -> Renewal:
                 "or give a shorter --days"
             )
     replacements = _replacements(store, issued)
+    for entry in store:
+        trust = entry.text("ca") if entry.kind is not Kind.CERTIFICATE else None
+        if trust and any(pki.pem_key(b) in replacements for b in x509.split_pem_certificates(trust)):
+            warnings.append(
+                f"{entry.name} is no certificate but its 'ca' field carries the old copy of a renewed CA: it is "
+                "left as it is, and works until that copy's notAfter; replace it with the renewed certificate "
+                "before then"
+            )
     return Renewal(
         renewed=tuple(renewed),
         edits=_edits(store, replacements, renewed=issued.keys()),
