@@ -199,8 +199,7 @@ class Blocks:
                 if name in seen:
                     raise CredsLintError(f"{name}: edited twice in one change", source=self.source)
                 seen.add(name)
-        edited = _Edited(segments=[[b.name, b.raw, gap] for b, gap in zip(self.blocks, self.gaps, strict=True)])
-        edited.head = self.head
+        edited = _Edited([[b.name, b.raw, gap] for b, gap in zip(self.blocks, self.gaps, strict=True)], self.head)
         changes: list[Change] = []
         expected = self.values()
         for edit in edits:
@@ -210,9 +209,9 @@ class Blocks:
                 changes.append(Change(name=edit.name, action=Action.REMOVED, text=Text.NONE))
             elif isinstance(edit, Rename):
                 block = self.get(edit.name)
-                if block is None or edit.name not in edited.names:
+                if block is None or edit.name not in edited:
                     raise CredsLintError(f"{edit.name}: not in the file, nothing to rename", source=self.source)
-                if edit.to in edited.names:
+                if edit.to in edited:
                     raise CredsLintError(
                         f"{edit.to}: already in the file; refusing to overwrite it", source=self.source
                     )
@@ -224,7 +223,7 @@ class Blocks:
             else:
                 text, how = self._text_for(edit)
                 expected[edit.name] = edit.value
-                if edit.name in edited.names:
+                if edit.name in edited:
                     edited.replace(edit.name, text)
                     changes.append(Change(name=edit.name, action=Action.REPLACED, text=how))
                 else:
@@ -282,44 +281,43 @@ class Blocks:
         return "".join(parts)
 
 
-@dataclass(kw_only=True)
 class _Edited:
-    """The segments (name, text, what follows it) of a file being edited, and the text before the first one."""
+    """The segments ``[name, text, what follows it]`` of a file being edited, in order, and the text before the
+    first one. A replacement is found by name in constant time; only an insertion or a removal walks the list."""
 
-    segments: list[list[str]]
-    head: str = ""
+    def __init__(self, segments: list[list[str]], head: str) -> None:
+        self.segments = segments
+        self.head = head
+        self.by_name = {segment[0]: segment for segment in segments}
 
-    @property
-    def names(self) -> list[str]:
-        return [s[0] for s in self.segments]
+    def __contains__(self, name: object) -> bool:
+        return name in self.by_name
 
     def remove(self, name: str, source: str) -> None:
         """Drop ``name``'s text; what followed it (comment lines) stays, after the entry before it."""
-        names = self.names
-        if name not in names:
+        segment = self.by_name.pop(name, None)
+        if segment is None:
             raise CredsLintError(f"{name}: not in the file, nothing to remove", source=source)
-        at = names.index(name)
-        gap = self.segments[at][2]
+        at = next(i for i, s in enumerate(self.segments) if s is segment)
         if at > 0:
-            self.segments[at - 1][2] += gap
+            self.segments[at - 1][2] += segment[2]
         else:
-            self.head += gap
+            self.head += segment[2]
         del self.segments[at]
 
     def replace(self, name: str, text: str) -> None:
-        self.segments[self.names.index(name)][1] = text
+        self.by_name[name][1] = text
 
     def insert(self, name: str, text: str) -> None:
         """Insert before the first entry that yaml.v2's key order puts after ``name``, right after the entry before
         it (comment lines that follow that entry stay above the next one)."""
-        names = self.names
-        at = next((i for i, n in enumerate(names) if emitter.key_less(name, n)), len(names))
-        if at == 0:
-            self.segments.insert(0, [name, text, ""])
-        else:
+        at = next((i for i, s in enumerate(self.segments) if emitter.key_less(name, s[0])), len(self.segments))
+        segment = [name, text, ""]
+        if at > 0:
             previous = self.segments[at - 1]
-            self.segments.insert(at, [name, text, previous[2]])
-            previous[2] = ""
+            segment[2], previous[2] = previous[2], ""
+        self.segments.insert(at, segment)
+        self.by_name[name] = segment
 
 
 def _key_text(name: str) -> str | None:
