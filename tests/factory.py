@@ -307,7 +307,7 @@ def make_leaf(
     common_name: str,
     ca: Cert,
     *,
-    key_slot: int = 1,
+    key_slot: int = 9,
     bits: int = 2048,
     sans: Sequence[str] = (),
     not_before: datetime | None = None,
@@ -355,14 +355,21 @@ def _reissue(
     not_before: datetime | None = None,
     validity: timedelta | None = None,
     serial: int | None = None,
+    replace: Sequence[x509.ExtensionType] = (),
 ) -> Cert:
-    """Same subject and extensions as `old`, for `key`, signed by `signer` (None: self-signed)."""
+    """Same subject and extensions as `old` (those of `replace` put in place of their kind, or added), for `key`,
+    signed by `signer` (None: self-signed)."""
     c = old.cert_obj
+    replaced = {value.oid: value for value in replace}
+    extensions = [
+        _ext(replaced.pop(ext.oid), critical=ext.critical) if ext.oid in replaced else ext for ext in c.extensions
+    ]
+    extensions += [_ext(value, critical=False) for value in replaced.values()]
     return _build(
         subject=c.subject,
         key=key,
         signer=signer,
-        extensions=list(c.extensions),
+        extensions=extensions,
         not_before=not_before,
         validity=validity if validity is not None else c.not_valid_after_utc - c.not_valid_before_utc,
         serial=serial,
@@ -376,16 +383,20 @@ def renew(
     days: int = 365,
     serial: int | None = None,
     not_before: datetime | None = None,
+    replace: Sequence[x509.ExtensionType] = (),
 ) -> Cert:
     """Re-issue `cert` with the same subject, extensions and KEY, new serial and validity.
 
     `signer` None: `cert` must be a self-signed root and stays self-signed. Renewing a CA this way keeps every
-    signature it made valid.
+    signature it made valid. `replace`: extensions put in place of those of their kind (BasicConstraints, KeyUsage,
+    ExtendedKeyUsage...), for renewals that change what the certificate may do.
     """
     if signer is None and not _self_signed(cert.cert_obj):
         raise ValueError("renew() needs a signer for a certificate that is not self-signed")
     key, validity = cert.key_obj, timedelta(days=days)
-    return _reissue(cert, key=key, signer=signer, not_before=not_before, validity=validity, serial=serial)
+    return _reissue(
+        cert, key=key, signer=signer, not_before=not_before, validity=validity, serial=serial, replace=replace
+    )
 
 
 def cert_from_value(value: Mapping[str, Any]) -> Cert:

@@ -712,7 +712,7 @@ def test_each_forbidden_mutation_alone_is_an_error(mutation: Mutation) -> None:
     check_verdict(case, errors(case.old, case.new, case.reads), mutation.__name__)
 
 
-def test_a_leaf_moved_to_another_ca_is_signer_changed_unless_both_cas_are_trusted() -> None:
+def test_a_leaf_moved_to_another_ca_is_signer_changed_even_when_both_cas_are_trusted() -> None:
     base = pool().base
     moved = {**base, "director_ssl": pool().other_ca_leaves["director_ssl"]}
     findings = lint(store(base, "old.yml"), store(moved, "new.yml"), Options())
@@ -728,4 +728,7 @@ def test_a_leaf_moved_to_another_ca_is_signer_changed_unless_both_cas_are_truste
     assert leaf["ca"] == nats_ca["certificate"]
     both = {**moved, "director_ssl": {**leaf, "ca": default_ca["certificate"] + nats_ca["certificate"]}}
     findings = lint(store(base, "old.yml"), store(both, "new.yml"), Options())
-    assert [(f.rule, f.variable) for f in findings] == [("rotated-certificate", "director_ssl")]
+    assert [(f.rule, f.variable) for f in findings] == [
+        ("rotated-certificate", "director_ssl"),
+        ("signer-changed", "director_ssl"),
+    ]

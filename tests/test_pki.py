@@ -185,7 +185,8 @@ def test_leaf_reissued_by_a_regenerated_ca_says_so(cli: RunCli, write_store: Wri
 
 
 def test_ca_rotation_with_concatenated_trust_fields(cli: RunCli, write_store: WriteStore) -> None:
-    """The documented CA rotation: nats_ca_2 is added and both CAs go into the trust fields."""
+    """The trust step of a CA rotation: nats_ca_2 is added and both CAs go into the trust fields. A leaf re-issued
+    under its own name by nats_ca_2 is no step of it: a change of signer, whatever its trust field holds."""
     store = bosh_store()
     new = dict(store)
     old_ca = cert_of(store, "nats_ca")
@@ -193,19 +194,30 @@ def test_ca_rotation_with_concatenated_trust_fields(cli: RunCli, write_store: Wr
     new["nats_ca_2"] = ca_2.as_value()
     both = old_ca.certificate + ca_2.certificate
     new["nats_server_tls"] = {**value_of(store, "nats_server_tls"), "ca": both}
-    reissued = make_leaf("default.director.bosh-internal", ca_2, extended_key_usage=("client_auth",))
+    reissued = make_leaf("default.director.bosh-internal", ca_2, key_slot=41, extended_key_usage=("client_auth",))
     new["nats_clients_director_tls"] = {**reissued.as_value(), "ca": ca_2.certificate + old_ca.certificate}
     run = compare(cli, write_store, store, new)
-    assert run.code == 0
-    assert findings(run) == []
-    rules = {f["variable"]: f["rule"] for f in run.json["findings"]}
-    assert rules == {
-        "nats_ca_2": "added-variable",
-        "nats_server_tls": "documented-rotation",
-        "nats_clients_director_tls": "rotated-certificate",
+    assert run.code == 1
+    path = write_store("new.yml", new)
+    assert findings(run) == [
+        (
+            "signer-changed",
+            "nats_clients_director_tls",
+            "certificate",
+            line_of(path, "nats_clients_director_tls", "certificate"),
+        )
+    ]
+    assert set(run.rules) == {
+        ("added-variable", "nats_ca_2"),
+        ("documented-rotation", "nats_server_tls"),
+        ("rotated-certificate", "nats_clients_director_tls"),
+        ("signer-changed", "nats_clients_director_tls"),
     }
     assert message(run, "rotated-certificate", "nats_clients_director_tls").endswith(
-        "but its CA nats_ca_2 is new in this change: clients must trust nats_ca_2 before it is deployed."
+        "but it is signed by nats_ca_2, another CA than before (nats_ca; see signer-changed)."
+    )
+    assert "and is now signed by nats_ca_2, another CA (key sha256:" in message(
+        run, "signer-changed", "nats_clients_director_tls"
     )
 
 
@@ -225,8 +237,10 @@ def test_leaf_signed_by_a_foreign_ca(cli: RunCli, write_store: WriteStore) -> No
     assert findings(run) == [
         ("certificate-not-signed-by-ca", "director_ssl", "ca", line_of(path, "director_ssl", "ca")),
         ("stale-ca-reference", "uaa_ssl", "ca", line_of(path, "uaa_ssl", "ca")),
+        # the foreign CA copies default_ca's subject with another key: a change of trust, whatever its name
+        ("changed-trust", "uaa_ssl", "ca", line_of(path, "uaa_ssl", "ca")),
     ]
-    director, uaa = (f["message"] for f in run.json["findings"] if f["severity"] == "error")
+    director, uaa, _ = (f["message"] for f in run.json["findings"] if f["severity"] == "error")
     assert "does not verify against the CA in its 'ca' field (default_ca): no CA in the store signed it" in director
     assert "is still signed by the previous default_ca" not in uaa
     assert "an older version of default_ca (CN=ca, serial" in uaa
@@ -238,13 +252,10 @@ def test_leaf_signed_by_another_ca_of_the_store(cli: RunCli, write_store: WriteS
     wrong = make_leaf("192.168.56.6", cert_of(store, "nats_ca"), key_slot=11, sans=("192.168.56.6",))
     new["director_ssl"] = {**wrong.as_value(), "ca": cert_of(store, "default_ca").certificate}
     run = compare(cli, write_store, store, new)
+    path = write_store("new.yml", new)
     assert findings(run) == [
-        (
-            "certificate-not-signed-by-ca",
-            "director_ssl",
-            "ca",
-            line_of(write_store("new.yml", new), "director_ssl", "ca"),
-        )
+        ("certificate-not-signed-by-ca", "director_ssl", "ca", line_of(path, "director_ssl", "ca")),
+        ("signer-changed", "director_ssl", "certificate", line_of(path, "director_ssl", "certificate")),
     ]
     message = run.json["findings"][0]["message"]
     assert "(default_ca): it is signed by nats_ca." in message

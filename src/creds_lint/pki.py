@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -91,7 +92,8 @@ def first_block(text: str | None) -> str | None:
 
 
 class Graph:
-    """The CA graph of one store. Chains are worked out on demand, once per certificate."""
+    """The CA graph of one store. Subjects and keys are indexed once per store; chains are worked out on demand,
+    once per certificate. :func:`graph` gives the one graph of a store."""
 
     def __init__(self, store: VarStore) -> None:
         self.store = store
@@ -107,16 +109,41 @@ class Graph:
         return index
 
     @cached_property
-    def cas(self) -> dict[str, Certificate]:
-        """Every CA certificate of the store (BasicConstraints CA=true), by variable."""
+    def certificates(self) -> dict[str, Certificate]:
+        """Every certificate of the store that parses, by variable."""
         found: dict[str, Certificate] = {}
         for entry in self.store:
-            if entry.kind is not Kind.CERTIFICATE:
-                continue
-            cert = certificate(entry)
-            if cert is not None and x509.is_ca(cert):
+            if entry.kind is Kind.CERTIFICATE and (cert := certificate(entry)) is not None:
                 found[entry.name] = cert
         return found
+
+    @cached_property
+    def cas(self) -> dict[str, Certificate]:
+        """Every CA certificate of the store (BasicConstraints CA=true), by variable."""
+        return {name: cert for name, cert in self.certificates.items() if x509.is_ca(cert)}
+
+    @cached_property
+    def _holders(self) -> dict[Certificate, str]:
+        holders: dict[Certificate, str] = {}
+        for name, cert in self.cas.items():
+            holders.setdefault(cert, name)
+        return holders
+
+    @cached_property
+    def _by_subject(self) -> dict[bytes, list[tuple[str, Certificate]]]:
+        """The CAs by subject (DER): the candidates for the issuer of a certificate, as verifiers find them."""
+        index: dict[bytes, list[tuple[str, Certificate]]] = {}
+        for name, cert in self.cas.items():
+            index.setdefault(x509.info(cert).subject_der, []).append((name, cert))
+        return index
+
+    @cached_property
+    def ca_keys(self) -> dict[bytes, tuple[str, ...]]:
+        """The CAs by the DER of their public key."""
+        index: dict[bytes, list[str]] = {}
+        for name, cert in self.cas.items():
+            index.setdefault(x509.info(cert).key_der, []).append(name)
+        return {key: tuple(names) for key, names in index.items()}
 
     def holder_of(self, pem: str | None) -> str | None:
         """The variable whose certificate is the first certificate of ``pem`` (a ``ca`` field), by its text:
@@ -124,9 +151,27 @@ class Graph:
         block = first_block(pem)
         return self._by_pem.get(pem_key(block)) if block else None
 
+    def variable_of(self, key: str) -> str | None:
+        """The variable whose certificate has this :func:`pem_key`."""
+        return self._by_pem.get(key)
+
     def holder(self, cert: Certificate) -> str | None:
-        """The variable whose certificate is ``cert``."""
-        return next((name for name, ca in self.cas.items() if ca == cert), None)
+        """The CA variable whose certificate is ``cert``."""
+        return self._holders.get(cert)
+
+    def cas_with_subject(self, cert: Certificate) -> tuple[str, ...]:
+        """The CA variables whose certificate has ``cert``'s subject (whatever their key)."""
+        return tuple(name for name, _ in self._by_subject.get(x509.info(cert).subject_der, ()))
+
+    def own_certificate(self, name: str) -> Certificate | None:
+        """The certificate of ``name`` when its private key is the certificate's key (a CA that can sign)."""
+        cert = self.certificates.get(name)
+        entry = self.store.get(name)
+        pem = entry.text("private_key") if entry is not None else None
+        private = x509.load_private_key(pem) if pem else None
+        if cert is None or private is None or x509.public_key_der(private) != x509.info(cert).key_der:
+            return None
+        return cert
 
     def chain(self, entry: Entry) -> Chain:
         chain = self._chains.get(entry.name)
@@ -211,32 +256,69 @@ class Graph:
         return replace(base, trust=Trust.STALE)
 
     def _search(self, cert: Certificate, *, exclude: str) -> str | None:
-        """The CA of the store whose key verifies ``cert``: CAs whose SKID is the certificate's AKID first."""
+        """The CA of the store whose key verifies ``cert``: only CAs whose subject is the certificate's issuer can
+        (as verifiers match them), those whose SKID is the certificate's AKID first, each key tried once."""
         _, akid = x509.key_identifiers(cert)
-        candidates = [(name, ca) for name, ca in self.cas.items() if name != exclude]
+        candidates = [(n, ca) for n, ca in self._by_subject.get(x509.info(cert).issuer_der, ()) if n != exclude]
         if akid is not None:
             candidates.sort(key=lambda item: x509.key_identifiers(item[1])[0] != akid)
-        return next((name for name, ca in candidates if x509.signed_by(cert, ca)), None)
+        tried: set[bytes] = set()
+        for name, ca in candidates:
+            key = x509.info(ca).key_der
+            if key not in tried:
+                tried.add(key)
+                if x509.signed_by(cert, ca):
+                    return name
+        return None
+
+
+#: The graph of every store that something still holds one for (a rule's context), by the store's id: a graph
+#: holds its store, so the id cannot be reused while the entry lives, and the entry goes with the last holder.
+_GRAPHS: weakref.WeakValueDictionary[int, Graph] = weakref.WeakValueDictionary()
+
+
+def graph(store: VarStore) -> Graph:
+    """The graph of ``store``, built once while it is held: the rules and the documented rotations of a check
+    share its indexes."""
+    found = _GRAPHS.get(id(store))
+    if found is None or found.store is not store:
+        found = _GRAPHS[id(store)] = Graph(store)
+    return found
 
 
 def _through(
     cert: Certificate, bundled: tuple[Certificate, ...], anchors: list[tuple[str, Certificate]]
 ) -> tuple[Certificate, str] | None:
     """When the ``certificate`` field carries intermediates after the certificate (a chain, as hand-made stores
-    do), the path from ``cert`` through them to a CA of the ``ca`` field: ``(direct issuer, anchor variable)``."""
+    do), the path from ``cert`` through them to a CA of the ``ca`` field: ``(direct issuer, anchor variable)``.
+    Issuers are looked up by subject, each certificate of the bundle used once."""
+    by_subject: dict[bytes, list[Certificate]] = {}
+    for candidate in bundled:
+        by_subject.setdefault(x509.info(candidate).subject_der, []).append(candidate)
+    used: set[Certificate] = set()
     current, direct = cert, None
-    remaining = list(bundled)
-    while remaining:
-        issuer = next((c for c in remaining if x509.signed_by(current, c)), None)
+    while True:
+        wanted = x509.info(current).issuer_der
+        issuer = next(
+            (c for c in by_subject.get(wanted, ()) if c not in used and x509.signed_by(current, c)),
+            None,
+        )
         if issuer is None:
             return None
-        remaining.remove(issuer)
+        used.add(issuer)
         direct = direct or issuer
-        anchor = next((name for name, ca in anchors if ca == issuer or x509.signed_by(issuer, ca)), None)
+        above = x509.info(issuer).issuer_der
+        anchor = next(
+            (
+                name
+                for name, ca in anchors
+                if ca == issuer or (x509.info(ca).subject_der == above and x509.signed_by(issuer, ca))
+            ),
+            None,
+        )
         if anchor is not None:
             return direct, anchor
         current = issuer
-    return None
 
 
 def certificate(entry: Entry) -> Certificate | None:
@@ -251,7 +333,8 @@ def lost_names(old: Entry, new: Entry) -> tuple[str | None, tuple[str, ...]]:
         return None, ()
     before, after = x509.info(old_cert), x509.info(new_cert)
     cn = after.common_name if after.common_name != before.common_name else None
-    return cn, tuple(name for name in before.sans if name not in after.sans)
+    kept = set(after.sans)
+    return cn, tuple(name for name in before.sans if name not in kept)
 
 
 # --- trust fields ---------------------------------------------------------------------------------------------
@@ -277,16 +360,29 @@ def bundle_change(old: Entry, new: Entry) -> tuple[tuple[Certificate | None, ...
     return gained, lost
 
 
+def identity(cert: Certificate) -> tuple[bytes, bytes]:
+    """``(subject DER, public key DER)``: two certificates of one CA share both; a look-alike shares only the first."""
+    info = x509.info(cert)
+    return info.subject_der, info.key_der
+
+
 def foreign_trust(
-    old: Entry, new: Entry, *, signers: tuple[str, ...], stores: tuple[VarStore, ...]
+    old: Entry,
+    new: Entry,
+    *,
+    signers: Iterable[tuple[str, Certificate]],
+    old_graph: Graph,
+    new_graph: Graph,
 ) -> tuple[Certificate, ...]:
     """The CA certificates that entered ``new``'s ``ca`` field and are no version of a CA it trusted before.
 
-    A version of a CA is a certificate with its subject (a renewal, or a copy of the current certificate), or the
-    certificate of its ``NAME_2`` / ``NAME_new`` in ``stores`` (the next CA of a rotation by file). The CAs it
-    trusts are ``signers`` (the previous signer, or the certificate itself for a root, and the CA that signed a
-    re-issued certificate: ``signer-changed`` speaks for a new signer) and those of the old ``ca`` field.
-    Anything else makes every client given ``((name.ca))`` accept what another CA signs."""
+    CAs are told apart by their subject and their key, never by name or text. A version of a trusted CA has its
+    subject and its key (a renewal, or a copy of it), or is the certificate of its next version ``NAME_2`` /
+    ``NAME_new`` in either store, with that variable's own key (the next CA of a rotation by file). The trusted
+    CAs are those of the old ``ca`` field and ``signers`` (``(variable, certificate)`` of the CA that signed the
+    old version and of the one that signed the new one: ``signer-changed`` speaks for a new signer). Anything else
+    — another CA, or one that copies a trusted CA's subject with another key — makes every client given
+    ``((name.ca))`` accept what another CA signs. Costs one dictionary look-up per certificate of the two fields."""
     before = _certificates(x509.split_pem_certificates(old.text("ca") or ""))
     added = [
         cert
@@ -295,25 +391,19 @@ def foreign_trust(
     ]
     if not added:
         return ()
-    known = [cert for cert in before.values() if cert is not None]
-    names = set(signers)
-    for store in stores:
-        names |= {
-            entry.name
-            for entry in store
-            if entry.kind is Kind.CERTIFICATE
-            and (block := first_block(entry.text("certificate"))) is not None
-            and pem_key(block) in before
-        }
-    for store in stores:
+    signers = tuple(signers)
+    known = {identity(cert) for cert in before.values() if cert is not None}
+    known |= {identity(cert) for _, cert in signers}
+    names = {name for name, _ in signers}
+    graphs = (old_graph, new_graph)
+    names |= {name for store_graph in graphs for key in before if (name := store_graph.variable_of(key)) is not None}
+    for store_graph in graphs:
         for name in names:
-            for variable in (name, *(name + suffix for suffix in NEXT_SUFFIXES)):
-                entry = store.get(variable)
-                cert = certificate(entry) if entry is not None and entry.kind is Kind.CERTIFICATE else None
-                if cert is not None:
-                    known.append(cert)
-    subjects = {cert.subject for cert in known}
-    return tuple(cert for cert in added if cert.subject not in subjects)
+            for suffix in NEXT_SUFFIXES:
+                following = store_graph.own_certificate(name + suffix)
+                if following is not None:
+                    known.add(identity(following))
+    return tuple(cert for cert in added if identity(cert) not in known)
 
 
 # --- malformed values and key pairs ---------------------------------------------------------------------------

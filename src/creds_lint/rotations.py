@@ -16,8 +16,9 @@
   new file (data encrypted with it becomes unreadable), so it stays a regeneration.
 * **Trust extended or narrowed** — only a certificate's ``ca`` field changed, it now holds several CA certificates
   (old and new CA concatenated, as during a CA rotation) or fewer, the certificate is still signed by one of
-  them, and every CA added is a version of one it trusted (same subject, or its ``NAME_2``): nothing it presents
-  changed. An unrelated CA added is ``changed-trust``.
+  them, and every CA added is a version of one it trusted (same subject and key, or the certificate of its
+  ``NAME_2`` with that variable's own key): nothing it presents changed. Any other CA added, one that copies a
+  trusted CA's subject with another key included, is ``changed-trust``.
 
 Values are compared after normalisation (YAML formatting is no change); nothing here ever shows a value.
 """
@@ -187,7 +188,12 @@ def _trust(change: Change, before: Entry, after: Entry, stores: tuple[VarStore, 
     own = x509.load_certificate(own_pem) if own_pem else None
     old_trust = x509.load_certificates(old_ca) if old_ca else None
     new_trust = x509.load_certificates(new_ca) if new_ca else None
-    if own is None or new_trust is None or pki.foreign_trust(before, after, signers=(), stores=stores):
+    old_graph, new_graph = pki.graph(stores[0]), pki.graph(stores[1])
+    if (
+        own is None
+        or new_trust is None
+        or pki.foreign_trust(before, after, signers=(), old_graph=old_graph, new_graph=new_graph)
+    ):
         return None
     if not any(x509.signed_by(own, ca) for ca in new_trust) and not (
         x509.is_ca(own) and own.issuer == own.subject and x509.signed_by(own, own)

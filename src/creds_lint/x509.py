@@ -75,6 +75,37 @@ class CertInfo:
         return "sha256:" + self.cert.fingerprint(hashes.SHA256()).hex()[:8]
 
     @cached_property
+    def _names(self) -> tuple[bytes, bytes]:
+        """``(subject, issuer)`` as written: Go finds a parent by comparing these bytes. Their re-encoding only
+        when the certificate is not DER that :mod:`creds_lint.der` reads."""
+        from creds_lint import der
+
+        try:
+            parts = der.tbs(self.cert.tbs_certificate_bytes)
+        except der.DerError:
+            return self._subject.public_bytes(), self.cert.issuer.public_bytes()
+        return parts.subject, parts.issuer
+
+    @cached_property
+    def subject_der(self) -> bytes:
+        """The subject as DER: how verifiers match a certificate to its issuer (never by its text)."""
+        return self._names[0]
+
+    @cached_property
+    def issuer_der(self) -> bytes:
+        return self._names[1]
+
+    @cached_property
+    def key_der(self) -> bytes:
+        """The DER SubjectPublicKeyInfo of the certificate's key: who the certificate is, with the subject."""
+        return public_key_der(self.cert.public_key())
+
+    @cached_property
+    def key_id(self) -> str:
+        """A short fingerprint of the certificate's key pair (as :func:`key_id`)."""
+        return "sha256:" + hashlib.sha256(self.key_der).hexdigest()[:8]
+
+    @cached_property
     def is_ca(self) -> bool:
         return is_ca(self.cert)
 
@@ -408,3 +439,32 @@ def clear_caches() -> None:
         clear = getattr(value, "cache_clear", None)
         if callable(clear):
             clear()
+
+
+#: ``anyExtendedKeyUsage``: an extended key usage extension that allows every usage.
+ANY_USAGE = "2.5.29.37.0"
+
+
+def lost_usages(old: x509.Certificate, new: x509.Certificate) -> tuple[str, ...]:
+    """The extended key usages ``old`` had and ``new`` does not allow (bosh names). A certificate without the
+    extension, or with ``anyExtendedKeyUsage``, allows every usage."""
+    after = extended_key_usages(new)
+    if not after or ANY_USAGE in after:
+        return ()
+    kept = set(after)
+    return tuple(usage for usage in extended_key_usages(old) if usage not in kept and usage != ANY_USAGE)
+
+
+def signs_certificates(cert: x509.Certificate) -> bool:
+    """Whether verifiers accept ``cert`` as the issuer of other certificates: BasicConstraints CA=true and, when
+    it has a KeyUsage extension, ``keyCertSign`` in it."""
+    from cryptography import x509
+
+    if not is_ca(cert):
+        return False
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign)
+    except x509.ExtensionNotFound:
+        return True
+    except ValueError:  # a malformed extension
+        return False

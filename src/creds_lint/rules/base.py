@@ -18,7 +18,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from creds_lint import rotations, x509
+from creds_lint import pki, rotations, x509
 from creds_lint.allowances import Use
 from creds_lint.diff import Change, ChangeKind, Changes
 from creds_lint.findings import ConfigurationChange, Severity
@@ -98,6 +98,7 @@ class Context:
     @cached_property
     def rotations(self) -> Mapping[str, rotations.Rotation]:
         """The changes that follow a documented rotation, by variable (see :mod:`creds_lint.rotations`)."""
+        _ = self.pki, self.old_pki  # held here, the graphs are those that the rotations look up (pki.graph)
         return rotations.find(self.old, self.new, self.changes, keeps_old=self.keeps_old, reads=self.reads)
 
     def keeps_old(self, entry: Entry) -> bool:
@@ -120,12 +121,12 @@ class Context:
     @cached_property
     def pki(self) -> Graph:
         """The CA graph of the new store."""
-        return Graph(self.new)
+        return pki.graph(self.new)
 
     @cached_property
     def old_pki(self) -> Graph | None:
         """The CA graph of the old store (``None`` when auditing one file)."""
-        return Graph(self.old) if self.old is not None else None
+        return pki.graph(self.old) if self.old is not None else None
 
     def certificate(self, entry: Entry | None) -> Certificate | None:
         pem = entry.text("certificate") if entry is not None else None

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from creds_lint import der, pki, x509
+from creds_lint import pki, x509
 from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind, is_empty
 from creds_lint.pki import Trust
 from creds_lint.rules.base import Category, Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, field_changes, sealed_certificate, what
-from creds_lint.rules.pki import foreign_trust
+from creds_lint.rules.pki import CLOCK_SKEW, ca_keys_in, foreign_trust, signer_change
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -34,10 +34,7 @@ def _ca_changes(ctx: Context) -> Iterator[tuple[str, Entry, Entry]]:
 def subject_der(cert: Certificate) -> bytes:
     """The subject as written (Go finds a parent by comparing these bytes): its re-encoding only when the
     certificate is not DER that :mod:`creds_lint.der` reads."""
-    try:
-        return der.tbs(cert.tbs_certificate_bytes).subject
-    except der.DerError:
-        return cert.subject.public_bytes()
+    return x509.info(cert).subject_der
 
 
 def ca_key_pair_kept(ctx: Context, old: Entry, new: Entry) -> bool:
@@ -201,19 +198,15 @@ def changed_key_identifier(ctx: Context) -> Iterator[Hit]:
         )
 
 
-def rotation_problems(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
-    """What makes a re-issued leaf unsafe, in words; empty when it is valid, signed by an unchanged CA of the
-    store, matches its key and keeps its names. The pki rules report each problem in detail."""
-    cert = ctx.certificate(new)
-    if cert is None and sealed_certificate(new):
-        return ("its certificate is sops ciphertext and cannot be verified without the keys (--decrypt)",)
-    if cert is None:
-        return ("its certificate does not parse",)
+def _signer_problems(ctx: Context, old: Entry, new: Entry) -> list[str]:
+    """What is wrong with the CA that signed a re-issued leaf, in words."""
     problems: list[str] = []
     chain = ctx.pki.chain(new)
     signer = ctx.new.get(chain.signer) if chain.signer is not None else None
     if chain.trust is not Trust.VALID or signer is None:
         problems.append("no CA of the store signed it consistently with its 'ca' field (see the chain findings)")
+    elif (changed := signer_change(ctx, old, new)) is not None:
+        problems.append(f"it is signed by {changed[1]}, another CA than before ({changed[0]}; see signer-changed)")
     else:
         previous = ctx.old.get(signer.name) if ctx.old is not None else None
         if previous is None:
@@ -222,15 +215,34 @@ def rotation_problems(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
             )
         elif previous.value != signer.value and not ca_key_pair_kept(ctx, previous, signer):
             problems.append(f"its CA {signer.name} was regenerated in this change (see regenerated-ca)")
+    return problems
+
+
+def rotation_problems(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
+    """What makes a re-issued leaf unsafe, in words; empty when it is valid, signed by an unchanged CA of the
+    store, matches its key and keeps its names. The pki rules report each problem in detail."""
+    cert = ctx.certificate(new)
+    if cert is None and sealed_certificate(new):
+        return ("its certificate is sops ciphertext and cannot be verified without the keys (--decrypt)",)
+    if cert is None:
+        return ("its certificate does not parse",)
+    problems = _signer_problems(ctx, old, new)
     if foreign_trust(ctx, old, new):
         problems.append("its 'ca' field now trusts a CA that is no version of its signer (see changed-trust)")
     if pki.mismatches(new) or pki.defects(new):
         problems.append("its key material does not match or does not parse (see key-mismatch, malformed-certificate)")
     if x509.info(cert).not_after <= ctx.now:
         problems.append("it has expired (see expired-certificate)")
+    elif x509.info(cert).not_before > ctx.now + CLOCK_SKEW:
+        problems.append("it is not valid yet (see not-yet-valid)")
     cn, lost = pki.lost_names(old, new)
     if cn is not None or lost:
         problems.append("it lost a name it had (see subject-changed)")
+    before = ctx.certificate(old)
+    if before is not None and x509.lost_usages(before, cert):
+        problems.append("it lost an extended key usage it had (see lost-key-usage)")
+    if ca_keys_in(ctx, new):
+        problems.append("its private key is a CA's (see ca-key-in-leaf)")
     return tuple(problems)
 
 

@@ -20,6 +20,7 @@ from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind
 from creds_lint.origin import Origin
 from creds_lint.pki import Trust
+from creds_lint.rotations import Step
 from creds_lint.rules.base import Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, entry_details, label, what
 
@@ -64,7 +65,7 @@ def _absent_ca(ctx: Context, cert: Certificate) -> str:
     shown = label(cert)
     if ctx.old_pki is not None and (name := ctx.old_pki.holder(cert)) is not None:
         return f"the previous {name} ({shown})"
-    same = [name for name, ca in ctx.pki.cas.items() if ca.subject == cert.subject]
+    same = ctx.pki.cas_with_subject(cert)
     if same:
         return f"an older version of {same[0]} ({shown})"
     return f"a CA that is not in the store ({shown})"
@@ -410,54 +411,86 @@ def weaker_key(ctx: Context) -> Iterator[Hit]:
         )
 
 
+def signer_change(ctx: Context, old: Entry, new: Entry) -> tuple[str, str] | None:
+    """``(previous signer, new signer)`` when a re-issued certificate is signed by another key than before, or
+    ``None``. CAs are judged by their keys: a CA of another name with the same key is the same CA (a copy, a
+    renewal). A value promoted from ``NAME_2`` is compared with ``NAME_2``'s old signer. A certificate that was
+    self-signed, or whose signer was or is unknown, is left to the CA and chain rules, and so is one re-issued
+    by its own CA variable with a new key: ``regenerated-ca`` reports that CA."""
+    if ctx.old is None or ctx.old_pki is None:
+        return None
+    reference: Entry | None = old
+    rotation = ctx.rotations.get(old.name)
+    if rotation is not None and rotation.step is Step.PROMOTED and rotation.partner is not None:
+        reference = ctx.old.get(rotation.partner)
+    if reference is None:
+        return None
+    before, after = ctx.old_pki.signer(reference), ctx.pki.signer(new)
+    if before is None or after is None or before in (reference.name, after):
+        return None  # unknown, self-signed before, or the same CA variable (regenerated-ca judges its key)
+    old_ca, new_ca = ctx.old_pki.certificates.get(before), ctx.pki.certificates.get(after)
+    if old_ca is None or new_ca is None or x509.info(old_ca).key_der == x509.info(new_ca).key_der:
+        return None
+    return before, after
+
+
 @rule(
     code="CL409",
     name="signer-changed",
     severity=Severity.ERROR,
-    summary="A re-issued certificate is signed by another CA of the store than before.",
+    summary="A re-issued certificate is signed by another CA (another key) than before, whatever its 'ca' field holds.",
     remedy=(
         "Re-issue it from its previous CA (the `ca` option of the variable in the manifest), or restore it. To "
-        "move it to another CA, follow the CA rotation steps: the trust fields hold both CAs first."
+        "rotate its CA, add the next CA as NAME_2 with its own leaves (NAME_2 of each leaf), and promote them "
+        "over the old names once every holder trusts the new CA."
     ),
 )
 def signer_changed(ctx: Context) -> Iterator[Hit]:
-    """A proper rotation re-issues a certificate from the same CA. One signed by another CA of the store is a
-    change of trust: VMs and clients configured with the previous CA's certificate — rather than with this
-    entry's own ``ca`` field — reject it. During a documented CA rotation the new ``ca`` field still holds the
-    previous CA next to the new one, and that is not reported."""
-    if ctx.old is None or ctx.old_pki is None:
-        return
+    """A proper rotation re-issues a certificate from the same CA. One signed by another CA — another CA of the
+    store, or one added in the same change — is a change of trust:
+    VMs and clients configured with the previous CA's certificate, rather than with this entry's own ``ca``
+    field, reject it. CAs are compared by their public keys, never by name: a ``ca`` field that holds the old CA
+    next to the new one does not excuse it (what reads ``((name.ca))`` is not everything that checks this
+    certificate). The documented CA rotation gives the new CA its own leaves (``NAME_2``) and promotes them over
+    the old names at the end; that promotion is compared with the ``NAME_2`` it came from, and is not reported."""
     for change, old, new in _rotations(ctx):
         if old.kind is not Kind.CERTIFICATE:
             continue
-        # Before: the CA the old certificate named in its `ca` field (the old state is the reference; reading the
-        # field costs nothing, verifying every old signature again would). After: the CA that signed it.
-        before, after = ctx.old_pki.holder_of(old.text("ca")) or old.text("ca_name"), ctx.pki.signer(new)
-        if before is None or after is None or before in (after, old.name) or before not in ctx.new:
-            continue  # unknown, unchanged, self-signed before, or the previous CA is gone (removed-ca speaks)
-        previous = ctx.old.get(before)
-        previous_block = pki.first_block(previous.text("certificate")) if previous is not None else None
-        trusted = {pki.pem_key(b) for b in x509.split_pem_certificates(new.text("ca") or "")}
-        if previous_block is not None and pki.pem_key(previous_block) in trusted:
-            continue  # both CAs in the trust field: a CA rotation in progress
+        changed = signer_change(ctx, old, new)
+        if changed is None:
+            continue
+        before, after = changed
+        now = (
+            f"was signed by {before} and is now signed by {after}, another CA ({_signer_key(ctx.pki, after)}, "
+            f"was {_signer_key(ctx.old_pki, before)})"
+        )
         yield Hit(
             variable=change.name,
             field="certificate",
             line=new.field_line("certificate"),
             message=(
-                f"{_cert_what(ctx, new)} was signed by {before} and is now signed by {after}: VMs and clients "
-                f"that trust {before} reject it."
+                f"{_cert_what(ctx, new)} {now}: VMs and clients that trust {before} reject it, whatever its 'ca' "
+                "field holds."
             ),
-            details=change_details(ctx, old, new),
+            details={**change_details(ctx, old, new), "signer": after, "previous_signer": before},
         )
+
+
+def _signer_key(graph: pki.Graph | None, name: str) -> str:
+    cert = graph.certificates.get(name) if graph is not None else None
+    return f"key {x509.info(cert).key_id}" if cert is not None else "unknown key"
 
 
 def foreign_trust(ctx: Context, old: Entry, new: Entry) -> tuple[Certificate, ...]:
     """The CAs added to a changed certificate's ``ca`` field that are no version of one it trusted before."""
     if ctx.old is None or ctx.old_pki is None:
         return ()
-    signers = tuple(name for name in (ctx.old_pki.signer(old), ctx.pki.signer(new)) if name is not None)
-    return pki.foreign_trust(old, new, signers=signers, stores=(ctx.old, ctx.new))
+    signers = [
+        (name, cert)
+        for graph, entry in ((ctx.old_pki, old), (ctx.pki, new))
+        if (name := graph.signer(entry)) is not None and (cert := graph.certificates.get(name)) is not None
+    ]
+    return pki.foreign_trust(old, new, signers=signers, old_graph=ctx.old_pki, new_graph=ctx.pki)
 
 
 def _named(ctx: Context, certs: tuple[Certificate | None, ...]) -> str:
@@ -537,6 +570,169 @@ def changed_trust(ctx: Context) -> Iterator[Hit]:
             )
 
 
+#: How far in the future a certificate's validity may start: the clock skew between the machine that made it and
+#: the machines that check it.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@rule(
+    code="CL411",
+    name="not-yet-valid",
+    severity=Severity.ERROR,
+    summary="A certificate's validity starts in the future (beyond a few minutes of clock skew).",
+    remedy=(
+        "Re-issue it with a validity that starts now (delete it so that bosh generates it, or renew it without a "
+        "future start date), or restore the previous certificate."
+    ),
+)
+def not_yet_valid(ctx: Context) -> Iterator[Hit]:
+    """A certificate is rejected before its ``notBefore`` just as after its ``notAfter``: ``x509: certificate has
+    expired or is not yet valid``. One issued with a start date in the future — a wrong clock, a renewal script
+    given the wrong date — fails every handshake until then. Five minutes of clock skew are tolerated."""
+    for entry, info in _expiry(ctx):
+        if ctx.now + CLOCK_SKEW < info.not_before <= info.not_after:
+            wait = info.not_before - ctx.now
+            when = _days(wait.days) if wait.days else f"{wait.seconds // 3600} h {wait.seconds // 60 % 60} min"
+            yield _expiry_hit(
+                ctx,
+                entry,
+                f"is not valid before {info.not_before:%Y-%m-%d %H:%M} UTC (in {when}): every TLS connection that "
+                "uses it fails until then.",
+            )
+
+
+def _versions(ctx: Context) -> Iterator[tuple[Change, Entry, Entry, Certificate, Certificate]]:
+    """Re-issued certificates whose two versions parse: ``(change, old, new, old certificate, new certificate)``."""
+    for change, old, new in _rotations(ctx):
+        if old.kind is not Kind.CERTIFICATE:
+            continue
+        before, after = ctx.certificate(old), ctx.certificate(new)
+        if before is not None and after is not None and before != after:
+            yield change, old, new, before, after
+
+
+@rule(
+    code="CL412",
+    name="became-ca",
+    severity=Severity.ERROR,
+    summary="A leaf certificate was re-issued as a CA (BasicConstraints CA=true).",
+    remedy="Re-issue it as a leaf (is_ca is not set in the manifest's options), or restore the previous certificate.",
+)
+def became_ca(ctx: Context) -> Iterator[Hit]:
+    """A leaf's private key is deployed to the VMs that serve it. Re-issued as a CA and signed by a CA that others
+    trust, it lets whoever reads that key on any of those VMs issue certificates that every client of the
+    signing CA accepts."""
+    for change, _, new, before, after in _versions(ctx):
+        if not x509.is_ca(before) and x509.is_ca(after):
+            yield Hit(
+                variable=change.name,
+                field="certificate",
+                line=new.field_line("certificate"),
+                message=(
+                    f"{_cert_what(ctx, new)} was a leaf certificate and was re-issued as a CA (BasicConstraints "
+                    "CA=true): whoever reads its private key on a VM can issue certificates that every client of "
+                    "its signer accepts."
+                ),
+                details=entry_details(ctx, new, prefix="new"),
+            )
+
+
+@rule(
+    code="CL413",
+    name="no-longer-ca",
+    severity=Severity.ERROR,
+    summary="A CA was re-issued without CA=true (BasicConstraints) or without keyCertSign (KeyUsage).",
+    remedy="Re-issue it as a CA (is_ca in the manifest's options), or restore the previous certificate.",
+)
+def no_longer_ca(ctx: Context) -> Iterator[Hit]:
+    """Verifiers accept an issuer only when its certificate says it is a CA (BasicConstraints CA=true) allowed to
+    sign certificates (``keyCertSign``, when it has a KeyUsage extension). A CA re-issued without either keeps
+    its key, so nothing looks regenerated, yet every certificate it signed stops verifying."""
+    for change, _, new, before, after in _versions(ctx):
+        if not x509.signs_certificates(before) or x509.signs_certificates(after):
+            continue
+        lost = "CA=true (BasicConstraints)" if not x509.is_ca(after) else "keyCertSign (KeyUsage)"
+        yield Hit(
+            variable=change.name,
+            field="certificate",
+            line=new.field_line("certificate"),
+            message=(
+                f"{_cert_what(ctx, new)} was re-issued without {lost}: verifiers no longer accept it as the issuer "
+                f"of anything, so every certificate it signed stops verifying, and {ctx.consequence(new)}."
+            ),
+            details=entry_details(ctx, new, prefix="new"),
+        )
+
+
+@rule(
+    code="CL414",
+    name="lost-key-usage",
+    severity=Severity.WARNING,
+    summary="A re-issued certificate lost an extended key usage it had (server_auth, client_auth...).",
+    remedy=(
+        "Re-issue it with the old extended key usages (extended_key_usage in the manifest's options), or restore "
+        "the previous certificate."
+    ),
+)
+def lost_key_usage(ctx: Context) -> Iterator[Hit]:
+    """A server presents its certificate for ``server_auth``, a client for ``client_auth``; verifiers reject a
+    certificate whose extended key usages do not include the one it is used for. A re-issued certificate that lost
+    one fails wherever it was used that way — often the sign of a changed ``extended_key_usage`` option."""
+    for change, _, new, before, after in _versions(ctx):
+        lost = x509.lost_usages(before, after)
+        if lost:
+            yield Hit(
+                variable=change.name,
+                field="certificate",
+                line=new.field_line("certificate"),
+                message=(
+                    f"{_cert_what(ctx, new)} was re-issued without the extended key usage {', '.join(lost)}: "
+                    "peers that check it for that use reject it."
+                ),
+                details=entry_details(ctx, new, prefix="new"),
+            )
+
+
+def ca_keys_in(ctx: Context, entry: Entry) -> tuple[str, ...]:
+    """The CAs of the new store whose key is the private key of ``entry``, a leaf or key pair."""
+    if entry.kind not in (Kind.CERTIFICATE, Kind.RSA, Kind.SSH) or ctx.is_ca(entry):
+        return ()
+    pem = entry.text("private_key")
+    private = x509.load_private_key(pem) if pem else None
+    if private is None:
+        return ()
+    return tuple(name for name in ctx.pki.ca_keys.get(x509.public_key_der(private), ()) if name != entry.name)
+
+
+@rule(
+    code="CL415",
+    name="ca-key-in-leaf",
+    severity=Severity.ERROR,
+    summary="A leaf certificate or key pair holds the private key of a CA of the var-store.",
+    remedy=(
+        "Give it a key of its own: delete it so that bosh generates it, or restore it; then treat the CA's key as "
+        "disclosed and rotate the CA."
+    ),
+)
+def ca_key_in_leaf(ctx: Context) -> Iterator[Hit]:
+    """A leaf's private key is deployed to every VM that serves it, a CA's stays with the director. A leaf that
+    holds a CA's key ships that key to the VMs, where whoever reads it can issue certificates that everything
+    trusting the CA accepts. Keys are compared by their public half, whatever the encoding."""
+    for entry in ctx.subjects:
+        cas = ca_keys_in(ctx, entry)
+        if cas:
+            yield Hit(
+                variable=entry.name,
+                field="private_key",
+                line=entry.field_line("private_key"),
+                message=(
+                    f"{what(ctx, entry)}: its private key is the key of the CA {', '.join(cas)}: it is deployed "
+                    "with it, and whoever reads it can issue certificates that everything trusting that CA accepts."
+                ),
+                details=entry_details(ctx, entry, prefix="new"),
+            )
+
+
 RULES = (
     stale_ca_reference,
     certificate_not_signed_by_ca,
@@ -548,4 +744,9 @@ RULES = (
     weaker_key,
     signer_changed,
     changed_trust,
+    not_yet_valid,
+    became_ca,
+    no_longer_ca,
+    lost_key_usage,
+    ca_key_in_leaf,
 )
