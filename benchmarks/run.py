@@ -14,8 +14,10 @@ several runs, as a ratio to
 Var-stores are generated with real, distinct certificates (tests/factory.py; a few shared keys, one signature
 per certificate) at about the size of bosh-deployment (29 entries), cf-deployment (130), 1,000 and 10,000
 entries, for three changes: identical files, every leaf certificate rotated under unchanged CAs, and the incident
-(every CA and leaf regenerated with new keys, and a new credhub_encryption_password). A last case checks 50
-var-store files in one invocation. See docs/performance.md.
+(every CA and leaf regenerated with new keys, and a new credhub_encryption_password). Two hostile shapes follow:
+a certificate with 50,000 alternative names rotated, and `check` of 1,000 CAs and 1,000 leaves that none of them
+signed (each signed by another key under the subject of a CA of the store). A last case checks 50 var-store files
+in one invocation. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from factory import dump_store, scaled_scenarios  # noqa: E402 - after the path to tests/ is known
+from factory import (  # noqa: E402 - after the path to tests/ is known
+    bosh_store,
+    cert_from_value,
+    dump_store,
+    make_ca,
+    make_leaf,
+    scaled_scenarios,
+)
 from measure import Measured, run_measured  # noqa: E402
 
 SIZES = (29, 130, 1000, 10_000)
@@ -45,6 +54,9 @@ EXPECTED = {"identical": 0, "rotation": 0, "incident": 1}
 FILES = 50
 SERVICES_PER_FILE = 4
 TIMEOUT = 600.0
+#: Key pool slots of the hostile shapes, far from those of scaled_scenarios().
+_SANS_SLOT = 4000
+_UNSIGNED_SLOT = 4100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,6 +152,51 @@ def generate(workdir: Path, sizes: Sequence[int]) -> None:
             (many / f"env{i}" / "creds.yml").write_text(dump_store({n: scenarios.rotation[n] for n in chunk}))
 
 
+SANS = 50_000
+UNSIGNED = 1_000
+
+
+def generate_extra(workdir: Path) -> None:
+    """The hostile shapes: a certificate with 50,000 alternative names, rotated; 1,000 CAs and 1,000 leaves that
+    none of them signed (each leaf signed by another key under the subject of a CA of the store)."""
+    if not (workdir / "sans-rotation.yml").exists():
+        print(f"generating a certificate with {SANS:,} alternative names...", file=sys.stderr)
+        store = bosh_store()
+        ca = cert_from_value(store["default_ca"])  # type: ignore[arg-type]
+        names = [f"h{i}.big.service.cf.internal" for i in range(SANS)]
+        big = make_leaf(names[0], ca, key_slot=_SANS_SLOT, sans=names)
+        rotated = make_leaf(names[0], ca, key_slot=_SANS_SLOT + 1, sans=names)
+        write(workdir / "sans-store.yml", {**store, "big_tls": big.as_value()})
+        write(workdir / "sans-rotation.yml", {**store, "big_tls": rotated.as_value()})
+    if not (workdir / "unsigned.yml").exists():
+        print(f"generating {UNSIGNED:,} CAs and {UNSIGNED:,} leaves that none of them signed...", file=sys.stderr)
+        unsigned: dict[str, object] = {}
+        for i in range(UNSIGNED):
+            cn = f"svc{i}-ca"
+            ca = make_ca(cn, key_slot=_UNSIGNED_SLOT + i % 8)
+            other = make_ca(cn, key_slot=_UNSIGNED_SLOT + 8 + i % 8)
+            leaf = make_leaf(f"svc{i}.service.cf.internal", other, key_slot=_UNSIGNED_SLOT + 16 + i % 3)
+            unsigned[f"svc{i}_ca"] = ca.as_value()
+            unsigned[f"svc{i}_tls"] = leaf.as_value()
+        write(workdir / "unsigned.yml", unsigned)
+
+
+def extra_cases(workdir: Path) -> list[tuple[str, str, Path, list[str | Path], int]]:
+    """``(case, entries, file, argv, expected exit code)`` of the hostile shapes."""
+    cli = creds_lint_command()
+    sans_new, unsigned = workdir / "sans-rotation.yml", workdir / "unsigned.yml"
+    return [
+        (f"{SANS:,} SANs, rotation", "30", sans_new, [*cli, workdir / "sans-store.yml", sans_new], 0),
+        (
+            f"check, {UNSIGNED:,} CAs + {UNSIGNED:,} unsigned leaves",
+            f"{2 * UNSIGNED:,}",
+            unsigned,
+            [*cli, "check", unsigned],
+            1,
+        ),
+    ]
+
+
 def many_files_command(workdir: Path) -> tuple[list[str], str]:
     """One invocation over the 50 files: each file on disk against its committed version (pre-flight)."""
     many = workdir / "many"
@@ -162,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir: Path = args.workdir or Path(tempfile.mkdtemp(prefix="creds-lint-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     generate(workdir, args.sizes)
+    generate_extra(workdir)
     cli = creds_lint_command()
     yamllint = None if args.no_yamllint else yamllint_command()
 
@@ -178,6 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             new = workdir / f"{size}-{scenario}.yml"
             sample = measure([*cli, old, new], args.runs, expect=EXPECTED[scenario])
             rows.append((scenario, f"{size:,}", f"{new.stat().st_size / 2**20:.1f}", sample, lint))
+    for case, entries, new, command_line, expect in extra_cases(workdir):
+        sample = measure(command_line, args.runs, expect=expect)
+        rows.append((case, entries, f"{new.stat().st_size / 2**20:.1f}", sample, None))
     command, note = many_files_command(workdir)
     rows.append((f"{FILES} files, rotation", f"{FILES} x ~33", "-", measure(command, args.runs, expect=0), None))
 

@@ -17,11 +17,13 @@ import string
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
 import pytest
 import yaml
+from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,6 +75,15 @@ class Pool:
     keypairs: Store
     new_cas: tuple[Store, ...]
     next_cas: Store
+    # attacks on trust (issue 10, classes 1 and 2), each built from the base store's own CAs and keys
+    intruder_ca: Store
+    intruder_leaves: Store
+    look_alikes: Store
+    next_look_alikes: Store
+    ca_key_leaves: Store
+    became_cas: Store
+    not_cas: Store
+    future_leaves: Store
 
 
 @functools.cache
@@ -86,6 +97,32 @@ def pool() -> Pool:
             cn, cas[other], key_slot=610 + i % 3, sans=sans, extended_key_usage=eku
         ).as_value()
     new_ca = make_ca("extra-ca", key_slot=620)
+    intruder = make_ca("intruder-ca", key_slot=650)
+    ca_slots = {name: i for i, name in enumerate(BOSH_CAS)}  # the key slots of bosh_store()'s CAs
+    later = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    leaves: dict[str, Store] = {
+        "intruder": {},
+        "ca_key": {},
+        "became_ca": {},
+        "future": {},
+    }
+    for i, (name, (ca_name, cn, sans, eku)) in enumerate(BOSH_LEAVES.items()):
+        leaf = cert_from_value(base[name])  # type: ignore[arg-type]
+        signer = cas[ca_name]
+        leaves["intruder"][name] = make_leaf(
+            cn, intruder, key_slot=651 + i % 3, sans=sans, extended_key_usage=eku
+        ).as_value()
+        holder = make_leaf(cn, signer, key_slot=ca_slots[ca_name], sans=sans, extended_key_usage=eku)
+        assert holder.key_obj.public_key() == signer.key_obj.public_key()
+        leaves["ca_key"][name] = holder.as_value()
+        leaves["became_ca"][name] = renew(
+            leaf, signer, replace=(x509.BasicConstraints(ca=True, path_length=None), _key_usage(ca=True))
+        ).as_value()
+        leaves["future"][name] = renew(leaf, signer, not_before=later).as_value()
+    not_cas: Store = {}
+    for i, (name, cert) in enumerate(cas.items()):
+        lost = x509.BasicConstraints(ca=False, path_length=None) if i % 2 else _key_usage(ca=False)
+        not_cas[name] = renew(cert, replace=(lost,)).as_value()
     return Pool(
         base=base,
         rotated=leaf_rotation(base),
@@ -103,6 +140,31 @@ def pool() -> Pool:
             f"{name}_2": make_ca(f"{cn}-2", key_slot=640 + i).as_value()
             for i, (name, cn) in enumerate(BOSH_CAS.items())
         },
+        intruder_ca={"intruder_ca": intruder.as_value()},
+        intruder_leaves=leaves["intruder"],
+        look_alikes={name: make_ca(cn, key_slot=660 + i).as_value() for i, (name, cn) in enumerate(BOSH_CAS.items())},
+        next_look_alikes={
+            f"{name}_2": make_ca(f"{cn}-2", key_slot=670 + i).as_value()
+            for i, (name, cn) in enumerate(BOSH_CAS.items())
+        },
+        ca_key_leaves=leaves["ca_key"],
+        became_cas=leaves["became_ca"],
+        not_cas=not_cas,
+        future_leaves=leaves["future"],
+    )
+
+
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not ca,
+        content_commitment=False,
+        key_encipherment=not ca,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
@@ -460,6 +522,110 @@ def same_number_written_anew(case: Case, rng: random.Random) -> bool:
     return True
 
 
+# --- attacks on trust: judged by keys, never by names or text; what makes a certificate work ---------------------
+
+
+def _pem(store: Store, name: str) -> str:
+    value = store[name]
+    assert isinstance(value, dict)
+    text = value["certificate"]
+    assert isinstance(text, str)
+    return text
+
+
+def reissue_by_another_ca(case: Case, rng: random.Random) -> bool:
+    """A leaf re-issued by another CA of the store or by one added in the same change, its ``ca`` field holding
+    the old CA and the new one (in either order): a change of signer whatever the field says."""
+    name = _pick(case, rng, LEAVES)
+    if name is None:
+        return False
+    if rng.random() < 0.5:
+        leaf, signer = pool().other_ca_leaves[name], _pem(pool().base, _other_ca(name))
+    else:
+        leaf, signer = pool().intruder_leaves[name], _pem(pool().intruder_ca, "intruder_ca")
+        case.new.update(pool().intruder_ca)
+    assert isinstance(leaf, dict)
+    old = _base_text(name, "ca")
+    case.new[name] = {**leaf, "ca": old + signer if rng.random() < 0.5 else signer + old}
+    forbidden(name)(case)
+    return True
+
+
+def _other_ca(name: str) -> str:
+    """The CA that signed ``pool().other_ca_leaves[name]``."""
+    return next(n for n in BOSH_CAS if n != BOSH_LEAVES[name][0])
+
+
+def trust_a_look_alike(case: Case, rng: random.Random) -> bool:
+    """A certificate with the subject of a CA that a trust field holds, and another key, added to the field."""
+    name = _pick(case, rng, (*LEAVES, *CAS))
+    if name is None:
+        return False
+    trusted = BOSH_LEAVES[name][0] if name in BOSH_LEAVES else name
+    value = case.new[name]
+    assert isinstance(value, dict)
+    _field(case, name, "ca", value["ca"] + _pem(pool().look_alikes, trusted))
+    forbidden(name)(case)
+    return True
+
+
+def trust_a_look_alike_of_name_2(case: Case, rng: random.Random) -> bool:
+    """The trust step of a CA rotation with a certificate that copies NAME_2's subject under another key."""
+    name = _pick(case, rng, CAS)
+    own = normalize(_base_text(name, "certificate")) if name is not None else None
+    leaves = [n for n in _free(case, LEAVES) if own is not None and normalize(case.new[n]["ca"]) == own]  # type: ignore[index]
+    if name is None or not leaves:
+        return False
+    case.new[f"{name}_2"] = pool().next_cas[f"{name}_2"]
+    case.touched.add(name)
+    for leaf in leaves:
+        _field(case, leaf, "ca", _base_text(leaf, "ca") + _pem(pool().next_look_alikes, f"{name}_2"))
+    forbidden(*leaves)(case)
+    return True
+
+
+def leaf_holds_a_ca_key(case: Case, rng: random.Random) -> bool:
+    """A leaf re-issued by its own CA with that CA's private key (the key would ship to its VMs)."""
+    name = _pick(case, rng, LEAVES)
+    if name is None:
+        return False
+    case.new[name] = pool().ca_key_leaves[name]
+    forbidden(name, BOSH_LEAVES[name][0])(case)
+    return True
+
+
+def leaf_becomes_a_ca(case: Case, rng: random.Random) -> bool:
+    name = _pick(case, rng, LEAVES)
+    if name is None:
+        return False
+    case.new[name] = pool().became_cas[name]
+    forbidden(name)(case)
+    return True
+
+
+def ca_no_longer_signs(case: Case, rng: random.Random) -> bool:
+    """A CA renewed with its key, without CA=true or keyCertSign; the leaves' ``ca`` fields updated to it."""
+    name = _pick(case, rng, CAS)
+    if name is None:
+        return False
+    new = pool().not_cas[name]
+    assert isinstance(new, dict)
+    case.new[name] = new
+    case.renewed[normalize(_base_text(name, "certificate"))] = new["certificate"]
+    forbidden(name)(case)
+    return True
+
+
+def valid_only_later(case: Case, rng: random.Random) -> bool:
+    """A leaf re-issued by its CA with a validity that starts in two days."""
+    name = _pick(case, rng, LEAVES)
+    if name is None:
+        return False
+    case.new[name] = pool().future_leaves[name]
+    forbidden(name)(case)
+    return True
+
+
 FORBIDDEN: tuple[Mutation, ...] = (
     remove_secret,
     change_password,
@@ -474,6 +640,13 @@ FORBIDDEN: tuple[Mutation, ...] = (
     move_leaf_to_another_ca,
     append_another_ca,
     append_a_key,
+    reissue_by_another_ca,
+    trust_a_look_alike,
+    trust_a_look_alike_of_name_2,
+    leaf_holds_a_ca_key,
+    leaf_becomes_a_ca,
+    ca_no_longer_signs,
+    valid_only_later,
     keep_old_unread,
     read_as_a_number,
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
@@ -75,25 +74,19 @@ class CertInfo:
         return "sha256:" + self.cert.fingerprint(hashes.SHA256()).hex()[:8]
 
     @cached_property
-    def _names(self) -> tuple[bytes, bytes]:
-        """``(subject, issuer)`` as written: Go finds a parent by comparing these bytes. Their re-encoding only
-        when the certificate is not DER that :mod:`creds_lint.der` reads."""
-        from creds_lint import der
-
-        try:
-            parts = der.tbs(self.cert.tbs_certificate_bytes)
-        except der.DerError:
-            return self._subject.public_bytes(), self.cert.issuer.public_bytes()
-        return parts.subject, parts.issuer
-
-    @cached_property
     def subject_der(self) -> bytes:
-        """The subject as DER: how verifiers match a certificate to its issuer (never by its text)."""
-        return self._names[0]
+        """The subject as DER (re-encoded with the string types it was written with): how verifiers match a
+        certificate to its issuer, never by its text. ``creds_lint.der`` reads the bytes as written, at 15 times
+        the cost, where a renewal must keep them."""
+        return self._subject.public_bytes()
 
     @cached_property
     def issuer_der(self) -> bytes:
-        return self._names[1]
+        return self.cert.issuer.public_bytes()
+
+    @cached_property
+    def usages(self) -> tuple[str, ...]:
+        return extended_key_usages(self.cert)
 
     @cached_property
     def key_der(self) -> bytes:
@@ -151,14 +144,41 @@ def split_pem_certificates(text: str) -> tuple[str, ...]:
     return tuple(blocks)
 
 
-_PEM_BLOCK = re.compile(r"-----BEGIN ([^\r\n]*?)-----.*?(?:-----END \1-----|\Z)", re.DOTALL)
+_BEGIN = "-----BEGIN "
+_DASHES = "-----"
+
+
+@lru_cache(maxsize=_CACHE)
+def _pem_scan(text: str) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """``(blocks, text outside)``: each ``-----BEGIN LABEL-----`` up to its ``-----END LABEL-----`` (or the end of
+    ``text`` when it is cut short), and whether anything but whitespace lies outside the blocks. One pass of
+    ``str.find``: every key and certificate field of a store is scanned, some of them twice."""
+    blocks: list[tuple[str, str]] = []
+    outside = False
+    position = 0
+    start = text.find(_BEGIN)
+    while start != -1:
+        label_start = start + len(_BEGIN)
+        label_end = text.find(_DASHES, label_start)
+        if label_end == -1 or "\n" in text[label_start:label_end] or "\r" in text[label_start:label_end]:
+            start = text.find(_BEGIN, start + 1)
+            continue
+        label = text[label_start:label_end]
+        footer = f"-----END {label}-----"
+        end = text.find(footer, label_end + len(_DASHES))
+        end = len(text) if end == -1 else end + len(footer)
+        outside = outside or bool(text[position:start].strip())
+        blocks.append((label, text[start:end]))
+        position = end
+        start = text.find(_BEGIN, end)
+    return tuple(blocks), outside or bool(text[position:].strip())
 
 
 def pem_blocks(text: str) -> tuple[tuple[str, str], ...]:
     """``(label, block)`` of every PEM block in ``text``, whatever its type (a block cut short runs to the end).
 
     The label is text from the file: show :func:`pem_kind` instead."""
-    return tuple((match.group(1), match.group(0)) for match in _PEM_BLOCK.finditer(text))
+    return _pem_scan(text)[0]
 
 
 def pem_kind(label: str) -> str:
@@ -171,7 +191,7 @@ def pem_kind(label: str) -> str:
 
 def text_outside_pem(text: str) -> bool:
     """Whether ``text`` holds anything but whitespace outside its PEM blocks."""
-    return bool(_PEM_BLOCK.sub("", text).strip())
+    return _pem_scan(text)[1]
 
 
 @lru_cache(maxsize=_CACHE)
@@ -207,10 +227,9 @@ def _read_all(cert: x509.Certificate) -> None:
     """Read every part of ``cert`` that a check uses, so that what ``cryptography`` decodes lazily (the subject,
     the issuer, the key, the extensions, the signature algorithm) fails here, while loading, and never later in a
     rule: a certificate whose parts cannot all be read counts as one that does not parse."""
-    _rfc4514(cert.subject)
-    _rfc4514(cert.issuer)
-    cert.public_key()
-    _ = cert.extensions, cert.signature_hash_algorithm, cert.not_valid_before_utc, cert.not_valid_after_utc
+    facts = info(cert)  # what is read here is kept for the messages
+    _ = facts.subject, facts.issuer, facts.key_der, facts.not_before, facts.not_after
+    _ = cert.extensions, cert.signature_hash_algorithm
 
 
 @lru_cache(maxsize=_CACHE)
@@ -448,11 +467,11 @@ ANY_USAGE = "2.5.29.37.0"
 def lost_usages(old: x509.Certificate, new: x509.Certificate) -> tuple[str, ...]:
     """The extended key usages ``old`` had and ``new`` does not allow (bosh names). A certificate without the
     extension, or with ``anyExtendedKeyUsage``, allows every usage."""
-    after = extended_key_usages(new)
+    after = info(new).usages
     if not after or ANY_USAGE in after:
         return ()
     kept = set(after)
-    return tuple(usage for usage in extended_key_usages(old) if usage not in kept and usage != ANY_USAGE)
+    return tuple(usage for usage in info(old).usages if usage not in kept and usage != ANY_USAGE)
 
 
 def signs_certificates(cert: x509.Certificate) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from creds_lint import pki, x509
+from creds_lint import der, pki, x509
 from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind, is_empty
@@ -34,7 +34,10 @@ def _ca_changes(ctx: Context) -> Iterator[tuple[str, Entry, Entry]]:
 def subject_der(cert: Certificate) -> bytes:
     """The subject as written (Go finds a parent by comparing these bytes): its re-encoding only when the
     certificate is not DER that :mod:`creds_lint.der` reads."""
-    return x509.info(cert).subject_der
+    try:
+        return der.tbs(cert.tbs_certificate_bytes).subject
+    except der.DerError:
+        return cert.subject.public_bytes()
 
 
 def ca_key_pair_kept(ctx: Context, old: Entry, new: Entry) -> bool:

@@ -485,12 +485,7 @@ def foreign_trust(ctx: Context, old: Entry, new: Entry) -> tuple[Certificate, ..
     """The CAs added to a changed certificate's ``ca`` field that are no version of one it trusted before."""
     if ctx.old is None or ctx.old_pki is None:
         return ()
-    signers = [
-        (name, cert)
-        for graph, entry in ((ctx.old_pki, old), (ctx.pki, new))
-        if (name := graph.signer(entry)) is not None and (cert := graph.certificates.get(name)) is not None
-    ]
-    return pki.foreign_trust(old, new, signers=signers, old_graph=ctx.old_pki, new_graph=ctx.pki)
+    return ctx.pki.foreign_trust(old, new, old_graph=ctx.old_pki)
 
 
 def _named(ctx: Context, certs: tuple[Certificate | None, ...]) -> str:
