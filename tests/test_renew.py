@@ -427,7 +427,7 @@ def test_a_ca_that_agents_hold_is_warned_about_60_days_ahead_with_the_renew_comm
 
 def test_a_renewal_that_the_comparison_warns_about_is_not_written() -> None:
     values = bosh_store()
-    soon = make_leaf("soon.internal", cert_of(values, "default_ca"), key_slot=3, not_before=NOW - timedelta(days=350))
+    soon = make_leaf("soon.internal", cert_of(values, "default_ca"), key_slot=47, not_before=NOW - timedelta(days=350))
     values["soon_tls"] = soon.as_value()
     old, renewal, new = run(values, renew.Selection(names=("soon_tls",)), days=20)
     assert new is not None

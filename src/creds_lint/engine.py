@@ -270,12 +270,13 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
         if problem is not None:
             raise CredsLintError(problem, source=target.new.label)
     origins = (target.new.origin, target.old.origin if target.old is not None else None)
-    found, used = _lint(old, new, options, origins=origins, by_content=target.by_content)
     if old is not None:
-        return found, used, ()
+        return (*_lint(old, new, options, origins=origins, by_content=target.by_content), ())
     from creds_lint import pki
 
-    return found, used, pki.inventory(new, now=_now(options))
+    graph = pki.graph(new)  # held across both: the rules and the expiry table share the chains worked out
+    found, used = _lint(old, new, options, origins=origins, by_content=target.by_content)
+    return found, used, pki.inventory(new, now=_now(options), graph=graph)
 
 
 def _origin_of(error: CredsLintError, target: Target) -> Origin:

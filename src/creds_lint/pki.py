@@ -2,9 +2,12 @@
 
 A certificate's signer is found the way bosh records it: first through its ``ca`` field (a copy of the signer's
 ``certificate`` as it was when the certificate was generated, compared as PEM without whitespace), and only when
-that field does not identify a CA of the store, by verifying the signature against every CA of the store (those
-whose subject key identifier equals the certificate's authority key identifier first). A ``ca`` field may hold
-several certificates (a CA rotation concatenates the old and the new CA): any of them may be the signer.
+that field does not identify a CA of the store, by verifying the signature against the CAs of the store whose
+subject is the certificate's issuer, as verifiers find a parent (those whose subject key identifier equals the
+certificate's authority key identifier first, each key once). A ``ca`` field may hold several certificates (a CA
+rotation concatenates the old and the new CA): any of them may be the signer. CAs are told apart by subject and
+key, never by name or text, and every store's CAs are indexed by both once (:func:`graph`): no check walks the
+store for each certificate.
 
 Everything here returns metadata (variable names, subjects, serials, dates, key fingerprints), never PEM or keys.
 Parsing is cached by :mod:`creds_lint.x509`, so each certificate and key is parsed once per run.

@@ -520,9 +520,11 @@ def changed_trust(ctx: Context) -> Iterator[Hit]:
     everything that trusts the field now also accepts what that CA signs (for ``nats_ca``: a client certificate
     from ``default_ca`` is accepted as an agent's). A CA's ``certificate`` field that gained or lost a certificate
     after its own is reported, and so is a ``ca`` field that gained a CA that is no version of one it trusted
-    before. A version is a certificate with the same subject (a renewal) or the one held by ``NAME_2`` or
-    ``NAME_new`` of its signer or of a CA it trusted: the trust step of a documented CA rotation is not reported.
-    The CA that signed a re-issued certificate counts as trusted: ``signer-changed`` speaks for a new signer."""
+    before. CAs are told apart by subject and key, never by name or text: a version is a certificate with the
+    same subject and the same key (a renewal, a copy), or the certificate of ``NAME_2`` or ``NAME_new`` of its
+    signer or of a CA it trusted, with that variable's own key: the trust step of a documented CA rotation is not
+    reported. A certificate that copies a trusted CA's subject with another key is another CA. The CA that signed
+    a re-issued certificate counts as trusted: ``signer-changed`` speaks for a new signer, by its key."""
     if ctx.old is None:
         return
     for change, old, new in _rotations(ctx):
