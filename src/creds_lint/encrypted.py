@@ -75,7 +75,7 @@ _PGP_BINARY = frozenset({0x84, 0x85, 0x86, 0x87, 0x8C, 0x8D, 0x8E, 0x8F, 0xC1})
 def detect(data: bytes) -> Cipher | None:
     """The kind of ciphertext ``data`` is, or ``None`` for anything else (which the loader then reads as YAML).
 
-    Linear in the size of ``data``: a few prefix tests and three substring searches.
+    Linear in the size of ``data``: a few prefix tests and substring searches.
     """
     return _whole_file(data) or _inside(data)
 
@@ -116,7 +116,7 @@ def read_blob(repo: Repo, oid: str, *, path: str, label: str) -> bytes:
     locked clone gives the ciphertext back (with exit code 0): the loader's detection then says so.
     """
     data = repo.read_blob(oid, label=label)
-    if detect(data) in FILTERED:
+    if _whole_file(data) in FILTERED:
         return repo.read_filtered(oid, path=path, label=label)
     return data
 
@@ -125,4 +125,4 @@ def unchanged(new: bytes, read_old: Callable[[], bytes]) -> bool:
     """Whether ``new`` is git-crypt or transcrypt ciphertext and the old version (read only then) is the same: an
     unchanged file, even while the repository is locked (both tools encrypt deterministically: the same plaintext
     gives the same ciphertext)."""
-    return detect(new) in FILTERED and read_old() == new
+    return _whole_file(new) in FILTERED and read_old() == new
