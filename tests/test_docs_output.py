@@ -150,3 +150,16 @@ def test_links_between_pages_resolve(page: str) -> None:
         assert linked.is_file(), target
         if anchor:
             assert anchor in _anchors(linked), f"{target}#{anchor}"
+
+
+def test_restore_json_keys_are_documented(tmp_path: Path, cli: RunCli) -> None:
+    old, new = tmp_path / "old.yml", tmp_path / "new.yml"
+    old.write_text("a_password: an-old-password-of-some-length\n", encoding="utf-8")
+    new.write_text("{}\n", encoding="utf-8")
+    run = cli("restore", new, "--from", old, "--format", "json", "--dry-run")
+    assert run.code == 0, run.err
+    table = (DOCS / "output.md").read_text(encoding="utf-8").split("## creds-lint restore", 1)[1]
+    for key in run.json:
+        assert f"`{key}`" in table or f"`{key}[]`" in table, key
+    for key in run.json["restored"][0]:
+        assert f"`{key}`" in table, key
