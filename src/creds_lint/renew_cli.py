@@ -190,21 +190,22 @@ def settings_of(request: Request, plan: Plan) -> renew.Settings:
 def run(request: Request, settings: renew.Settings, *, classifier: Classifier = DEFAULT_CLASSIFIER) -> Outcome:
     """Renew, check, and write (unless refused or a dry run); ``classifier`` names the variables in the comparison
     checked before writing. Raises :class:`~creds_lint.errors.CredsLintError` for bad input."""
-    from creds_lint import atomic, blocks
+    from creds_lint import atomic, blocks, encrypted
     from creds_lint.loader import parse_store, read_file
 
     data = read_file(request.path)
-    store = parse_store(data, source=request.path)
+    sealed = encrypted.detect(data) is encrypted.Cipher.SOPS
+    if sealed:  # renewed on its plaintext, in memory; written back with one `sops set` per changed entry
+        from creds_lint import sops
+
+        plain = sops.plaintext(data, source=request.path)
+    else:
+        plain = data
+    store = parse_store(plain, source=request.path)
     if store.export is not None:
         raise CredsLintError(
             f"is a {store.export.value}: renew writes bosh var-stores only (an export is not read back by bosh, "
             "and `credhub import` of it would overwrite every credential)",
-            source=request.path,
-        )
-    if store.seal is not None:
-        raise CredsLintError(
-            "is encrypted with sops: renew writes plaintext var-stores only (renew a decrypted copy kept in a safe "
-            "place, then `sops set` the changed values, which keeps every other ciphertext)",
             source=request.path,
         )
     renewal = renew.renew(store, request.selection, settings)
@@ -212,7 +213,7 @@ def run(request: Request, settings: renew.Settings, *, classifier: Classifier = 
         return Outcome(path=request.path, renewal=renewal, dry_run=request.dry_run)
     if not renewal.edits:
         return Outcome(path=request.path, renewal=renewal, dry_run=request.dry_run)
-    split = blocks.split(data, source=request.path)
+    split = blocks.split(plain, source=request.path)
     values = renew.apply(split.values(), renewal)
     edited = dict.fromkeys(edit.variable for edit in renewal.edits)
     applied = split.apply([blocks.Set(name=name, value=values[name]) for name in edited])
@@ -220,7 +221,12 @@ def run(request: Request, settings: renew.Settings, *, classifier: Classifier = 
     problems = renew.verify(store, renewed, renewal, now=settings.now, classifier=classifier)
     if problems or request.dry_run:
         return Outcome(path=request.path, renewal=renewal, problems=problems, dry_run=request.dry_run)
-    written = atomic.write(Path(request.path), before=data, after=applied.data)
+    after = applied.data
+    if sealed:
+        from creds_lint import sops_write
+
+        after = sops_write.restored(Path(request.path), before=data, plain_before=plain, plain_after=after)
+    written = atomic.write(Path(request.path), before=data, after=after)
     return Outcome(path=request.path, renewal=renewal, written=written)
 
 
