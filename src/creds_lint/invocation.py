@@ -168,7 +168,8 @@ creds-lint [options] OLD NEW
        creds-lint diff OLD NEW | --textconv FILE
        creds-lint renew FILE (NAME... | --expiring DAYS | --all) [--days N] [--dry-run]
        creds-lint restore FILE --from SOURCE [NAME...] [--with-dependents] [--as-rotation] [--dry-run]
-       creds-lint rotate plan FILE [--within DAYS] | leaf FILE (NAME... | --expiring DAYS)"""
+       creds-lint rotate plan FILE [--within DAYS] | leaf FILE (NAME... | --expiring DAYS)
+       creds-lint rotate ca NAME FILE --stage add|remove|cleanup | password NAME FILE"""
 
 EPILOG = """\
 modes:
@@ -186,7 +187,7 @@ modes:
   restore FILE --from SOURCE
                    put back what bosh must not regenerate from SOURCE (a file or a git revision), atomically with
                    a backup; `creds-lint restore --help`
-  rotate STEP FILE plan a rotation (plan) and do its steps (leaf), each step's diff proven by the check;
+  rotate STEP ...  plan a rotation (plan) and do its steps (leaf, ca, password), each step's diff proven;
                    `creds-lint rotate --help`, docs/rotate.md
 without PATHs, var-stores are recognised by name (--var-store-glob; default: creds.yml, *-creds.yml,
 *_creds.yml, *.creds.yml, creds-*.yml, creds_*.yml, the same with credentials, *vars-store*.yml,

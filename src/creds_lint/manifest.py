@@ -180,3 +180,8 @@ def normalize_name(name: str) -> str:
         return str(ipaddress.ip_address(name))
     except ValueError:
         return name.lower()
+
+
+def references(data: bytes, *, source: str) -> frozenset[str]:
+    """The variables the placeholders of any YAML document read (an ops file's, say), as for a manifest."""
+    return _references(data, source)

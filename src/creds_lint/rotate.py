@@ -430,9 +430,12 @@ class Proof:
         return not self.problems
 
 
-def prove(before: VarStore, after: VarStore, expected: Expected, *, now: datetime) -> Proof:
+def prove(
+    before: VarStore, after: VarStore, expected: Expected, *, now: datetime, manifest: Manifest | None = None
+) -> Proof:
     """Compare ``before`` and ``after`` with creds-lint's engine: the changes must be exactly ``expected``, and the
-    comparison may report nothing that is an error (whatever the step)."""
+    comparison may report nothing that is an error (whatever the step). ``manifest``: what the deployment reads
+    during the step (the ops files of a transitional procedure read the ``_old`` copy)."""
     from creds_lint.diff import ChangeKind
     from creds_lint.engine import Options, compare, lint
     from creds_lint.findings import Severity
@@ -451,7 +454,7 @@ def prove(before: VarStore, after: VarStore, expected: Expected, *, now: datetim
             problems.append(f"{', '.join(extra)} {verb}, which this step must not do")
         if missing:
             problems.append(f"{', '.join(missing)} not {verb}, which this step must do")
-    findings = lint(before, after, Options(now=now))
+    findings = lint(before, after, Options(now=now, manifest=manifest))
     errors = [f for f in findings if f.severity is Severity.ERROR and not f.allowed]
     problems.extend(f"the comparison reports {f.rule} ({f.code}) for {f.variable}" for f in errors)
     touched = {c.name for c in changes}

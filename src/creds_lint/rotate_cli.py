@@ -1,4 +1,4 @@
-"""``creds-lint rotate plan|leaf``: arguments -> request -> the rotation step, its proof and (unless ``--dry-run``)
+"""``creds-lint rotate plan|leaf|ca|password``: arguments -> request -> the rotation step, its proof and (unless ``--dry-run``)
 the write -> outcome.
 
 The logic is :mod:`creds_lint.rotate` (plain functions of the store); a step that edits the store goes through
@@ -13,6 +13,7 @@ Exit codes: 0 done, planned or nothing to do; 1 refused, nothing written; 2 bad 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,16 +21,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-from creds_lint import atomic, blocks, rotate, x509
+from creds_lint import atomic, blocks, pki, rotate, rotate_ca, x509
 from creds_lint.errors import CredsLintError
 from creds_lint.invocation import Parser
 from creds_lint.loader import parse_store, read_file
+from creds_lint.manifest import Manifest
 from creds_lint.model import VarStore
 
 EPILOG = """\
   plan FILE        one row per variable: kind, expiry, who holds copies, the recommended action; the deadline,
                    the preconditions and the exact commands (read-only)
   leaf FILE ...    remove leaf certificates whose CA is in the store and unchanged, for bosh to re-issue them
+  ca NAME FILE --stage add|remove|cleanup
+                   the transitional rotation of a CA whose key must change: add writes the docs' ops file,
+                   remove checks the store and writes the next one, cleanup promotes each _2 value itself
+  password NAME FILE
+                   credhub_encryption_password, blobstore_agent_password: rename to the documented old name
 
 Every step that writes compares the store before and after with creds-lint's own engine and writes only when the
 diff is exactly the step's; it writes atomically, keeping a backup and the file's mode.
@@ -41,13 +48,15 @@ read. docs: docs/rotate.md."""
 @dataclass(frozen=True, kw_only=True)
 class Request:
     """What the arguments ask for (the request of a ``rotate`` :class:`~creds_lint.invocation.Invocation`).
-    ``step`` is ``plan`` or ``leaf``."""
+    ``step`` is ``plan``, ``leaf``, ``ca`` or ``password``; ``variable`` the CA or password, ``stage`` the CA's."""
 
     command: ClassVar[str] = "rotate"
 
     step: str
     path: str
     now: datetime
+    variable: str | None = None
+    stage: str | None = None
     names: tuple[str, ...] = ()
     expiring: int | None = None
     within: int = rotate.DEFAULT_WITHIN
@@ -70,6 +79,12 @@ class Outcome:
     dry_run: bool = False
     written: atomic.Written | None = None
     next_steps: tuple[str, ...] = ()
+    #: What the step did, in one line (``ca`` and ``password``; ``leaf`` says it with its table).
+    summary: str = ""
+    #: Ops files written next to FILE (paths), and those printed for the operator to use.
+    ops_written: tuple[str, ...] = ()
+    ops_printed: tuple[rotate_ca.OpsFile, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -147,6 +162,27 @@ def build_parser() -> argparse.ArgumentParser:
     leaf.add_argument("--dry-run", action="store_true", help="check and prove the step; write nothing")
     leaf.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     _common(leaf)
+    ca = steps.add_parser(
+        "ca",
+        help="the transitional rotation of a CA whose key must change (_2 variables), stage by stage",
+        usage="creds-lint rotate ca NAME FILE --stage add|remove|cleanup [--manifest M...] [--dry-run]",
+    )
+    ca.add_argument("variable", metavar="NAME", help="the CA (nats_ca, blobstore_ca; others from --manifest)")
+    ca.add_argument("file", metavar="FILE", help="the var-store (e.g. creds.yml)")
+    ca.add_argument("--stage", required=True, choices=[s.value for s in rotate_ca.Stage], help="the stage to do")
+    ca.add_argument("--dry-run", action="store_true", help="check and prove the stage; write nothing")
+    ca.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _common(ca)
+    password = steps.add_parser(
+        "password",
+        help="rename a password to its documented old name (credhub_encryption_password, blobstore_agent_password)",
+        usage="creds-lint rotate password NAME FILE [--dry-run]",
+    )
+    password.add_argument("variable", metavar="NAME", help="credhub_encryption_password or blobstore_agent_password")
+    password.add_argument("file", metavar="FILE", help="the var-store (e.g. creds.yml)")
+    password.add_argument("--dry-run", action="store_true", help="check and prove the rename; write nothing")
+    password.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _common(password, manifest=False)
     return parser
 
 
@@ -172,6 +208,8 @@ def request_from(argv: Sequence[str]) -> Request:
     return Request(
         step=args.step,
         path=args.file,
+        variable=getattr(args, "variable", None),
+        stage=getattr(args, "stage", None),
         now=args.now or x509.now_utc(),
         names=tuple(getattr(args, "names", ())),
         expiring=getattr(args, "expiring", None),
@@ -209,12 +247,17 @@ def edit(
     *,
     now: datetime,
     dry_run: bool,
+    reads: Manifest | None = None,
+    check: Callable[[VarStore], list[str]] | None = None,
 ) -> tuple[rotate.Proof, atomic.Written | None]:
-    """Make ``edits`` with the block writer, prove the diff is ``expected``, and write (unless a dry run or the
-    proof fails): the one way every rotate step changes a store."""
+    """Make ``edits`` with the block writer, prove the diff is ``expected`` (``reads``: what the deployment reads
+    meanwhile; ``check``: what else the result must satisfy), and write (unless a dry run or the proof fails):
+    the one way every rotate step changes a store."""
     applied = blocks.split(data, source=path).apply(edits)
     after = parse_store(applied.data, source=path)
-    proof = rotate.prove(store, after, expected, now=now)
+    proof = rotate.prove(store, after, expected, now=now, manifest=reads)
+    if check is not None and (more := check(after)):
+        proof = dataclasses.replace(proof, problems=(*proof.problems, *more))
     if not proof.holds or dry_run:
         return proof, None
     return proof, atomic.write(Path(path), before=data, after=applied.data)
@@ -268,7 +311,165 @@ def run_plan(request: Request) -> rotate.Plan:
     return rotate.plan(store, now=request.now, within=request.within, manifest=manifest.load(request.manifests))
 
 
-STEPS: dict[str, Callable[[Request], Outcome]] = {"leaf": run_leaf}
+def _write_ops(path: Path, text: str) -> None:
+    """An ops file next to the var-store: a new file, or one that already holds exactly ``text``."""
+    if path.exists():
+        if read_file(path) == text.encode("utf-8"):
+            return
+        raise CredsLintError("exists with other content: move it away first; nothing written", source=str(path))
+    with path.open("x", encoding="utf-8") as out:
+        out.write(text)
+
+
+def run_ca(request: Request) -> Outcome:
+    from creds_lint import manifest
+
+    assert request.variable is not None
+    assert request.stage is not None
+    data, store = read_store(request.path)
+    proc = rotate_ca.procedure(request.variable, store, manifest.load(request.manifests))
+    stage = rotate_ca.Stage(request.stage)
+    folder = Path(request.path).parent
+    add_path = folder / proc.add.name
+    base = Outcome(path=request.path, step=f"ca --stage {stage.value}", dry_run=request.dry_run)
+    path = request.path
+    if stage is rotate_ca.Stage.ADD:
+        problems = rotate_ca.add_problems(proc, store, now=request.now)
+        if problems:
+            return dataclasses.replace(base, refusals=tuple(problems))
+        if not request.dry_run:
+            _write_ops(add_path, rotate_ca.record(proc, store) + proc.add.text)
+        return dataclasses.replace(
+            base,
+            summary=f"{proc.ca}: the ops file that adds {', '.join(proc.seconds)} "
+            + ("would be written (--dry-run)" if request.dry_run else f"is written: {add_path}"),
+            ops_written=(str(add_path),),
+            warnings=proc.warnings,
+            next_steps=(
+                "bosh update-resurrection off",
+                f"bosh create-env ... -o {add_path} --vars-store {path}: bosh generates {', '.join(proc.seconds)}; "
+                "the director trusts both CAs",
+                f"creds-lint rotate ca {proc.ca} {path} --stage remove: checks that the store is where it must be",
+            ),
+        )
+    before = rotate_ca.recorded(read_file(add_path).decode("utf-8", "replace")) if add_path.is_file() else {}
+    problems = rotate_ca.stage_problems(proc, store, before)
+    if problems:
+        return dataclasses.replace(base, refusals=tuple(problems))
+    if stage is rotate_ca.Stage.REMOVE:
+        seconds = frozenset(proc.seconds)
+        added = dataclasses.replace(
+            store, entries={n: e for n, e in store.entries.items() if n not in seconds}, digest=""
+        )
+        proof = rotate.prove(added, store, rotate.Expected(added=seconds), now=request.now)
+        remove_path = folder / proc.remove.name if proc.remove is not None else None
+        if remove_path is not None and proc.remove is not None and proof.holds and not request.dry_run:
+            _write_ops(remove_path, proc.remove.text)
+        switch = (
+            f"bosh create-env ... -o {remove_path} --vars-store {path} (instead of {add_path}): everything uses the "
+            f"{rotate_ca.SECOND} certificates only"
+            if remove_path is not None
+            else f"bosh create-env ... --vars-store {path} with the jobs switched to the {rotate_ca.SECOND} "
+            "certificates and trusting only the new CA"
+        )
+        return dataclasses.replace(
+            base,
+            summary=f"{proc.ca}: the store is where --stage remove expects it ({len(seconds)} {rotate_ca.SECOND} "
+            f"entries chain to {proc.ca}{rotate_ca.SECOND}; the originals are unchanged)",
+            proof=proof,
+            ops_written=(str(remove_path),) if remove_path is not None else (),
+            next_steps=(
+                "bosh -d DEPLOYMENT deploy, for each deployment, if not done since the add stage (agents get both CAs)",
+                switch,
+                "bosh -d DEPLOYMENT deploy, for each deployment (agents drop the old CA)",
+                f"creds-lint rotate ca {proc.ca} {path} --stage cleanup",
+            ),
+        )
+    split = blocks.split(data, source=path)
+    edits: list[blocks.Edit] = []
+    for name in proc.members:
+        second = split.get(name + rotate_ca.SECOND)
+        assert second is not None  # stage_problems checked every _2 entry is there
+        edits.append(blocks.Set(name=name, value=second.value))
+    edits += [blocks.Remove(name=name) for name in proc.seconds]
+
+    def promoted(after: VarStore) -> list[str]:
+        graph = pki.Graph(after)
+        wrong = []
+        for name in proc.members:
+            entry, was = after.get(name), store.get(name + rotate_ca.SECOND)
+            if entry is None or was is None or entry.value != was.value:
+                wrong.append(f"{name}: does not hold the value of {name}{rotate_ca.SECOND}")
+            elif name != proc.ca and graph.signer(entry) != proc.ca:
+                wrong.append(f"{name}: does not chain to the new {proc.ca}")
+        return wrong
+
+    proof, written = edit(
+        path,
+        data,
+        store,
+        edits,
+        rotate.Expected(changed=frozenset(proc.members), removed=frozenset(proc.seconds)),
+        now=request.now,
+        dry_run=request.dry_run,
+        check=promoted,
+    )
+    return dataclasses.replace(
+        base,
+        summary=f"{proc.ca}: each {rotate_ca.SECOND} value copied over its original, the {rotate_ca.SECOND} "
+        "entries deleted"
+        + (f" (backup of the old version: {written.backup})" if written is not None else " (nothing written)"),
+        proof=proof,
+        written=written,
+        next_steps=(
+            f"bosh create-env ... --vars-store {path} without {add_path.name} or the remove ops file: it generates "
+            "nothing",
+            "bosh update-resurrection on",
+        ),
+    )
+
+
+def run_password(request: Request) -> Outcome:
+    from creds_lint import manifest
+
+    assert request.variable is not None
+    name = request.variable
+    data, store = read_store(request.path)
+    base = Outcome(path=request.path, step="password", dry_run=request.dry_run)
+    refusal = rotate_ca.password_refusal(name, store)
+    if refusal is not None:
+        return dataclasses.replace(base, refusals=(refusal,))
+    old = rotate.OLD_NAMES[name]
+    block = blocks.split(data, source=request.path).get(name)
+    assert block is not None  # password_refusal checked it is there
+    ops = rotate_ca.PASSWORD_OPS[name]
+    reads = Manifest(
+        sources=tuple(o.name for o in ops),
+        variables={},
+        references=frozenset().union(*(manifest.references(o.text.encode(), source=o.name) for o in ops)),
+    )
+    proof, written = edit(
+        request.path,
+        data,
+        store,
+        [blocks.Remove(name=name), blocks.Set(name=old, value=block.value)],
+        rotate.Expected(removed=frozenset({name}), added=frozenset({old})),
+        now=request.now,
+        dry_run=request.dry_run,
+        reads=reads,
+    )
+    return dataclasses.replace(
+        base,
+        summary=f"{name}: its value moved to {old}"
+        + (f" (backup of the old version: {written.backup})" if written is not None else " (nothing written)"),
+        proof=proof,
+        written=written,
+        ops_printed=ops,
+        next_steps=tuple(step.replace("FILE", request.path) for step in rotate_ca.PASSWORD_STEPS[name]),
+    )
+
+
+STEPS: dict[str, Callable[[Request], Outcome]] = {"leaf": run_leaf, "ca": run_ca, "password": run_password}
 
 
 def main(request: Request) -> int:

@@ -106,6 +106,8 @@ def _proof_lines(proof: Proof) -> list[str]:
 def _headline(outcome: Outcome) -> str:
     if outcome.refused:
         return f"{outcome.path}: rotate {outcome.step} refused, nothing written:"
+    if outcome.summary:
+        return f"{outcome.path}: {outcome.summary}"
     if not outcome.leaves:
         return f"{outcome.path}: nothing to rotate"
     count = f"{len(outcome.leaves)} leaf certificate{'s' if len(outcome.leaves) != 1 else ''}"
@@ -127,6 +129,11 @@ def text(outcome: Outcome) -> str:
         lines += [f"  - {reason}" for reason in outcome.skipped]
     if outcome.proof is not None:
         lines += _proof_lines(outcome.proof)
+    lines += [f"warning: {warning}" for warning in outcome.warnings]
+    lines += [f"ops file: {path}" for path in outcome.ops_written if not outcome.refused]
+    for ops in outcome.ops_printed if not outcome.refused else ():
+        lines.append(f"ops file {ops.name}:")
+        lines += ["  " + line if line else "" for line in ops.text.splitlines()]
     if outcome.next_steps and not outcome.refused:
         lines.append("next:")
         lines += [f"  {i}. {step}" for i, step in enumerate(outcome.next_steps, start=1)]
@@ -165,6 +172,10 @@ def json(outcome: Outcome) -> str:
             "findings": list(proof.findings),
             "problems": list(proof.problems),
         },
+        "summary": outcome.summary,
+        "warnings": list(outcome.warnings),
+        "ops_files": list(outcome.ops_written),
+        "ops_printed": [{"name": ops.name, "text": ops.text} for ops in outcome.ops_printed],
         "next_steps": list(outcome.next_steps),
     }
     return json_module.dumps(document, indent=2) + "\n"
