@@ -266,3 +266,56 @@ def test_an_incident_like_slip_fails_the_proof(bosh_written: tuple[Path, Path]) 
         yaml.safe_dump({n: v for n, v in values(store).items() if n != "nats_server_tls"}).encode(), source="x"
     )
     assert rotate.prove(before, exact, expected, now=datetime.now(tz=UTC)).holds
+
+
+def test_plan_with_a_manifest_drops_only_declared_leaves(
+    bosh_written: tuple[Path, Path], cli: RunCli, tmp_path: Path
+) -> None:
+    _, store = bosh_written
+    smaller = tmp_path / "smaller.yml"
+    smaller.write_text(VARIABLES.replace("- name: director_ssl\n", "- name: other_ssl\n"), encoding="utf-8")
+    run = cli("rotate", "plan", store, "--now", LATER, "--manifest", smaller, "--format", "json")
+    assert run.code == 0
+    rows = {row["variable"]: row for row in run.json["variables"]}
+    assert rows["director_ssl"]["action"] == "renew"
+    assert "does not declare it" in rows["director_ssl"]["reason"]
+    assert rows["nats_server_tls"]["action"] == "drop"
+    assert any(c.endswith(f"--manifest {smaller}") for c in run.json["commands"])
+
+
+def test_blobstore_add_writes_the_docs_ops_file_and_warns(bosh_written: tuple[Path, Path], cli: RunCli) -> None:
+    _, store = bosh_written
+    data = store.read_bytes()
+    run = cli("rotate", "ca", "blobstore_ca", store, "--stage", "add", "--format", "json")
+    assert run.code == 0, run.out
+    written = store.parent / "add-new-blobstore-ca.yml"
+    assert run.json["ops_files"] == [str(written)]
+    text = written.read_text(encoding="utf-8")
+    assert "((blobstore_server_tls_2.ca))((blobstore_server_tls.ca))" in text
+    assert text.startswith("# written by creds-lint rotate ca blobstore_ca --stage add")
+    (warning,) = run.json["warnings"]
+    assert warning.startswith("blobstore_server_tls_2: the docs' ops file generates it with ((internal_ip))")
+    assert store.read_bytes() == data
+    assert cli("rotate", "ca", "blobstore_ca", store, "--stage", "add").code == 0  # the same file again: fine
+    written.write_text("# mine\n", encoding="utf-8")
+    run = cli("rotate", "ca", "blobstore_ca", store, "--stage", "add")
+    assert run.code == 2
+    assert "exists with other content" in run.err
+    assert written.read_text(encoding="utf-8") == "# mine\n"
+
+
+def test_no_value_in_the_output_of_ca_and_password(bosh_written: tuple[Path, Path], cli: RunCli) -> None:
+    _, store = bosh_written
+    secrets = [v for v in values(store).values() if isinstance(v, str)]
+    secrets += [f for v in values(store).values() if isinstance(v, dict) for f in v.values() if isinstance(f, str)]
+    for args in (
+        ("ca", "nats_ca", store, "--stage", "add", "--dry-run"),
+        ("ca", "nats_ca", store, "--stage", "cleanup", "--format", "json"),
+        ("password", "credhub_encryption_password", store, "--dry-run"),
+        ("password", "blobstore_agent_password", store, "--dry-run", "--format", "json"),
+        ("password", "admin_password", store),
+    ):
+        run = cli("rotate", *args)
+        shown = run.out + run.err
+        assert "BEGIN" not in shown
+        assert [s for s in secrets if s.strip() and s.strip() in shown] == []

@@ -160,14 +160,25 @@ def leaf_problem(  # noqa: PLR0911 - one refusal per return, each with its own w
     return None
 
 
-def _row(entry: Entry, store: VarStore, graph: pki.Graph, classifier: Classifier, *, now: datetime, within: int) -> Row:
+def _row(
+    entry: Entry,
+    store: VarStore,
+    graph: pki.Graph,
+    classifier: Classifier,
+    *,
+    now: datetime,
+    within: int,
+    manifest: Manifest | None,
+) -> Row:
     info, is_ca = _cert(entry)
     kind = _category(entry, classifier, is_ca)
     known = holders.KNOWN.get(entry.name)
     who = known.who if known is not None else "unknown"
     name = entry.name
     if entry.kind is Kind.CERTIFICATE:
-        return _certificate_row(entry, store, graph, kind=kind, who=who, info=info, now=now, within=within)
+        return _certificate_row(
+            entry, store, graph, kind=kind, who=who, info=info, now=now, within=within, manifest=manifest
+        )
     if name in DROP_SAFE:
         return Row(variable=name, kind=kind, action=Action.DROP, reason="documented as safe to delete", holders=who)
     if name in OLD_NAMES:
@@ -200,6 +211,7 @@ def _certificate_row(
     info: x509.CertInfo | None,
     now: datetime,
     within: int,
+    manifest: Manifest | None,
 ) -> Row:
     name = entry.name
     if info is None:
@@ -223,7 +235,7 @@ def _certificate_row(
         if holders.held_by_agents(name) and info.not_after <= now:
             return row(Action.RENEW, "expired: agents holding the old copy already fail (the expired-CA procedure)")
         return row(Action.RENEW, "renewal keeps its key: every copy held keeps verifying what it signs")
-    problem = leaf_problem(store, graph, entry, None)
+    problem = leaf_problem(store, graph, entry, manifest)
     if problem is None:
         return row(Action.DROP, f"a leaf of the unchanged {signer}: bosh re-issues it (creds-lint rotate leaf)")
     return row(Action.RENEW, problem)
@@ -237,10 +249,10 @@ def plan(
     classifier: Classifier = DEFAULT_CLASSIFIER,
     manifest: Manifest | None = None,
 ) -> Plan:
-    """The rotation plan of ``store`` (see the module docstring); ``manifest`` adds the variables it declares that
-    the store lacks to nothing, but makes the leaf commands check the declarations."""
+    """The rotation plan of ``store`` (see the module docstring); with ``manifest``, a leaf it does not declare
+    (or signs with another CA) is not one to drop, and the leaf command checks the declarations too."""
     graph = pki.Graph(store)
-    rows = tuple(_row(entry, store, graph, classifier, now=now, within=within) for entry in store)
+    rows = tuple(_row(entry, store, graph, classifier, now=now, within=within, manifest=manifest) for entry in store)
     outside = [r for r in rows if r.kind == "CA" and r.variable in holders.KNOWN and r.not_after is not None]
     first = min(outside, key=lambda r: r.not_after or now, default=None)
     expired = [

@@ -1,5 +1,5 @@
-"""``creds-lint rotate plan|leaf|ca|password``: arguments -> request -> the rotation step, its proof and (unless ``--dry-run``)
-the write -> outcome.
+"""``creds-lint rotate plan|leaf|ca|password``: arguments -> request -> the rotation step, its proof and
+(unless ``--dry-run``) the write -> outcome.
 
 The logic is :mod:`creds_lint.rotate` (plain functions of the store); a step that edits the store goes through
 :mod:`creds_lint.blocks` (only the touched blocks change) and :mod:`creds_lint.atomic` (atomic, a backup, the mode
