@@ -84,6 +84,7 @@ class Pool:
     became_cas: Store
     not_cas: Store
     future_leaves: Store
+    next_leaves: Store  # each leaf as bosh generates its NAME_2 from its CA's NAME_2 (next_cas)
 
 
 @functools.cache
@@ -119,6 +120,7 @@ def pool() -> Pool:
             leaf, signer, replace=(x509.BasicConstraints(ca=True, path_length=None), _key_usage(ca=True))
         ).as_value()
         leaves["future"][name] = renew(leaf, signer, not_before=later).as_value()
+    next_cas = {f"{name}_2": make_ca(f"{cn}-2", key_slot=640 + i) for i, (name, cn) in enumerate(BOSH_CAS.items())}
     not_cas: Store = {}
     for i, (name, cert) in enumerate(cas.items()):
         lost = x509.BasicConstraints(ca=False, path_length=None) if i % 2 else _key_usage(ca=False)
@@ -136,10 +138,7 @@ def pool() -> Pool:
             {"extra_ca": new_ca.as_value()},
             {"extra_ca": new_ca.as_value(), "extra_tls": make_leaf("extra", new_ca, key_slot=621).as_value()},
         ),
-        next_cas={
-            f"{name}_2": make_ca(f"{cn}-2", key_slot=640 + i).as_value()
-            for i, (name, cn) in enumerate(BOSH_CAS.items())
-        },
+        next_cas={name: cert.as_value() for name, cert in next_cas.items()},
         intruder_ca={"intruder_ca": intruder.as_value()},
         intruder_leaves=leaves["intruder"],
         look_alikes={name: make_ca(cn, key_slot=660 + i).as_value() for i, (name, cn) in enumerate(BOSH_CAS.items())},
@@ -151,6 +150,12 @@ def pool() -> Pool:
         became_cas=leaves["became_ca"],
         not_cas=not_cas,
         future_leaves=leaves["future"],
+        next_leaves={
+            f"{name}_2": make_leaf(
+                cn, next_cas[f"{ca_name}_2"], key_slot=680 + i % 3, sans=sans, extended_key_usage=eku
+            ).as_value()
+            for i, (name, (ca_name, cn, sans, eku)) in enumerate(BOSH_LEAVES.items())
+        },
     )
 
 
@@ -387,6 +392,25 @@ def start_ca_rotation(case: Case, rng: random.Random) -> bool:
         if normalize(value["ca"]) == own:
             _field(case, leaf, "ca", value["ca"] + following["certificate"])
             case.touched.add(leaf)
+    return True
+
+
+def finish_ca_rotation(case: Case, rng: random.Random) -> bool:
+    """The clean-up of a CA rotation by file (docs-bosh): the old store holds NAME_2 and the NAME_2 of each of its
+    leaves, generated from it, the leaves trusting both CAs; each NAME_2 is promoted over NAME and removed."""
+    name = _pick(case, rng, CAS)
+    mine = [leaf for leaf, (ca_name, *_) in BOSH_LEAVES.items() if ca_name == name]
+    if name is None or _free(case, tuple(mine)) != mine:
+        return False
+    following = pool().next_cas[f"{name}_2"]
+    assert isinstance(following, dict)
+    case.old[f"{name}_2"] = case.new[name] = following
+    for leaf in mine:
+        value = case.old[leaf]
+        assert isinstance(value, dict)
+        case.old[leaf] = {**value, "ca": value["ca"] + following["certificate"]}
+        case.old[f"{leaf}_2"] = case.new[leaf] = pool().next_leaves[f"{leaf}_2"]
+    case.touched.update((name, *mine))
     return True
 
 
@@ -652,6 +676,7 @@ FORBIDDEN: tuple[Mutation, ...] = (
 )
 HARMLESS: tuple[Mutation, ...] = (
     rotate_leaf,
+    finish_ca_rotation,
     renew_ca,
     remove_leaf,
     add_variables,
