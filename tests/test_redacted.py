@@ -348,3 +348,33 @@ def test_diff_with_a_bad_configuration(
     textconv = cli("diff", "--textconv", new)  # git would abort the whole diff on a non-zero exit
     assert textconv.code == 0
     assert textconv.out.startswith("# creds-lint: cannot show ")
+
+
+def test_every_pem_block_of_a_field_is_shown(cli: RunCli, write_store: WriteStore, ca: Cert) -> None:
+    """A second private key pasted after the first (or a key after a certificate) is deployed by bosh and
+    ignored by the parsers: textconv and diff show it as an extra block, by its key id, never its text."""
+    leaf = make_leaf("director.example", ca, key_slot=310, not_before=JAN_1, days=30)
+    stray = make_rsa(311)["private_key"]
+    stray_id = x509.key_id(x509.load_private_key(stray))  # type: ignore[arg-type]
+    leaf_id = key_id(leaf)
+    old: dict[str, object] = {"director_ssl": leaf.as_value()}
+    new: dict[str, object] = {
+        "director_ssl": {**leaf.as_value(), "private_key": leaf.private_key + stray, "ca": ca.certificate + stray}
+    }
+    conv = cli("diff", "--textconv", write_store("new.yml", new))
+    assert conv.code == 0
+    assert f"  private_key: rsa 2048 bits, public key {leaf_id}" in conv.out.splitlines()
+    assert f"  private_key, extra PEM block 1: private key, rsa 2048 bits, public key {stray_id}" in conv.out
+    assert f"  ca, extra PEM block 1: private key, rsa 2048 bits, public key {stray_id}" in conv.out
+    assert_secret_free(conv.out, new)
+    run = cli("diff", write_store("old.yml", old), write_store("new.yml", new))
+    assert run.code == 0
+    assert (
+        f"    private_key, extra PEM block 1: (none) -> private key, rsa 2048 bits, public key {stray_id}"
+        in run.out.splitlines()
+    )
+    assert "0 added, 0 removed, 1 changed, 0 unchanged" in run.out
+    assert_secret_free(run.out, new)
+    pasted = cli("diff", "--textconv", write_store("pasted.yml", {"k": {"private_key": stray + "hunter2-but-longer"}}))
+    assert "  private_key, text outside PEM blocks: " in pasted.out
+    assert "hunter2" not in pasted.out

@@ -14,9 +14,10 @@ non-zero exit makes git abort the whole diff); comparing two files directly exit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from creds_lint import x509
 from creds_lint.diff import NO_CHANGES, ChangeKind
@@ -37,6 +38,9 @@ from creds_lint.reporters.style import clean
 from creds_lint.rules.base import Context
 from creds_lint.rules.describe import what
 from creds_lint.sources import Source, Target
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
 
 #: What git passes for the missing side of an added or deleted file.
 DEV_NULL = "/dev/null"
@@ -60,22 +64,59 @@ def _context(store: VarStore, classifier: Classifier) -> Context:
     return Context(new=store, old=None, changes=NO_CHANGES, classifier=classifier)
 
 
+def _certificate(field: str, cert: Certificate) -> list[Fact]:
+    info = x509.info(cert)
+    return [
+        Fact(field=field, attribute="subject", text=info.subject + (" (CA)" if info.is_ca else "")),
+        Fact(field=field, attribute="issuer", text="self-signed" if info.issuer == info.subject else info.issuer),
+        Fact(field=field, attribute="serial", text=info.serial),
+        Fact(field=field, attribute="validity", text=f"{info.not_before:%Y-%m-%d} to {info.not_after:%Y-%m-%d}"),
+        Fact(field=field, attribute="fingerprint", text=info.fingerprint),
+    ]
+
+
 def _certificates(name: str, pem: str) -> list[Fact]:
     certs = x509.load_certificates(pem)
     if certs is None:
         return [Fact(field=name, text=f"not a parseable certificate, {fingerprint(pem)}")]
     out = []
     for i, cert in enumerate(certs, 1):
-        field = name if len(certs) == 1 else f"{name}[{i}]"
+        out += _certificate(name if len(certs) == 1 else f"{name}[{i}]", cert)
+    others = [(label, block) for label, block in x509.pem_blocks(pem) if label != "CERTIFICATE"]
+    return out + _extras(name, others, pem)
+
+
+def _pem_block(label: str, block: str) -> str:
+    """One PEM block of any type in one line: a key by its algorithm, size and public key id, a certificate by
+    its subject and fingerprint, anything else by its type and fingerprint; never its text."""
+    if "PRIVATE KEY" in label or "PUBLIC KEY" in label:
+        return f"{x509.pem_kind(label)}, {_key(block)}"
+    if label == "CERTIFICATE" and (cert := x509.load_certificate(block)) is not None:
         info = x509.info(cert)
-        out += [
-            Fact(field=field, attribute="subject", text=info.subject + (" (CA)" if info.is_ca else "")),
-            Fact(field=field, attribute="issuer", text="self-signed" if info.issuer == info.subject else info.issuer),
-            Fact(field=field, attribute="serial", text=info.serial),
-            Fact(field=field, attribute="validity", text=f"{info.not_before:%Y-%m-%d} to {info.not_after:%Y-%m-%d}"),
-            Fact(field=field, attribute="fingerprint", text=info.fingerprint),
-        ]
+        return f"certificate {info.subject}, fingerprint {info.fingerprint}"
+    return f"{x509.pem_kind(label)}, {fingerprint(block)}"
+
+
+def _extras(name: str, blocks: Sequence[tuple[str, str]], text: str) -> list[Fact]:
+    """Whatever a field holds besides what belongs in it, which the parsers ignore and bosh deploys: one fact
+    per extra PEM block, and one for text outside the blocks, each by its fingerprint."""
+    out = [Fact(field=f"{name}, extra PEM block {i}", text=_pem_block(*b)) for i, b in enumerate(blocks, 1)]
+    if outside := x509.outside_pem(text):
+        out.append(Fact(field=f"{name}, text outside PEM blocks", text=fingerprint(outside)))
     return out
+
+
+def _keys(name: str, text: str) -> list[Fact]:
+    """A key field: its key, then every PEM block pasted after the first (or, for OpenSSH public keys, one
+    per line, every line after the first)."""
+    blocks = x509.pem_blocks(text)
+    if blocks:
+        return [Fact(field=name, text=_key(blocks[0][1])), *_extras(name, blocks[1:], text)]
+    lines = [line for line in text.splitlines() if line.strip()] or [text]
+    return [
+        Fact(field=name if i == 1 else f"{name}, extra line {i - 1}", text=_key(line))
+        for i, line in enumerate(lines, 1)
+    ]
 
 
 def _key(text: str) -> str:
@@ -115,7 +156,7 @@ def _field(entry: Entry, name: str, value: object) -> list[Fact]:
             return [Fact(field=name, text="same as certificate")]  # a root CA: its own signer
         return _certificates(name, value)
     if name == "public_key" or (name == "private_key" and "-----BEGIN" in value):
-        return [Fact(field=name, text=_key(value))]
+        return _keys(name, value)
     if _public(entry, name, value):
         return [Fact(field=name, text=value.strip())]
     return [Fact(field=name, text=fingerprint(value))]

@@ -189,6 +189,17 @@ def pem_kind(label: str) -> str:
     return "unknown PEM type"
 
 
+def outside_pem(text: str) -> str:
+    """What ``text`` holds outside its PEM blocks, stripped (a secret, like the blocks: never show it)."""
+    parts, position = [], 0
+    for _, block in pem_blocks(text):
+        start = text.index(block, position)
+        parts.append(text[position:start])
+        position = start + len(block)
+    parts.append(text[position:])
+    return "\n".join(part.strip() for part in parts if part.strip())
+
+
 def text_outside_pem(text: str) -> bool:
     """Whether ``text`` holds anything but whitespace outside its PEM blocks."""
     return _pem_scan(text)[1]
