@@ -122,10 +122,9 @@ def run_renew(invocation: Invocation) -> int:
 def run_rotate(invocation: Invocation) -> int:
     """``rotate``: plan a rotation and do its steps, each proven (docs/rotate.md)."""
     from creds_lint import rotate_cli
+    from creds_lint.plan import build
 
-    request = invocation.request
-    assert isinstance(request, rotate_cli.Request)
-    return rotate_cli.main(request)
+    return rotate_cli.main(build(invocation))
 
 
 def run_restore(invocation: Invocation) -> int:

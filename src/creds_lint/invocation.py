@@ -563,7 +563,7 @@ def parse_renew(argv: Sequence[str]) -> Invocation:
 def parse_rotate(argv: Sequence[str]) -> Invocation:
     from creds_lint import rotate_cli
 
-    return Invocation(request=rotate_cli.request_from(argv))
+    return rotate_cli.invocation_from(argv)
 
 
 #: The subcommands by their first argument; anything else is ``lint`` (``creds-lint OLD NEW``).

@@ -128,6 +128,11 @@ def _paths(request: Request) -> tuple[str, ...]:
 
         assert isinstance(request, renew_cli.Request)
         return (request.path,)
+    if request.command == "rotate":
+        from creds_lint import rotate_cli
+
+        assert isinstance(request, rotate_cli.Request)
+        return (request.path,)
     return ()
 
 
@@ -170,7 +175,7 @@ def lint_targets(request: Lint, configurations: Configurations) -> list[Target]:
 
 
 def build(invocation: Invocation, *, stdout: TextIO | None = None, environ: Mapping[str, str] = os.environ) -> Plan:
-    """The plan of a ``lint``, ``check``, ``diff``, ``restore`` or ``renew`` invocation. A configuration or
+    """The plan of a ``lint``, ``check``, ``diff``, ``restore``, ``renew`` or ``rotate`` invocation. A configuration or
     manifest that cannot be read raises :class:`ConfigurationError`; a file or git problem found while choosing the
     targets, a :class:`CredsLintError`.
 
@@ -193,7 +198,7 @@ def build(invocation: Invocation, *, stdout: TextIO | None = None, environ: Mapp
         from creds_lint import restore_cli
 
         chosen = [restore_cli.target_of(request.file, request.source)]
-    elif request.command == "renew":
+    elif request.command in ("renew", "rotate"):
         chosen = [Target(new=Source.file(_paths(request)[0]))]
     else:
         raise TypeError(f"no plan for {type(request).__name__}")

@@ -443,7 +443,13 @@ class Proof:
 
 
 def prove(
-    before: VarStore, after: VarStore, expected: Expected, *, now: datetime, manifest: Manifest | None = None
+    before: VarStore,
+    after: VarStore,
+    expected: Expected,
+    *,
+    now: datetime,
+    manifest: Manifest | None = None,
+    classifier: Classifier = DEFAULT_CLASSIFIER,
 ) -> Proof:
     """Compare ``before`` and ``after`` with creds-lint's engine: the changes must be exactly ``expected``, and the
     comparison may report nothing that is an error (whatever the step). ``manifest``: what the deployment reads
@@ -466,7 +472,7 @@ def prove(
             problems.append(f"{', '.join(extra)} {verb}, which this step must not do")
         if missing:
             problems.append(f"{', '.join(missing)} not {verb}, which this step must do")
-    findings = lint(before, after, Options(now=now, manifest=manifest))
+    findings = lint(before, after, Options(now=now, manifest=manifest, classifier=classifier))
     errors = [f for f in findings if f.severity is Severity.ERROR and not f.allowed]
     problems.extend(f"the comparison reports {f.rule} ({f.code}) for {f.variable}" for f in errors)
     touched = {c.name for c in changes}

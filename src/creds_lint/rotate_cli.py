@@ -1,7 +1,9 @@
 """``creds-lint rotate plan|leaf|ca|password``: arguments -> request -> the rotation step, its proof and
 (unless ``--dry-run``) the write -> outcome.
 
-The logic is :mod:`creds_lint.rotate` (plain functions of the store); a step that edits the store goes through
+The request is parsed here and the run prepared by :mod:`creds_lint.plan` (FILE, the configuration of its folder,
+the manifests, one clock), as for every command. The logic is :mod:`creds_lint.rotate` and
+:mod:`creds_lint.rotate_ca` (plain functions of the store); a step that edits the store goes through
 :mod:`creds_lint.blocks` (only the touched blocks change) and :mod:`creds_lint.atomic` (atomic, a backup, the mode
 kept). Before anything is written, the store as it would be written is compared with the store as it was read
 by creds-lint's own engine (:func:`creds_lint.rotate.prove`): a diff that is not exactly the step's writes
@@ -19,14 +21,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from creds_lint import atomic, blocks, pki, rotate, rotate_ca, x509
+from creds_lint import atomic, blocks, pki, rotate, rotate_ca
 from creds_lint.errors import CredsLintError
-from creds_lint.invocation import Parser
+from creds_lint.invocation import Invocation, Parser, Settings
 from creds_lint.loader import parse_store, read_file
 from creds_lint.manifest import Manifest
-from creds_lint.model import VarStore
+from creds_lint.model import Classifier, VarStore
+
+if TYPE_CHECKING:
+    from creds_lint.plan import Plan
 
 EPILOG = """\
   plan FILE        one row per variable: kind, expiry, who holds copies, the recommended action; the deadline,
@@ -54,13 +59,12 @@ class Request:
 
     step: str
     path: str
-    now: datetime
+    now: datetime | None = None
     variable: str | None = None
     stage: str | None = None
     names: tuple[str, ...] = ()
     expiring: int | None = None
     within: int = rotate.DEFAULT_WITHIN
-    manifests: tuple[str, ...] = ()
     dry_run: bool = False
     output: str = "text"
 
@@ -123,6 +127,13 @@ def _common(parser: argparse.ArgumentParser, *, manifest: bool = True) -> None:
     parser.add_argument(
         "--now", metavar="TIME", type=_time, help="the current time, ISO 8601 (default: the clock; for planning)"
     )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="read this configuration file (default: .creds-lint.yml or pyproject.toml found above FILE): its "
+        "classification names the variables, its manifests: are read",
+    )
+    parser.add_argument("--no-config", action="store_true", help="ignore every configuration file")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,8 +203,9 @@ def _steps(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser
     return dict(actions[0].choices) if actions else {}
 
 
-def request_from(argv: Sequence[str]) -> Request:
-    """The request the arguments make; a contradiction is a usage error (:class:`UsageExit`, code 2)."""
+def invocation_from(argv: Sequence[str]) -> Invocation:
+    """The invocation the arguments make; a contradiction is a usage error (:class:`UsageExit`, code 2). Nothing
+    is read here: the plan reads the configuration and the manifests."""
     parser = build_parser()
     steps = _steps(parser)
     if not argv or argv[0] not in steps:
@@ -205,19 +217,29 @@ def request_from(argv: Sequence[str]) -> Request:
     parser = step
     if args.step == "leaf" and bool(args.names) == (args.expiring is not None):
         parser.error("say which leaves, in one way: NAME... or --expiring DAYS")
-    return Request(
+    request = Request(
         step=args.step,
         path=args.file,
         variable=getattr(args, "variable", None),
         stage=getattr(args, "stage", None),
-        now=args.now or x509.now_utc(),
+        now=args.now,
         names=tuple(getattr(args, "names", ())),
         expiring=getattr(args, "expiring", None),
         within=getattr(args, "within", rotate.DEFAULT_WITHIN),
-        manifests=tuple(getattr(args, "manifest", ())),
         dry_run=getattr(args, "dry_run", False),
         output=args.format,
     )
+    settings = Settings(config=args.config, no_config=args.no_config, manifests=tuple(getattr(args, "manifest", ())))
+    return Invocation(request=request, settings=settings)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    """What a step works with, from the plan: the time, the manifests, the configuration's classifier."""
+
+    now: datetime
+    manifest: Manifest | None
+    classifier: Classifier
 
 
 def read_store(path: str) -> tuple[bytes, VarStore]:
@@ -247,6 +269,7 @@ def edit(
     *,
     now: datetime,
     dry_run: bool,
+    classifier: Classifier,
     reads: Manifest | None = None,
     check: Callable[[VarStore], list[str]] | None = None,
 ) -> tuple[rotate.Proof, atomic.Written | None]:
@@ -255,7 +278,7 @@ def edit(
     the one way every rotate step changes a store."""
     applied = blocks.split(data, source=path).apply(edits)
     after = parse_store(applied.data, source=path)
-    proof = rotate.prove(store, after, expected, now=now, manifest=reads)
+    proof = rotate.prove(store, after, expected, now=now, manifest=reads, classifier=classifier)
     if check is not None and (more := check(after)):
         proof = dataclasses.replace(proof, problems=(*proof.problems, *more))
     if not proof.holds or dry_run:
@@ -263,13 +286,15 @@ def edit(
     return proof, atomic.write(Path(path), before=data, after=applied.data)
 
 
-def run_leaf(request: Request) -> Outcome:
-    from creds_lint import manifest
-
+def run_leaf(request: Request, context: Context) -> Outcome:
     data, store = read_store(request.path)
-    declared = manifest.load(request.manifests)
     choice = rotate.select_leaves(
-        store, names=request.names, expiring=request.expiring, now=request.now, manifest=declared
+        store,
+        names=request.names,
+        expiring=request.expiring,
+        now=context.now,
+        classifier=context.classifier,
+        manifest=context.manifest,
     )
     base = Outcome(path=request.path, step="leaf", refusals=choice.refusals, skipped=choice.skipped)
     if choice.refusals or not choice.leaves:
@@ -281,8 +306,9 @@ def run_leaf(request: Request) -> Outcome:
         store,
         [blocks.Remove(name=name) for name in names],
         rotate.Expected(removed=frozenset(names)),
-        now=request.now,
+        now=context.now,
         dry_run=request.dry_run,
+        classifier=context.classifier,
     )
     steps = (
         "bosh update-resurrection off",
@@ -304,11 +330,11 @@ def run_leaf(request: Request) -> Outcome:
     )
 
 
-def run_plan(request: Request) -> rotate.Plan:
-    from creds_lint import manifest
-
+def run_plan(request: Request, context: Context) -> rotate.Plan:
     _, store = read_store(request.path)
-    return rotate.plan(store, now=request.now, within=request.within, manifest=manifest.load(request.manifests))
+    return rotate.plan(
+        store, now=context.now, within=request.within, classifier=context.classifier, manifest=context.manifest
+    )
 
 
 def _write_ops(path: Path, text: str) -> None:
@@ -321,20 +347,18 @@ def _write_ops(path: Path, text: str) -> None:
         out.write(text)
 
 
-def run_ca(request: Request) -> Outcome:
-    from creds_lint import manifest
-
+def run_ca(request: Request, context: Context) -> Outcome:
     assert request.variable is not None
     assert request.stage is not None
     data, store = read_store(request.path)
-    proc = rotate_ca.procedure(request.variable, store, manifest.load(request.manifests))
+    proc = rotate_ca.procedure(request.variable, store, context.manifest)
     stage = rotate_ca.Stage(request.stage)
     folder = Path(request.path).parent
     add_path = folder / proc.add.name
     base = Outcome(path=request.path, step=f"ca --stage {stage.value}", dry_run=request.dry_run)
     path = request.path
     if stage is rotate_ca.Stage.ADD:
-        problems = rotate_ca.add_problems(proc, store, now=request.now)
+        problems = rotate_ca.add_problems(proc, store, now=context.now)
         if problems:
             return dataclasses.replace(base, refusals=tuple(problems))
         if not request.dry_run:
@@ -361,7 +385,9 @@ def run_ca(request: Request) -> Outcome:
         added = dataclasses.replace(
             store, entries={n: e for n, e in store.entries.items() if n not in seconds}, digest=""
         )
-        proof = rotate.prove(added, store, rotate.Expected(added=seconds), now=request.now)
+        proof = rotate.prove(
+            added, store, rotate.Expected(added=seconds), now=context.now, classifier=context.classifier
+        )
         remove_path = folder / proc.remove.name if proc.remove is not None else None
         if remove_path is not None and proc.remove is not None and proof.holds and not request.dry_run:
             _write_ops(remove_path, proc.remove.text)
@@ -410,8 +436,9 @@ def run_ca(request: Request) -> Outcome:
         store,
         edits,
         rotate.Expected(changed=frozenset(proc.members), removed=frozenset(proc.seconds)),
-        now=request.now,
+        now=context.now,
         dry_run=request.dry_run,
+        classifier=context.classifier,
         check=promoted,
     )
     return dataclasses.replace(
@@ -429,7 +456,7 @@ def run_ca(request: Request) -> Outcome:
     )
 
 
-def run_password(request: Request) -> Outcome:
+def run_password(request: Request, context: Context) -> Outcome:
     from creds_lint import manifest
 
     assert request.variable is not None
@@ -454,8 +481,9 @@ def run_password(request: Request) -> Outcome:
         store,
         [blocks.Remove(name=name), blocks.Set(name=old, value=block.value)],
         rotate.Expected(removed=frozenset({name}), added=frozenset({old})),
-        now=request.now,
+        now=context.now,
         dry_run=request.dry_run,
+        classifier=context.classifier,
         reads=reads,
     )
     return dataclasses.replace(
@@ -469,18 +497,23 @@ def run_password(request: Request) -> Outcome:
     )
 
 
-STEPS: dict[str, Callable[[Request], Outcome]] = {"leaf": run_leaf, "ca": run_ca, "password": run_password}
+STEPS: dict[str, Callable[[Request, Context], Outcome]] = {"leaf": run_leaf, "ca": run_ca, "password": run_password}
 
 
-def main(request: Request) -> int:
-    """``creds-lint rotate ...``: print the outcome, return the exit code (bad input raises, for the caller)."""
+def main(plan: Plan) -> int:
+    """``creds-lint rotate ...`` on its plan (FILE, the configuration of its folder, the manifests, one clock):
+    print the outcome, return the exit code (bad input raises, for the caller)."""
     from creds_lint.reporters import rotation as reporter
 
+    request = plan.invocation.request
+    assert isinstance(request, Request)
+    options = plan.options
+    context = Context(now=request.now or plan.now, manifest=options.manifest, classifier=options.classifier)
     if request.step == "plan":
-        planned = run_plan(request)
+        planned = run_plan(request, context)
         sys.stdout.write(reporter.plan_json(planned) if request.output == "json" else reporter.plan_text(planned))
         return 0
-    outcome = STEPS[request.step](request)
+    outcome = STEPS[request.step](request, context)
     sys.stdout.write(reporter.json(outcome) if request.output == "json" else reporter.text(outcome))
     if outcome.refused:
         print(f"creds-lint: error: {request.path}: rotate {request.step} refused; nothing written", file=sys.stderr)
