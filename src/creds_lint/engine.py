@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from creds_lint import allowances, encrypted, x509
 from creds_lint.allowances import Allowance, Uses
+from creds_lint.classify import classify
 from creds_lint.diff import NO_CHANGES, Changes
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import CertificateRecord, ConfigurationChange, FileError, Finding, Report, Severity
@@ -119,6 +120,7 @@ def _lint(
         by_content=by_content,
         manifest=options.manifest,
     )
+    context = classified(context)
     hits = [(r, hit) for r in (FILE_RULES if deleted else (*RULES, *FILE_RULES)) for hit in r(context)]
     if not deleted:
         # A rule turned off still explains its variables, or unexplained-change would report them again.
@@ -130,6 +132,17 @@ def _lint(
 
         findings = credhub.reword(findings, context)
     return allowances.apply(findings, allowances=options.allowances, today=context.now.date())
+
+
+def classified(context: Context) -> Context:
+    """The context with its classification stage done: every variable the rules look at (each changed variable
+    in both versions, each variable whose state is checked) classified once, before any rule runs."""
+    changed_old = (c.old for c in context.changes if c.old is not None)
+    return replace(
+        context,
+        classes=classify(context.subjects, context.classifier),
+        old_classes=classify(changed_old, context.classifier),
+    )
 
 
 def _fingerprinted(finding: Finding, old: VarStore | None, new: VarStore) -> Finding:

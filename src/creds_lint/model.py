@@ -45,7 +45,53 @@ class Role(enum.Enum):
         return _CONSEQUENCE[self]
 
 
-_CONSEQUENCE = {
+class Category(enum.Enum):
+    """Which family of rules speaks for a variable that was removed or changed (what kind of thing it is)."""
+
+    ENCRYPTION_KEY = "encryption key"
+    CA = "CA"
+    KEYPAIR = "key pair"
+    CERTIFICATE = "certificate"
+    SECRET = "secret"  # noqa: S105 - a category name, not a secret
+    DISPOSABLE = "disposable"  # declared safe to regenerate in the configuration (a plain secret only)
+    ROTATION = "documented rotation"  # a change that follows a documented rotation (creds_lint.rotations)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity:
+    """What one variable is, decided once: its ``kind`` (from the value's shape), whether it is a CA (from its
+    certificate), its ``role`` (what depends on it) and its ``category`` (which rules speak for it). Every
+    command names the variable by :attr:`label` and says what breaks by :attr:`consequence`."""
+
+    name: str
+    kind: Kind
+    ca: bool
+    role: Role
+    category: Category
+
+    @property
+    def label(self) -> str:
+        """What the variable is, in a word or two: ``encryption key``, ``CA``, ``rsa key pair``, ``password``..."""
+        if self.category is Category.SECRET:
+            label = self.role.value if self.kind is Kind.PASSWORD else f"{self.kind.value} value"
+            return "password" if label == "secret" else label
+        if self.category is Category.KEYPAIR:
+            return f"{self.kind.value} key pair"
+        return str(self.category.value)
+
+    @property
+    def consequence(self) -> str:
+        """What breaks when the variable changes or disappears: the known words for a well-known variable, else
+        its role's (for a key pair, the key pair's own: it is no CredHub or UAA key)."""
+        known = KNOWN_CONSEQUENCES.get(short_name(self.name))
+        if known is not None:
+            return known
+        if self.category is Category.KEYPAIR and self.role is Role.ENCRYPTION_KEY:
+            return "data encrypted with its public key can no longer be decrypted"
+        return self.role.consequence
+
+
+_CONSEQUENCE: Mapping[Role, str] = {
     Role.ENCRYPTION_KEY: "data encrypted with it (CredHub, UAA, Cloud Controller) can no longer be decrypted",
     Role.CA: "every VM and client that trusts it rejects what the new one signs",
     Role.AGENT_CREDENTIAL: (
@@ -137,12 +183,32 @@ class Classifier:
         """Whether one of the category's patterns matches ``name``'s last path segment (exact names aside)."""
         return self._compiled[category].search(short_name(name)) is not None
 
-    def consequence(self, name: str, role: Role) -> str:
-        """What breaks when ``name`` changes: the known words for a well-known variable, else its role's."""
-        return KNOWN_CONSEQUENCES.get(short_name(name)) or role.consequence
+    def identify(self, name: str, kind: Kind, *, is_ca: bool) -> Identity:
+        """What a variable of this name and kind is (``is_ca``: a certificate that is a CA): the one decision
+        every rule and command reads. The kind decides the category first (a CA, a certificate, a key pair stay
+        what they are whatever their name says); the name decides the role. ``disposable`` only ever applies to
+        what would otherwise be a plain secret: a CA, a certificate, a key pair or an encryption key stays
+        protected whatever the configuration says (``ineffective-configuration`` reports such a setting)."""
+        ca = kind is Kind.CERTIFICATE and is_ca
+        role = self._role(name, kind, is_ca=ca)
+        if kind is Kind.CERTIFICATE:
+            category = Category.CA if ca else Category.CERTIFICATE
+        elif kind in KEYPAIR_KINDS:
+            category = Category.KEYPAIR
+        elif role is Role.ENCRYPTION_KEY:
+            category = Category.ENCRYPTION_KEY
+        elif role is Role.DISPOSABLE:
+            category = Category.DISPOSABLE
+        else:
+            category = Category.SECRET
+        return Identity(name=name, kind=kind, ca=ca, role=role, category=category)
 
     def role(self, name: str, kind: Kind, *, is_ca: bool) -> Role:
-        """The role of a variable. CA status comes from the certificate itself, the rest from the name."""
+        """The role of a variable (see :meth:`identify`)."""
+        return self.identify(name, kind, is_ca=is_ca).role
+
+    def _role(self, name: str, kind: Kind, *, is_ca: bool) -> Role:
+        """CA status comes from the certificate itself, the rest from the name."""
         if kind is Kind.CERTIFICATE and is_ca:
             return Role.CA
         if self.matches("encryption_key", name):

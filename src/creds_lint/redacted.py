@@ -20,6 +20,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from creds_lint import x509
+from creds_lint.classify import classify
 from creds_lint.diff import NO_CHANGES, ChangeKind
 from creds_lint.errors import CredsLintError
 from creds_lint.loader import parse_store
@@ -61,7 +62,8 @@ class Fact:
 
 
 def _context(store: VarStore, classifier: Classifier) -> Context:
-    return Context(new=store, old=None, changes=NO_CHANGES, classifier=classifier)
+    """A store classified as the rules see it: every variable, under the configuration's classifier."""
+    return Context(new=store, old=None, changes=NO_CHANGES, classifier=classifier, classes=classify(store, classifier))
 
 
 def _certificate(field: str, cert: Certificate) -> list[Fact]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from creds_lint.findings import RuleInfo, Severity
+from creds_lint.model import Category
 from creds_lint.rules import certificates, credhub, deliberate, files, integrity, manifest, pki, presence, secrets
-from creds_lint.rules.base import Category, Context, Hit, Rule, rule
+from creds_lint.rules.base import Context, Hit, Rule, rule
 
 #: Every rule, in documentation order. The engine runs ``RULES`` first, then ``FINAL_RULES`` on each file, then
 #: ``RUN_RULES`` once per run (over the allowances).

@@ -9,7 +9,6 @@ decides severities, allowances or output.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,27 +19,16 @@ from typing import TYPE_CHECKING
 
 from creds_lint import pki, rotations, x509
 from creds_lint.allowances import Use
+from creds_lint.classify import Classification, identify
 from creds_lint.diff import Change, ChangeKind, Changes
 from creds_lint.findings import ConfigurationChange, Severity
 from creds_lint.manifest import Manifest
-from creds_lint.model import DEFAULT_CLASSIFIER, KEYPAIR_KINDS, Classifier, Entry, Kind, Role, VarStore
+from creds_lint.model import DEFAULT_CLASSIFIER, Category, Classifier, Entry, Identity, Kind, Role, VarStore
 from creds_lint.pki import Graph
 from creds_lint.sources import Removal
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
-
-
-class Category(enum.Enum):
-    """Which family of rules speaks for a variable that was removed or changed."""
-
-    ENCRYPTION_KEY = "encryption key"
-    CA = "CA"
-    KEYPAIR = "key pair"
-    CERTIFICATE = "certificate"
-    SECRET = "secret"  # noqa: S105 - a category name, not a secret
-    DISPOSABLE = "disposable"  # declared safe to regenerate in the configuration (a plain secret only)
-    ROTATION = "documented rotation"  # a change that follows a documented rotation (creds_lint.rotations)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,7 +54,8 @@ class Context:
     and keys are parsed on demand and cached.
     ``allowances`` and ``unapplied`` are only set for the run rules, which run once per run after every file was
     checked.
-    ``manifest`` holds the variables declared by ``--manifest`` files, when there are any.
+    ``manifest`` holds the variables declared by ``--manifest`` files, when there are any. ``classes`` and
+    ``old_classes`` say what each variable of the new and the old store is (:mod:`creds_lint.classify`).
     """
 
     new: VarStore
@@ -82,6 +71,8 @@ class Context:
     manifest: Manifest | None = None
     deleted: bool = False
     removal: Removal = Removal.DELETED
+    classes: Classification | None = None
+    old_classes: Classification | None = None
     by_content: bool = False
 
     def of(self, kind: ChangeKind) -> Iterator[Change]:
@@ -132,39 +123,25 @@ class Context:
         pem = entry.text("certificate") if entry is not None else None
         return x509.load_certificate(pem) if pem else None
 
-    @cached_property
-    def _ca_cache(self) -> dict[int, tuple[Entry, bool]]:
-        return {}
+    def identity(self, entry: Entry) -> Identity:
+        """What ``entry`` (of either version) is: its store's classification, made by the engine before the rules
+        ran (``classes``, ``old_classes``; without one, worked out by the same function)."""
+        old_side = self.old is not None and self.new.get(entry.name) is not entry
+        classes = self.old_classes if old_side else self.classes
+        return classes.of(entry) if classes is not None else identify(entry, self.classifier)
 
     def is_ca(self, entry: Entry) -> bool:
-        """A CA by its certificate (BasicConstraints), or — when the certificate does not parse — because it is
-        self-signed in the bosh sense (``ca`` equals ``certificate``) or its name says so. Worked out once per
-        entry: every rule asks for the category of every change."""
-        if entry.kind is not Kind.CERTIFICATE:
-            return False
-        cached = self._ca_cache.get(id(entry))
-        if cached is not None and cached[0] is entry:
-            return cached[1]
-        result = self._is_ca(entry)
-        self._ca_cache[id(entry)] = (entry, result)
-        return result
-
-    def _is_ca(self, entry: Entry) -> bool:
-        cert = self.certificate(entry)
-        if cert is not None:
-            return x509.is_ca(cert)
-        own = entry.text("certificate")
-        return (own is not None and own == entry.text("ca")) or self.classifier.matches("ca", entry.name)
+        return self.identity(entry).ca
 
     def role(self, entry: Entry) -> Role:
-        return self.classifier.role(entry.name, entry.kind, is_ca=self.is_ca(entry))
+        return self.identity(entry).role
 
     def consequence(self, entry: Entry) -> str:
         """What breaks when ``entry`` changes or disappears, in an operator's words."""
-        return self.classifier.consequence(entry.name, self.role(entry))
+        return self.identity(entry).consequence
 
     def category(self, entry: Entry) -> Category:
-        return category_of(self.classifier, entry.name, entry.kind, is_ca=self.is_ca(entry))
+        return self.identity(entry).category
 
     def change_category(self, change: Change) -> Category:
         """The category of a changed variable: a documented rotation is one whatever the variable; otherwise a
@@ -174,23 +151,6 @@ class Context:
         entries = [e for e in (change.old, change.new) if e is not None]
         categories = [self.category(e) for e in entries]
         return Category.CA if Category.CA in categories else categories[0]
-
-
-def category_of(classifier: Classifier, name: str, kind: Kind, *, is_ca: bool) -> Category:
-    """Which family of rules speaks for a variable of this name and kind (``is_ca``: for a certificate).
-
-    ``disposable`` only ever applies to what would otherwise be a :attr:`Category.SECRET`: a CA, a certificate, a
-    key pair or an encryption key stays protected whatever the configuration says (``ineffective-configuration``
-    reports such a setting)."""
-    if kind is Kind.CERTIFICATE:
-        return Category.CA if is_ca else Category.CERTIFICATE
-    if kind in KEYPAIR_KINDS:
-        return Category.KEYPAIR
-    if classifier.matches("encryption_key", name):
-        return Category.ENCRYPTION_KEY
-    if classifier.matches("disposable", name):
-        return Category.DISPOSABLE
-    return Category.SECRET
 
 
 Check = Callable[[Context], Iterable[Hit]]

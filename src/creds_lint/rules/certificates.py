@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from creds_lint import der, pki, x509
 from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
-from creds_lint.model import Entry, Kind, is_empty
+from creds_lint.model import Category, Entry, Kind, is_empty
 from creds_lint.pki import Trust
-from creds_lint.rules.base import Category, Context, Hit, rule
+from creds_lint.rules.base import Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, field_changes, sealed_certificate, what
 from creds_lint.rules.pki import CLOCK_SKEW, ca_keys_in, foreign_trust, signer_change
 

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 from creds_lint.diff import Change, ChangeKind
 from creds_lint.findings import Severity
+from creds_lint.model import Category
 from creds_lint.rotations import Rotation, Step
-from creds_lint.rules.base import Category, Context, Hit, rule
+from creds_lint.rules.base import Context, Hit, rule
 from creds_lint.rules.describe import change_details, entry_details, what
 from creds_lint.rules.manifest import missing
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from creds_lint import rotations, x509
 from creds_lint.model import CREDHUB_FIELDS, Entry, Kind, fingerprint, is_ciphertext, yaml_type
-from creds_lint.rules.base import Category, Context
+from creds_lint.rules.base import Context
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -20,19 +20,9 @@ RESTORE = "Restore the old value from version control before the next deploy"
 
 
 def what(ctx: Context, entry: Entry) -> str:
-    """``name (role)``, e.g. ``credhub_encryption_password (encryption key)`` or ``nats_ca (CA)``."""
-    category = ctx.category(entry)
-    if category is Category.SECRET:
-        label = ctx.role(entry).value if entry.kind is Kind.PASSWORD else f"{entry.kind.value} value"
-        if label == "secret":
-            label = "password"
-    elif category is Category.KEYPAIR:
-        label = f"{entry.kind.value} key pair"
-    elif category is Category.CERTIFICATE:
-        label = "certificate"
-    else:
-        label = category.value
-    return f"{entry.name} ({label})"
+    """``name (what it is)``, e.g. ``credhub_encryption_password (encryption key)`` or ``nats_ca (CA)``: the
+    identity's label (:mod:`creds_lint.classify`), the same in every command."""
+    return f"{entry.name} ({ctx.identity(entry).label})"
 
 
 def certificate_label(ctx: Context, entry: Entry) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from creds_lint.findings import Severity
-from creds_lint.rules.base import Category, Context, Hit, rule
+from creds_lint.model import Category
+from creds_lint.rules.base import Context, Hit, rule
 from creds_lint.sources import Removal
 
 #: How many variable names a message lists per category before it says "and N more".

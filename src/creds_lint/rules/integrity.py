@@ -26,7 +26,7 @@ def empty_value(ctx: Context) -> Iterator[Hit]:
             yield Hit(
                 variable=entry.name,
                 line=entry.line,
-                message=f"{entry.name} is empty: bosh keeps it as it is and deploys an empty secret.",
+                message=f"{what(ctx, entry)} is empty: bosh keeps it as it is and deploys an empty secret.",
             )
             continue
         for field, value in entry.fields.items():

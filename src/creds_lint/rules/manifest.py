@@ -13,21 +13,20 @@ from collections.abc import Iterator
 from creds_lint import x509
 from creds_lint.findings import Severity
 from creds_lint.manifest import Declaration, normalize_name
-from creds_lint.model import Entry, Kind, Role, is_empty
-from creds_lint.rules.base import Category, Context, Hit, category_of, rule
+from creds_lint.model import Category, Entry, Identity, Kind, is_empty
+from creds_lint.rules.base import Context, Hit, rule
 
 RESTORE = "Restore it from version control or a backup before the next deploy; if bosh never deployed it, allow it"
 
 
+def _declared(ctx: Context, declaration: Declaration) -> Identity:
+    """What a declared variable will be once bosh generates it."""
+    kind = declaration.kind or Kind.UNKNOWN
+    return ctx.classifier.identify(declaration.name, kind, is_ca=bool(declaration.is_ca))
+
+
 def _declared_category(ctx: Context, declaration: Declaration) -> Category:
-    """The category a declared variable will have once bosh generates it."""
-    kind = declaration.kind or Kind.UNKNOWN
-    return category_of(ctx.classifier, declaration.name, kind, is_ca=bool(declaration.is_ca))
-
-
-def _role(ctx: Context, declaration: Declaration) -> Role:
-    kind = declaration.kind or Kind.UNKNOWN
-    return ctx.classifier.role(declaration.name, kind, is_ca=bool(declaration.is_ca))
+    return _declared(ctx, declaration).category
 
 
 def missing(ctx: Context, category: Category) -> Iterator[Declaration]:
@@ -56,7 +55,7 @@ def _missing_hit(declaration: Declaration, label: str, outcome: str) -> Hit:
 
 
 def _if_deployed(ctx: Context, declaration: Declaration) -> str:
-    consequence = ctx.classifier.consequence(declaration.name, _role(ctx, declaration))
+    consequence = _declared(ctx, declaration).consequence
     return f". If a value of it was ever deployed, {consequence}. {RESTORE}."
 
 
@@ -116,7 +115,7 @@ def missing_password(ctx: Context) -> Iterator[Hit]:
     pipelines) fail to authenticate until they are redeployed. Passwords declared disposable are reported by
     ``disposable-changed`` instead. Enabled by ``--manifest``."""
     for declaration in missing(ctx, Category.SECRET):
-        label = _role(ctx, declaration).value
+        label = _declared(ctx, declaration).role.value
         yield _missing_hit(declaration, "password" if label == "secret" else label, _if_deployed(ctx, declaration))
 
 

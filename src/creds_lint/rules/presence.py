@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
-from creds_lint.model import Entry, field_label
-from creds_lint.rules.base import Category, Context, Hit, rule
+from creds_lint.model import Category, Entry, field_label
+from creds_lint.rules.base import Context, Hit, rule
 from creds_lint.rules.describe import RESTORE, entry_details, unread_copy, what
 
 

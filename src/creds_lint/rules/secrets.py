@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from creds_lint import x509
 from creds_lint.diff import Change, ChangeKind
 from creds_lint.findings import Severity
-from creds_lint.model import Entry, Kind, is_empty
-from creds_lint.rules.base import Category, Context, Hit, rule
+from creds_lint.model import Category, Entry, Kind, is_empty
+from creds_lint.rules.base import Context, Hit, rule
 from creds_lint.rules.describe import RESTORE, change_details, read_as, unread_copy, what
 
 
