@@ -46,6 +46,9 @@ def value(text: str) -> object:
         ("1e400", "1e400"),  # out of range for ParseFloat: a string
         ("1.5", Typed(type=FLOAT, canonical="1.5")),
         (".5", Typed(type=FLOAT, canonical="0.5")),
+        (".5_5", Typed(type=FLOAT, canonical="0.55")),  # ParseFloat takes an underscore between digits
+        ("._5", "._5"),
+        (".5_", ".5_"),
         (".inf", Typed(type=FLOAT, canonical="inf")),
         ("-.Inf", Typed(type=FLOAT, canonical="-inf")),
         (".NaN", Typed(type=FLOAT, canonical="nan")),

@@ -111,11 +111,19 @@ def _resolved(text: str) -> tuple[str, str | Typed | None]:
     if text in _MAP:
         value = _MAP[text]
         return (NULL if value is None else BOOL if value.type is YamlType.BOOL else FLOAT), value
-    if text[0] == ".":
-        return _float(text) if _DOT_FLOAT.fullmatch(text) else (STR, text)
+    if text[0] == ".":  # strconv.ParseFloat(text): underscores between digits, as Go's number syntax allows them
+        plain = text.replace("_", "")
+        return _float(plain) if _DOT_FLOAT.fullmatch(plain) and _underscores_ok(text) else (STR, text)
     if text[0] in "+-0123456789":
         return _number(text)
     return STR, text
+
+
+def _underscores_ok(text: str) -> bool:
+    """Go's ``underscoreOK`` for a number without a base prefix: each ``_`` between two digits."""
+    return all(
+        text[i - 1 : i].isdigit() and text[i + 1 : i + 2].isdigit() for i, char in enumerate(text) if char == "_"
+    )
 
 
 def _number(text: str) -> tuple[str, str | Typed]:
