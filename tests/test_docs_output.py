@@ -163,3 +163,16 @@ def test_restore_json_keys_are_documented(tmp_path: Path, cli: RunCli) -> None:
         assert f"`{key}`" in table or f"`{key}[]`" in table, key
     for key in run.json["restored"][0]:
         assert f"`{key}`" in table, key
+
+
+def test_docs_name_the_command_the_hook_runs() -> None:
+    """The docs say what pre-commit runs as .pre-commit-hooks.yaml does: `creds-lint --hook`, never `--staged`."""
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert {hook["entry"].split()[:2] == ["creds-lint", "--hook"] for hook in hooks} == {True}
+    said = re.compile(r"`creds-lint (--\w+)[^`]*` is what it runs|runs? `creds-lint (--\w+)")
+    pages = [ROOT / "README.md", *DOCS.glob("*.md")]
+    claims = [(page.name, m.group(1) or m.group(2)) for page in pages for m in said.finditer(page.read_text("utf-8"))]
+    assert claims
+    assert {flag for _, flag in claims} == {"--hook"}, claims

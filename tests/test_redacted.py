@@ -271,6 +271,16 @@ def test_git_diff_shows_no_secret(repo: GitRepo, setting: tuple[str, str]) -> No
     # the raw diff (what the driver replaces) would have shown the secrets
     raw = repo.git("diff", "--no-ext-diff", "--no-textconv", "creds.yml")
     assert str(store["credhub_encryption_password"]) in raw
+    # what docs/getting-started.md says of git log -p and git show: textconv covers them, the driver does not
+    repo.git("add", "creds.yml")
+    repo.commit("edited")
+    secret = str(edited["nats_password"])
+    for history in (repo.git("show", "HEAD"), repo.git("log", "-p", "-1")):
+        assert (secret in history) is setting[0].endswith("command")
+    if setting[0].endswith("command"):
+        assert_secret_free(repo.git("show", "--ext-diff", "HEAD"), store, edited)
+    else:
+        assert_secret_free(repo.git("show", "HEAD"), store, edited)
 
 
 # --------------------------------------------------------------------------------------------- real examples
