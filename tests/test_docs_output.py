@@ -118,6 +118,7 @@ def test_documented_flags_exist(page: str) -> None:
     # flags of other tools the pages quote (git, pip, GitHub's actions), not creds-lint's
     others = {
         "--no-ext-diff",
+        "--ext-diff",
         "--no-textconv",
         "--global",
         "--local",
