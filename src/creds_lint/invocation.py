@@ -139,6 +139,8 @@ class Restore:
     as_rotation: bool = False
     dry_run: bool = False
     force: bool = False
+    #: For a CredHub export: the import file to write (the export itself is not changed).
+    import_file: str | None = None
 
 
 if TYPE_CHECKING:
@@ -186,7 +188,8 @@ modes:
                    CAs first; checks everything before writing (docs/renew.md; `creds-lint renew --help`)
   restore FILE --from SOURCE
                    put back what bosh must not regenerate from SOURCE (a file or a git revision), atomically with
-                   a backup; `creds-lint restore --help`
+                   a backup; for a CredHub export, --import-file OUT for `credhub import -f OUT` (docs/credhub.md);
+                   `creds-lint restore --help`
   rotate STEP ...  plan a rotation (plan) and do its steps (leaf, ca, password), each step's diff proven;
                    `creds-lint rotate --help`, docs/rotate.md
 without PATHs, var-stores are recognised by name (--var-store-glob; default: creds.yml, *-creds.yml,
@@ -494,6 +497,8 @@ RESTORE_EPILOG = """\
 SOURCE is a file, or a git revision (HEAD, HEAD~3, origin/main) meaning that revision's FILE.
 Without NAME: what `creds-lint SOURCE FILE` flags as removed or regenerated among encryption keys, passwords and
 other secrets, and rsa and ssh key pairs. Certificates and CAs are restored only when named.
+A CredHub export (NEW_EXPORT --from OLD_EXPORT) is not rewritten: --import-file OUT writes only what to restore,
+with the signers its ca_name needs, for `credhub import -f OUT` (docs/credhub.md).
 
 exit codes: 0 written, planned (--dry-run) or nothing to restore; 2 refused or bad input (nothing written).
 docs: docs/usage.md#restore, docs/incident.md"""
@@ -502,7 +507,10 @@ docs: docs/usage.md#restore, docs/incident.md"""
 def build_restore_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="creds-lint restore",
-        usage="creds-lint restore FILE --from SOURCE [NAME...] [--with-dependents] [--as-rotation] [--dry-run]",
+        usage=(
+            "creds-lint restore FILE --from SOURCE [NAME...] [--with-dependents] [--as-rotation] [--dry-run]\n"
+            "       creds-lint restore NEW_EXPORT --from OLD_EXPORT [NAME...] --import-file OUT [--dry-run]"
+        ),
         description=(
             "Put back, from an earlier version of a var-store, the entries that bosh must not regenerate: only "
             "their blocks change, the file is written atomically with a backup next to it."
@@ -525,6 +533,12 @@ def build_restore_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="for an encryption key CredHub may already have used: keep the new key active, write the old one "
         "as NAME_old and print the ops file that adds it as an inactive key",
+    )
+    parser.add_argument(
+        "--import-file",
+        metavar="OUT",
+        help="for a CredHub export: write what to restore (and the signers its ca_name needs) to OUT, mode 0600, "
+        "for `credhub import -f OUT`; the export itself is not changed",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan and the check; write nothing")
     parser.add_argument("--force", action="store_true", help="restore a name even when its type changed")
@@ -550,6 +564,7 @@ def parse_restore(argv: Sequence[str]) -> Invocation:
         as_rotation=args.as_rotation,
         dry_run=args.dry_run,
         force=args.force,
+        import_file=args.import_file,
     )
     return Invocation(request=request, settings=_settings(args), output=_output(args))
 

@@ -76,6 +76,7 @@ class Reason(enum.Enum):
     FLAGGED = "flagged by the check"
     NAMED = "named"
     DEPENDENT = "signed again by a regenerated CA that is restored"
+    SIGNER = "the ca_name signer a restored certificate needs (a CredHub export)"
 
 
 class Outcome(enum.Enum):

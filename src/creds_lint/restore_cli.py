@@ -10,15 +10,17 @@ restore, plans, writes with :func:`creds_lint.atomic.write` (not with ``--dry-ru
 result and prints it all. Exit codes: 0 written, planned (``--dry-run``) or nothing to restore; 2 refused or bad
 input, nothing written.
 
-Other stores (a CredHub export's ``--import-file``, sops' ``sops set``) plug in at :func:`write_result`: the plan
-is theirs to write.
+A CredHub export is not rewritten: with ``--import-file OUT`` its restore is :mod:`creds_lint.credhub_restore`'s,
+which writes OUT for ``credhub import -f OUT``. Other stores (sops' ``sops set``) plug in at :func:`write_result`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +30,9 @@ from creds_lint.sources import Source, Target
 
 if TYPE_CHECKING:
     from creds_lint.atomic import Written
+    from creds_lint.findings import Report
     from creds_lint.plan import Plan
+    from creds_lint.reporters.style import Style
 
 
 def _cached(source: Source) -> Source:
@@ -104,11 +108,30 @@ def main(plan: Plan) -> int:
     file_data, source_data = target.new.read(), target.old.read()
     file_text = _plaintext(file_data, source=target.new.label)
     source_text = _plaintext(source_data, source=target.old.label)
+    file_store = parse_store(file_text, source=target.new.label)
+    source_store = parse_store(source_text, source=target.old.label)
+    if file_store.export is not None or args.import_file is not None:
+        from creds_lint import credhub_restore
+
+        origin = target.new.origin
+
+        def recheck(data: bytes) -> Report:
+            imported = Source(origin=origin, read=lambda: data)
+            return check([Target(new=imported, old=target.old)], options, per_target=each)
+
+        return credhub_restore.run(
+            args,
+            file=file_store,
+            source=source_store,
+            findings=found.findings,
+            recheck=recheck,
+            emit=functools.partial(emit, plan),
+        )
     result = restore.plan(
         file=blocks.split(file_text, source=target.new.label),
-        file_store=parse_store(file_text, source=target.new.label),
+        file_store=file_store,
         source=blocks.split(source_text, source=target.old.label),
-        source_store=parse_store(source_text, source=target.old.label),
+        source_store=source_store,
         names=list(args.names),
         findings=found.findings,
         classifier=each[0].classifier,
@@ -124,9 +147,17 @@ def main(plan: Plan) -> int:
         )
     after = Source(origin=target.new.origin, read=lambda: result.after, mode=target.new.mode)
     checked = check([Target(new=after, old=target.old)], options, per_target=each)
+    return emit(
+        plan,
+        json=lambda: render_json(result, written, checked, dry_run=args.dry_run),
+        text=lambda style: render_text(result, written, checked, dry_run=args.dry_run, style=style),
+    )
+
+
+def emit(plan: Plan, *, json: Callable[[], str], text: Callable[[Style], str]) -> int:
+    """Print the restore's document in the run's format (the text one in full, never quiet); exit code 0."""
     if plan.format == "json":
-        sys.stdout.write(render_json(result, written, checked, dry_run=args.dry_run))
+        sys.stdout.write(json())
     else:
-        style = dataclasses.replace(plan.style, quiet=False)
-        sys.stdout.write(render_text(result, written, checked, dry_run=args.dry_run, style=style))
+        sys.stdout.write(text(dataclasses.replace(plan.style, quiet=False)))
     return 0
