@@ -82,14 +82,15 @@ def test_sarif_catalogue_has_every_rule() -> None:
 
 def test_sarif_results() -> None:
     results = json.loads(REPORTERS["sarif"](REPORT))["runs"][0]["results"]
+    # info findings (CL107 here) are safe changes: never a code scanning alert
     assert [(r["ruleId"], r["level"]) for r in results] == [
         ("CL204", "error"),
         ("CL101", "error"),
         ("CL105", "warning"),
         ("CL202", "error"),
-        ("CL107", "note"),
         ("CL302", "error"),
     ]
+    assert json.loads(REPORTERS["sarif"](REPORT))["runs"][0]["properties"] == {"infoFindings": 1}
     where = [
         (
             r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
@@ -97,15 +98,16 @@ def test_sarif_results() -> None:
         )
         for r in results
     ]
-    # a removed variable points at its line in the old version of the same file, without the git revision
+    # a removed variable points at the new file as a whole (its old line would be another variable's), and its
+    # message names the line of the old version
     assert where == [
         ("deploy/creds.yml", 12),
-        ("deploy/creds.yml", 40),
-        ("deploy/creds.yml", 51),
+        ("deploy/creds.yml", None),
+        ("deploy/creds.yml", None),
         ("deploy/creds.yml", 60),
-        ("deploy/creds.yml", 75),
         ("other%20dir/creds%2C1.yml", 3),
     ]
+    assert results[1]["message"]["text"].endswith("(line 40 of the old version)")
     assert [r.get("suppressions") for r in results][3] == [
         {
             "kind": "external",
@@ -114,6 +116,28 @@ def test_sarif_results() -> None:
         }
     ]
     assert [i for i, r in enumerate(results) if "suppressions" in r] == [3]
+
+
+def test_sarif_info_rules_are_no_security_alerts() -> None:
+    rules = json.loads(REPORTERS["sarif"](REPORT))["runs"][0]["tool"]["driver"]["rules"]
+    for descriptor in rules:
+        properties = descriptor["properties"]
+        if descriptor["defaultConfiguration"]["level"] == "note":
+            assert "security-severity" not in properties, descriptor["name"]
+            assert "security" not in properties["tags"], descriptor["name"]
+        else:
+            assert float(properties["security-severity"]) >= 4.0, descriptor["name"]
+            assert "security" in properties["tags"], descriptor["name"]
+
+
+def test_errors_about_the_command_line_annotate_no_file() -> None:
+    from creds_lint.allowances import COMMAND_LINE
+    from creds_lint.findings import FileError
+
+    report = Report(errors=(FileError(file=Origin(path=COMMAND_LINE), message="bad --severity"),))
+    assert REPORTERS["github"](report).splitlines()[0] == "::error title=creds-lint::bad --severity"
+    (notification,) = json.loads(REPORTERS["sarif"](report))["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert "locations" not in notification
 
 
 def test_sarif_fingerprints_survive_unrelated_edits() -> None:

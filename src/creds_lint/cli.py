@@ -52,13 +52,14 @@ def run_lint(invocation: Invocation) -> int:
 
 
 def configuration_failed(invocation: Invocation, error: CredsLintError) -> None:
+    from creds_lint.allowances import COMMAND_LINE
     from creds_lint.findings import FileError, Report
     from creds_lint.origin import Origin
     from creds_lint.plan import presentation
     from creds_lint.reporters import REPORTERS, resolve
     from creds_lint.rules import CATALOGUE
 
-    failed = FileError(file=Origin(path=error.source or "command line"), message=error.message)
+    failed = FileError(file=Origin(path=error.source or COMMAND_LINE), message=error.message)
     report = Report(rules=CATALOGUE, errors=(failed,))
     sys.stdout.write(REPORTERS[resolve(invocation.output.format)](report, presentation(invocation.output)))
     print(f"creds-lint: error: {error}", file=sys.stderr)

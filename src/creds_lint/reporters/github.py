@@ -10,6 +10,7 @@ can end a command early or start another one.
 from __future__ import annotations
 
 from creds_lint.findings import Finding, Report, Severity
+from creds_lint.reporters import location
 from creds_lint.reporters.style import PLAIN, Style
 from creds_lint.reporters.text import configuration_line, summary
 
@@ -32,22 +33,21 @@ def command(name: str, message: str, **properties: str | int | None) -> str:
 
 
 def annotation(finding: Finding) -> str:
-    # A removed variable has no line in the new file: annotate the file, and name the old line in the message.
-    file_path, line = finding.file.path, finding.line
+    file_path, line = location.position(finding)
     title = f"{finding.code} {finding.rule}"
-    message = finding.message
+    message = location.message(finding)
     if finding.allowed:
         title += " (allowed)"
         message += f" [allowed: {finding.reason}]" if finding.reason else " [allowed]"
-    if finding.line is None and finding.old_line is not None:
-        message += f" (line {finding.old_line} of the old version)"
     name = "notice" if finding.allowed else COMMAND[finding.severity]
     return command(name, message, file=file_path, line=line, title=title)
 
 
 def render(report: Report, style: Style = PLAIN) -> str:
     out = [annotation(f) for f in style.shown(report)]
-    out.extend(command("error", e.message, file=e.file.path, title="creds-lint") for e in report.errors)
+    out.extend(
+        command("error", e.message, file=location.in_repository(e.file.path), title="creds-lint") for e in report.errors
+    )
     note = report.configuration
     if note is not None and (note.off or note.lowered):  # what the configuration took away: an annotation
         out.append(command("warning", configuration_line(note), title="creds-lint configuration"))

@@ -1,8 +1,9 @@
-"""Where a finding points, for formats that need a real path and line (SARIF, GitHub annotations).
+"""Where a finding points, for formats that annotate a repository (SARIF, GitHub annotations).
 
 A finding's file is an :class:`~creds_lint.origin.Origin`; tools that annotate a repository need its path alone,
-without the git revision. A removed variable has no line in the new file: it points at its line
-in the old version of the same file.
+without the git revision. Every location is in the new version of the file: a removed variable (or a removed file)
+has no line there, so it points at the file as a whole and its message names the line of the old version. A line
+of the old version would point at another variable of the new file, or past its end.
 """
 
 from __future__ import annotations
@@ -10,16 +11,26 @@ from __future__ import annotations
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
+from creds_lint.allowances import COMMAND_LINE
 from creds_lint.findings import Finding
 
 
 def position(finding: Finding) -> tuple[str, int | None]:
-    """``(path, line)``: the line of the variable in the new file, or in the old one when it was removed."""
-    if finding.line is not None:
-        return finding.file.path, finding.line
-    if finding.old_line is not None:
-        return (finding.old_file or finding.file).path, finding.old_line
-    return finding.file.path, None
+    """``(path, line)`` in the new file; ``line`` is ``None`` (the whole file) for what was removed."""
+    return finding.file.path, finding.line
+
+
+def message(finding: Finding) -> str:
+    """The finding's message, with the line of the old version when it has no line in the new file."""
+    if finding.line is None and finding.old_line is not None:
+        return f"{finding.message} (line {finding.old_line} of the old version)"
+    return finding.message
+
+
+def in_repository(path: str) -> str | None:
+    """The path to annotate for a file error, or ``None`` when the error is about the command line itself (a flag,
+    a configuration given with it): such an error is annotated without a file."""
+    return None if path == COMMAND_LINE else path
 
 
 def uri(file_path: str) -> str:

@@ -1,10 +1,16 @@
 """``--format sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
 
 One run with the full rules catalogue (id = code, name, summary, rationale, remedy, default level), one result
-per finding with its location (the variable's line, or its line in the old file when it was removed), a level
-mapped from the severity, and a ``partialFingerprints`` entry built from the rule, the file, the variable and the
-field — never from a line number or a value — so that a finding keeps its identity across unrelated edits.
-Allowed findings are reported with an external suppression carrying the reason.
+per error or warning with its location, a level mapped from the severity, and a ``partialFingerprints`` entry
+built from the rule, the file, the variable and the field — never from a line number or a value — so that a
+finding keeps its identity across unrelated edits. Allowed findings are reported with an external suppression
+carrying the reason.
+
+Info findings (a leaf re-issued under its unchanged CA, a renewed CA, a documented rotation step) are safe changes,
+not problems: they are left out of the results, so that code scanning never raises an alert for them, and counted
+in the run's ``properties.infoFindings``. The rules whose default is info carry no ``security-severity`` and no
+``security`` tag either. Every location is in the new version of the file (see :mod:`location`): a removed
+variable or file points at the file, and its message names the old line.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ FINGERPRINT_KEY = "credsLintFinding/v1"
 
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 # GitHub code scanning ranks security alerts by this score (0.0-10.0).
-_SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.INFO: "1.0"}
+_SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0"}
 
 
 def fingerprint(finding: Finding) -> str:
@@ -45,11 +51,15 @@ def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
         "help": {"text": rule.remedy, "markdown": f"**How to fix:** {rule.remedy}"},
         "helpUri": f"{RULES_URI}#{rule.code.lower()}-{rule.name}",
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
-        "properties": {
-            "tags": ["security", "bosh", "credentials"],
-            "security-severity": _SECURITY_SEVERITY[rule.severity],
-        },
+        "properties": _rule_properties(rule.severity),
     }
+
+
+def _rule_properties(severity: Severity) -> dict[str, Any]:
+    """Tags, and GitHub's ``security-severity`` for the rules that report problems (never for info rules)."""
+    if severity is Severity.INFO:
+        return {"tags": ["bosh", "credentials"]}
+    return {"tags": ["security", "bosh", "credentials"], "security-severity": _SECURITY_SEVERITY[severity]}
 
 
 def _physical(file_path: str, line: int | None) -> dict[str, Any]:
@@ -71,7 +81,7 @@ def result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "ruleId": finding.code,
         "level": LEVEL[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": location.message(finding)},
         "locations": [_physical(file_path, line)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
         "properties": properties,
@@ -86,13 +96,24 @@ def result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     return entry
 
 
+def _error_locations(file_path: str) -> dict[str, Any]:
+    """A file error's location; none for an error about the command line itself."""
+    path = location.in_repository(file_path)
+    return {"locations": [_physical(path, None)]} if path is not None else {}
+
+
+def shown(report: Report) -> tuple[Finding, ...]:
+    """The findings that become results: every error and warning, allowed or not; never an info finding."""
+    return tuple(f for f in report.findings if f.severity is not Severity.INFO)
+
+
 def document(report: Report) -> dict[str, Any]:
     index = {r.code: i for i, r in enumerate(report.rules)}
     notifications = [
         {
             "level": "error",
             "message": {"text": error.message},
-            "locations": [_physical(error.file.path, None)],
+            **_error_locations(error.file.path),
         }
         for error in report.errors
     ]
@@ -119,7 +140,8 @@ def document(report: Report) -> dict[str, Any]:
                         },
                     }
                 ],
-                "results": [result(f, index) for f in report.findings],
+                "results": [result(f, index) for f in shown(report)],
+                "properties": {"infoFindings": len(report.findings) - len(shown(report))},
             }
         ],
     }
