@@ -35,19 +35,56 @@ def step(name: str) -> dict[str, Any]:
 def test_action_shape() -> None:
     doc = action()
     assert doc["runs"]["using"] == "composite"
+    names = [s["name"] for s in doc["runs"]["steps"]]
+    # the verdict comes first; code scanning after it, and never in the way
+    assert names == [
+        "Set up Python",
+        "Install creds-lint",
+        "Resolve the range",
+        "Check var-stores",
+        "Write SARIF",
+        "Upload SARIF",
+    ]
     uses = [s.get("uses", "").split("@")[0] for s in doc["runs"]["steps"]]
-    assert uses == ["actions/setup-python", "", "", "", "github/codeql-action/upload-sarif", ""]
+    assert uses == ["actions/setup-python", "", "", "", "", "github/codeql-action/upload-sarif"]
+    assert step("Set up Python")["with"]["update-environment"] is False  # the job's Python stays as it is
+    install = step("Install creds-lint")
+    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+    assert '-c "$ACTION_PATH/constraints.txt" "$ACTION_PATH"' in install["run"]
     for name in ("Write SARIF", "Check var-stores"):
         assert step(name)["env"]["BASE"] == "${{ steps.range.outputs.base }}"
-    install = step("Install creds-lint")
-    assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}"}
-    assert '"$ACTION_PATH"' in install["run"]
+        assert step(name)["env"]["CREDS_LINT"] == "${{ steps.install.outputs.creds-lint }}"
     upload = step("Upload SARIF")
-    assert upload["if"] == "inputs.sarif == 'true'"
-    assert upload["with"]["sarif_file"] == "${{ inputs.sarif-file }}"
-    assert step("Write SARIF")["if"] == "inputs.sarif == 'true'"
+    assert upload["continue-on-error"] is True
+    assert upload["with"]["sarif_file"] == "${{ steps.sarif.outputs.file }}"
+    assert "startsWith(github.event_name, 'pull_request')" in step("Write SARIF")["if"]
     assert doc["inputs"]["sarif"]["default"] == "false"
     assert doc["outputs"]["exit-code"]["value"] == "${{ steps.check.outputs.exit-code }}"
+
+
+def test_actions_are_pinned_to_commits() -> None:
+    lines = [line.strip() for line in ACTION.read_text(encoding="utf-8").splitlines() if "uses:" in line]
+    assert len(lines) == 2
+    for line in lines:
+        assert re.fullmatch(r"uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", line), line
+
+
+def test_constraints_pin_every_runtime_dependency() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    root = ACTION.parent
+    declared = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    pins = {}
+    for line in (root / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.lower()] = version
+    for text in declared:
+        requirement = Requirement(text)
+        assert requirement.name.lower() in pins, f"{requirement.name} is not pinned in constraints.txt"
+        assert requirement.specifier.contains(pins[requirement.name.lower()]), requirement
 
 
 def test_no_input_is_expanded_inside_a_script() -> None:
@@ -80,13 +117,16 @@ def pull_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[GitRe
 
 
 def run_step(name: str, repo: GitRepo, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run one of the action's shell steps as the runner would (bash -e), with creds-lint on PATH."""
+    """Run one of the action's shell steps as the runner would (bash -e), with this checkout's creds-lint as the
+    Install step's output."""
     script = step(name)["run"]
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    launcher = repo.root.parent / "creds-lint"
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m creds_lint "$@"\n', encoding="utf-8")
+    launcher.chmod(0o755)
     return subprocess.run(
         ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script],
         cwd=repo.root,
-        env={**os.environ, "PATH": path, **env},
+        env={**os.environ, "CREDS_LINT": str(launcher), **env},
         capture_output=True,
         text=True,
         check=False,
@@ -113,16 +153,79 @@ def test_check_step_annotates_and_fails(pull_request: tuple[GitRepo, str, str], 
 
 
 @pytest.mark.parametrize("base", ["", "0" * 40])
-def test_a_new_branch_is_checked_against_the_parent(
+def test_a_push_without_a_previous_commit_audits_the_pushed_tree(
     pull_request: tuple[GitRepo, str, str], tmp_path: Path, base: str
 ) -> None:
-    repo, parent, head = pull_request
+    repo, _, head = pull_request
     output = tmp_path / "github_output"
-    done = run_step("Resolve the range", repo, {"BASE": base, "HEAD": head, "GITHUB_OUTPUT": str(output)})
+    done = run_step("Resolve the range", repo, {"BASE": base, "GITHUB_OUTPUT": str(output)})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("::notice title=creds-lint::no base revision (a new branch?)")
-    assert output.read_text(encoding="utf-8") == f"base={head}~1\n"
-    assert repo.git("rev-parse", f"{head}~1").strip() == parent
+    assert done.stdout.startswith("::notice title=creds-lint::no previous commit: auditing every var-store")
+    empty_tree = repo.git("hash-object", "-t", "tree", "/dev/null").strip()
+    assert output.read_text(encoding="utf-8") == f"base={empty_tree}\n"
+    output.unlink()
+    env = {"BASE": empty_tree, "HEAD": head, "PATHS": "", "FAIL_ON": "error", "ARGS": "", "GITHUB_OUTPUT": str(output)}
+    audited = run_step("Check var-stores", repo, env)
+    assert audited.returncode == 0, audited.stderr  # the head's creds.yml alone is sound
+    assert "1 file" in audited.stdout
+    assert "command line" not in audited.stdout
+
+
+def test_check_step_writes_the_job_summary(pull_request: tuple[GitRepo, str, str], tmp_path: Path) -> None:
+    repo, base, head = pull_request
+    output, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    env = {"BASE": base, "HEAD": head, "PATHS": "", "FAIL_ON": "error", "ARGS": "", "GITHUB_OUTPUT": str(output)}
+    done = run_step("Check var-stores", repo, {**env, "GITHUB_STEP_SUMMARY": str(summary)})
+    assert done.returncode == 1, done.stderr
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("### creds-lint: errors found\n")
+    assert "| error | CL101 removed-encryption-key | credhub\\_encryption\\_password | creds.yml |" in text
+    assert output.read_text(encoding="utf-8") == "exit-code=1\n"
+
+
+def test_inputs_are_word_lists_never_globs(pull_request: tuple[GitRepo, str, str], tmp_path: Path) -> None:
+    repo, base, head = pull_request
+    (repo.root / "not-a-var-store.yml").write_text("a: 1\n", encoding="utf-8")
+    output = tmp_path / "github_output"
+    env = {
+        "BASE": base,
+        "HEAD": head,
+        "PATHS": "*.yml",
+        "FAIL_ON": "error",
+        "ARGS": "--no-config",
+        "GITHUB_OUTPUT": str(output),
+    }
+    done = run_step("Check var-stores", repo, env)
+    assert "not-a-var-store.yml" not in done.stdout + done.stderr  # `*.yml` was not expanded by the shell
+
+
+@pytest.mark.slow
+def test_install_step_makes_a_venv_of_its_own(tmp_path: Path) -> None:
+    output = tmp_path / "github_output"
+    venv = tmp_path / "venv"
+    script = step("Install creds-lint")["run"]
+    env = {"ACTION_PATH": str(ACTION.parent), "PYTHON": sys.executable, "VENV": str(venv), "GITHUB_OUTPUT": str(output)}
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert output.read_text(encoding="utf-8") == f"creds-lint={venv}/bin/creds-lint\n"
+    version = subprocess.run([venv / "bin" / "creds-lint", "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("creds-lint ")
+    frozen = subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "freeze"], capture_output=True, text=True, check=True
+    )
+    pins = {
+        line.strip()
+        for line in (ACTION.parent / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line
+    }
+    assert pins <= {line.strip() for line in frozen.stdout.splitlines()}
 
 
 def test_check_step_passes_a_clean_range(pull_request: tuple[GitRepo, str, str], tmp_path: Path) -> None:

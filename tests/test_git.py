@@ -936,3 +936,24 @@ def test_base_mode_honours_the_allowances_of_the_head(repo: GitRepo, cli: RunCli
         "documented as safe, OPS-42",
     )
     assert run.json["configuration"] == {"file": "main:pyproject.toml", "off": [], "lowered": {}}
+
+
+def test_base_empty_tree_audits_every_var_store_of_the_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: RunCli
+) -> None:
+    isolate_git(monkeypatch, tmp_path / "home")
+    repo = GitRepo.init(tmp_path / "root")
+    store = bosh_store()
+    leaf, ca = store["nats_server_tls"], store["default_ca"]
+    assert isinstance(leaf, dict)
+    assert isinstance(ca, dict)
+    store["nats_server_tls"] = {**leaf, "private_key": ca["private_key"]}
+    repo.write("creds.yml", store)
+    repo.commit("root commit")
+    monkeypatch.chdir(repo.root)
+    empty_tree = repo.git("hash-object", "-t", "tree", "/dev/null").strip()
+    run = cli("--base", empty_tree, "--format", "json")
+    assert run.code == 1, run.err  # audited alone: the leaf's key does not match its certificate
+    assert run.json["summary"]["files"] == 1
+    assert run.rules == [("key-mismatch", "nats_server_tls")]
+    assert cli("--base", "0" * 40).code == 2  # any other id that names nothing is still an unknown revision

@@ -31,6 +31,7 @@ CASES = {
     "report.sarif": ("sarif", Style()),
     "report.github": ("github", Style()),
     "report-quiet.github": ("github", Style(quiet=True)),
+    "report.md": ("markdown", Style()),
 }
 
 
@@ -277,3 +278,13 @@ def test_text_color_only_when_asked() -> None:
 )
 def test_resolve_auto(fmt: str, env: dict[str, str], expected: str) -> None:
     assert resolve(fmt, env) == expected
+
+
+def test_markdown_cells_cannot_break_the_table() -> None:
+    from creds_lint.reporters.markdown import cell
+
+    assert cell("a|b") == r"a\|b"
+    assert cell("x\n| injected | row |") == r"x\\n\| injected \| row \|"  # the newline shown as \n
+    assert "\n" not in cell("x\ny")
+    assert cell("<img src=x>") == r"\<img src=x\>"
+    assert cell("`code` *b* [l](u)") == r"\`code\` \*b\* \[l\]\(u\)"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,10 @@ class FileChange:
     new_kind: EntryKind | None = EntryKind.FILE
 
 
+#: A full object id, SHA-1 or SHA-256.
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Repo:
     """A git work tree. Build it with :meth:`discover`; blobs are read once and kept for the run."""
@@ -166,6 +171,8 @@ class Repo:
         """The commit id ``rev`` names, or an error saying it is unknown (and how to fetch it when shallow)."""
         if rev.startswith("-"):
             raise CredsLintError(f"unknown revision '{rev}'")
+        if self.is_empty_tree(rev):
+            return rev
         result = self._git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"])
         if result.returncode != 0:
             hints = [self._fetch_hint(rev), SHALLOW_HINT if self.is_shallow() else None]
@@ -181,6 +188,15 @@ class Repo:
                 branch = rev[len(remote) + 1 :]
                 return f"fetch it with `git fetch {remote} {branch}:refs/remotes/{remote}/{branch}`"
         return None
+
+    def is_empty_tree(self, rev: str) -> bool:
+        """Whether ``rev`` is the id of git's empty tree (in this repository's hash). It stands for "nothing
+        before": as ``--base``, every var-store of the head is new and audited alone (a push without a previous
+        commit: a root commit, a new branch)."""
+        return (
+            _OBJECT_ID.fullmatch(rev) is not None
+            and rev == self._output(["hash-object", "-t", "tree", os.devnull]).strip()
+        )
 
     def has_head(self) -> bool:
         return self._git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).returncode == 0

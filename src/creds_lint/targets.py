@@ -133,10 +133,13 @@ def range_targets(
 ) -> list[Target]:
     """``head`` (default ``HEAD``) against where it forked from ``base``, as a pull request is reviewed."""
     repo = Repo.discover()
-    base_commit = repo.resolve(base)
     head_commit = repo.resolve(head or "HEAD")
-    fork = repo.merge_base(base_commit, head_commit, base_name=base)
-    old_rev = base if fork == base_commit else fork[:12]
+    if repo.is_empty_tree(base):
+        fork = old_rev = base  # nothing before: the head's var-stores are audited alone
+    else:
+        base_commit = repo.resolve(base)
+        fork = repo.merge_base(base_commit, head_commit, base_name=base)
+        old_rev = base if fork == base_commit else fork[:12]
     changes = repo.changes_between(fork, head_commit)
     relatives = None if paths is None else [repo.relative(p) for p in paths]
     targets = _select(repo, changes, relatives, globs, all_stores=all_stores, old_rev=old_rev)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from creds_lint.findings import Report
-from creds_lint.reporters import github, json, sarif, text
+from creds_lint.reporters import github, json, markdown, sarif, text
 from creds_lint.reporters.style import PLAIN, Style
 
 
@@ -21,6 +21,7 @@ REPORTERS: dict[str, Reporter] = {
     "json": json.render,
     "sarif": sarif.render,
     "github": github.render,
+    "markdown": markdown.render,
 }
 FORMATS: tuple[str, ...] = ("auto", *REPORTERS)
 
