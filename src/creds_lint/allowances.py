@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 
-from creds_lint.findings import Finding
+from creds_lint.findings import WITHHELD, Finding
 from creds_lint.origin import Origin
 
 COMMAND_LINE = "command line"
@@ -108,7 +108,10 @@ def apply(
             if not allowance.names(finding):
                 continue
             fingerprint = finding.fingerprint or ""
-            if allowance.expired(today) or (allowance.fingerprint and allowance.fingerprint != fingerprint):
+            # a withheld fingerprint never matches one: such a value is allowed by rule and variable alone
+            if allowance.expired(today) or (
+                allowance.fingerprint and (allowance.fingerprint != fingerprint or fingerprint == WITHHELD)
+            ):
                 use = uses[allowance]
                 uses[allowance] = dataclasses.replace(use, missed=tuple(dict.fromkeys((*use.missed, fingerprint))))
                 continue

@@ -698,13 +698,14 @@ def _date(node: Node) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        node.fail(f"expected a date as YYYY-MM-DD, got '{text[:40]}'")
+        node.fail(f"expected a date as YYYY-MM-DD, not {len(text)} characters")
 
 
 def _fingerprint(node: Node) -> str:
     text = node.string()
     if not _FINGERPRINT.fullmatch(text):
-        node.fail(f"expected a fingerprint as shown in findings (sha256: and 8 hex digits), got '{text[:40]}'")
+        # never echoed: a value pasted here by mistake may be the secret itself
+        node.fail(f"expected a fingerprint as shown in findings (sha256: and 8 hex digits), not {len(text)} characters")
     return text
 
 

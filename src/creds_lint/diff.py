@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from creds_lint.model import Entry, Typed, VarStore, fingerprint
+from creds_lint.model import Entry, Typed, VarStore, digest
 
 
 class ChangeKind(enum.Enum):
@@ -157,7 +157,7 @@ def _opaque(value: object) -> object:
     if isinstance(value, str):
         return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
     if isinstance(value, Typed):
-        return fingerprint(value)
+        return digest(value)
     if isinstance(value, dict):
         return {key: _opaque(item) for key, item in value.items()}
     if isinstance(value, list):

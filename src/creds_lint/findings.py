@@ -11,6 +11,10 @@ from types import MappingProxyType
 
 from creds_lint.origin import Origin
 
+#: What every output shows instead of the fingerprint of a value that could be recovered from one: a short, all-digit
+#: or hand-set value (``creds_lint.model.guessable``).
+WITHHELD = "fingerprint withheld"
+
 
 class Severity(enum.Enum):
     """How bad a finding is. Ordered: ``INFO < WARNING < ERROR``."""

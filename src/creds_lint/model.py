@@ -10,11 +10,14 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+
+from creds_lint.findings import WITHHELD
 
 
 class Kind(enum.Enum):
@@ -334,11 +337,17 @@ def field_label(name: str) -> str:
     return name if name in KNOWN_FIELDS else f"field {fingerprint(name)}"
 
 
-def fingerprint(value: object) -> str:
-    """A short, stable, non-reversible identifier of a value: ``sha256:`` and the first 8 hex digits.
+#: Below this many bits of estimated entropy a value's fingerprint is withheld: 8 hex digits of a SHA-256 narrow
+#: a search of that size to a handful of candidates in seconds (a 6-digit PIN in well under one).
+MIN_FINGERPRINT_BITS = 64
+
+
+def digest(value: object) -> str:
+    """A short, stable identifier of a value: ``sha256:`` and the first 8 hex digits, for comparing values.
+    Never shown as it is: :func:`fingerprint` is what outputs show.
 
     Structured values are hashed as canonical JSON of their normalized form, so reformatting the YAML does not
-    change the fingerprint.
+    change the digest.
     """
     normalized = normalize(value)
     if isinstance(normalized, str):
@@ -348,6 +357,44 @@ def fingerprint(value: object) -> str:
     else:
         text = json.dumps(normalized, sort_keys=True, default=_typed_json)
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def fingerprint(value: object) -> str:
+    """How every output names a value: its :func:`digest`, or :data:`WITHHELD` when the value is
+    :func:`guessable` (a short SHA-256 prefix of a 6-digit password gives the password back)."""
+    return WITHHELD if guessable(value) else digest(value)
+
+
+def guessable(value: object) -> bool:
+    """Whether a value could be recovered from its fingerprint by trying candidates: its estimated entropy is
+    below :data:`MIN_FINGERPRINT_BITS`, it is all digits, or it is a hand-set word (letters only, shorter than 24).
+    Numbers, booleans and empty values always are. A structured value counts the entropy of all its parts."""
+    return _bits(normalize(value)) < MIN_FINGERPRINT_BITS
+
+
+def _bits(value: object) -> float:
+    if isinstance(value, str):
+        return _text_bits(value)
+    if isinstance(value, Mapping):
+        return sum(_bits(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_bits(item) for item in value)
+    return 0.0  # None, numbers, booleans: a handful of likely values
+
+
+_CLASSES = ((str.isdigit, 10), (str.islower, 26), (str.isupper, 26))
+
+
+def _text_bits(text: str) -> float:
+    """A cautious estimate of a string's entropy: its length times the bits of the character classes it uses,
+    no more than 8 bits per distinct character; nothing for all-digit values and hand-set words."""
+    if text.isdigit() and len(text) < 32:
+        return 0.0
+    if text.isalpha() and len(text) < 24:
+        return 0.0
+    pool = sum(size for test, size in _CLASSES if any(test(c) for c in text))
+    pool += 33 if any(not (c.isdigit() or c.islower() or c.isupper()) for c in text) else 0
+    return min(len(text) * math.log2(max(pool, 2)), 8.0 * len(set(text)))
 
 
 def _typed_text(value: Typed) -> str:

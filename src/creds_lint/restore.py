@@ -34,7 +34,7 @@ from creds_lint import blocks, pki, x509
 from creds_lint.blocks import Blocks, Edit, Remove, Set
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import Finding
-from creds_lint.model import Classifier, Kind, Role, Typed, VarStore, fingerprint, kind_of
+from creds_lint.model import Classifier, Kind, Role, VarStore, fingerprint, kind_of
 
 #: The rules whose findings a restore without names puts back: removed or regenerated encryption keys, passwords
 #: and other secrets, rsa and ssh key pairs.
@@ -66,9 +66,6 @@ OPS_FILES: Mapping[str, tuple[str, str]] = {
     ),
 }
 
-#: Below this many characters a fingerprint could be reversed by trying every value: none is shown.
-MIN_FINGERPRINTED = 12
-
 
 class Reason(enum.Enum):
     """Why a name is in the plan."""
@@ -91,7 +88,7 @@ class Outcome(enum.Enum):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Item:
     """One name of the plan. ``before``/``after``: how FILE's value and the restored one are shown (a fingerprint,
-    ``missing``, ``null``, or ``a short value``). ``written``: the entry's name in the result (``NAME_old`` for a
+    ``missing``, ``null``, or ``fingerprint withheld``). ``written``: the entry's name in the result (``NAME_old`` for a
     rotation). ``rule``: the finding that selected it; ``signer``: the CA it depends on."""
 
     name: str
@@ -132,8 +129,6 @@ def shown(value: object | None, *, present: bool = True) -> str:
         return "missing"
     if value is None:
         return "null"
-    if isinstance(value, Typed | bool | int | float) or (isinstance(value, str) and len(value) < MIN_FINGERPRINTED):
-        return "a short value"
     return fingerprint(value)
 
 

@@ -29,7 +29,7 @@ from types import MappingProxyType
 
 from creds_lint.errors import CredsLintError
 from creds_lint.loader import parse_plain
-from creds_lint.model import Seal, VarStore, fingerprint, is_ciphertext
+from creds_lint.model import Seal, VarStore, digest, is_ciphertext
 
 #: How long ``sops decrypt`` may take (a KMS round trip, a gpg agent) before creds-lint gives up.
 TIMEOUT_SECONDS = 60
@@ -85,9 +85,9 @@ def _structural(data: bytes, source: str) -> VarStore:
 
 
 def _data_key(meta: Mapping[str, object]) -> str:
-    """A fingerprint of the wrapped data keys (every ``enc`` in the ``sops`` map); ``""`` when there is none."""
+    """A digest of the wrapped data keys (every ``enc`` in the ``sops`` map); ``""`` when there is none."""
     wrapped = sorted(value for key, value in _leaves(meta, ()) if key[-1:] == ("enc",) and isinstance(value, str))
-    return fingerprint("\n".join(wrapped)) if wrapped else ""
+    return digest("\n".join(wrapped)) if wrapped else ""
 
 
 def _leaves(value: object, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], object]]:

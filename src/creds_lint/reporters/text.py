@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from itertools import groupby
 
-from creds_lint.findings import CertificateRecord, ConfigurationNote, Finding, Report, RuleInfo, Severity
+from creds_lint.findings import WITHHELD, CertificateRecord, ConfigurationNote, Finding, Report, RuleInfo, Severity
 from creds_lint.origin import Origin
 from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, paragraphs
 
@@ -64,10 +64,12 @@ def allow_entry(finding: Finding, rule: RuleInfo | None) -> str | None:
     if finding.variable is None:  # about the whole file: allowed by file
         return f'- {{rule: {finding.rule}, file: {json.dumps(finding.file.path)}, reason: "..."}}'
     fields = [f"rule: {finding.rule}", f"variable: {json.dumps(finding.variable)}"]
-    if finding.fingerprint:
+    if finding.fingerprint and finding.fingerprint != WITHHELD:
         fields.append(f'fingerprint: "{finding.fingerprint}"')
     fields.append('reason: "..."')
-    return f"- {{{', '.join(fields)}}}"
+    entry = f"- {{{', '.join(fields)}}}"
+    # a value too short or plain to fingerprint is allowed by rule and variable alone
+    return entry + "  # fingerprint withheld" if finding.fingerprint == WITHHELD else entry
 
 
 def _destructive(finding: Finding, rules: Catalogue) -> bool:

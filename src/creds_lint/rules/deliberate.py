@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from creds_lint.diff import Change, ChangeKind
-from creds_lint.findings import Severity
+from creds_lint.findings import WITHHELD, Severity
 from creds_lint.model import Category
 from creds_lint.rotations import Rotation, Step
 from creds_lint.rules.base import Context, Hit, rule
@@ -138,7 +138,13 @@ def unused_allowance(ctx: Context) -> Iterator[Hit]:
         allowance = use.allowance
         if use.matched or allowance.expired(ctx.now.date()):
             continue
-        if use.missed:
+        if WITHHELD in use.missed:
+            why = (
+                f"the value of {allowance.variable} is too short or plain to be fingerprinted (its fingerprint is "
+                "withheld, since one would give the value away): remove `fingerprint:` from the allowance, which "
+                "then matches by rule and variable."
+            )
+        elif use.missed:
             why = (
                 f"{allowance.subject} now has fingerprint {', '.join(use.missed)}, not {allowance.fingerprint}: "
                 "the allowance was written for another value. Review this change before allowing it."
