@@ -64,7 +64,8 @@ def test_an_allowance_marks_the_finding_allowed_and_the_run_passes(
     assert text.code == 0
     [line] = [line for line in text.out.splitlines() if "CL204" in line]
     assert line.startswith(f"  {new}:")
-    assert line.endswith("[allowed: planned nats_ca rotation (OPS-1)]")
+    assert line.startswith(f"  {new}:575: allowed CL204 regenerated-ca: ")  # the status first
+    assert line.endswith("(allowed: planned nats_ca rotation (OPS-1))")
     assert text.out.splitlines()[-1] == "0 errors, 0 warnings, 3 info in 1 file (1 allowed)"
 
 

@@ -134,10 +134,12 @@ def test_no_paste_ready_allowance_for_a_destructive_change_by_default(
         "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):",
         f"  restore the old values from {old} (or from version control)",
         f"  creds-lint restore {new} --from {old}   (puts back only these entries, with a backup: "
-        "docs/usage.md#restore)",
+        "https://github.com/creds-lint/creds-lint/blob/main/docs/usage.md#restore)",
         "Only if a change is deliberate: read creds-lint --explain RULE (removed-encryption-key) and",
-        "docs/configuration.md#allow; --suggest-allow prints allow: entries that cover exactly these changes.",
-        "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason (docs/configuration.md):",
+        "https://github.com/creds-lint/creds-lint/blob/main/docs/configuration.md#allow; --suggest-allow",
+        "prints allow: entries that cover exactly these changes.",
+        "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason "
+        "(https://github.com/creds-lint/creds-lint/blob/main/docs/configuration.md):",
         "  allow:",
         '    - {rule: removed-certificate, variable: "director_ssl", fingerprint: "'
         + _fingerprint(run.out, "director_ssl")
@@ -171,4 +173,4 @@ def test_suggest_allow_prints_the_entries_for_destructive_changes(
         "configuration: none (built-in defaults)",
         "1 error, 1 warning, 0 info in 1 file",
     ]
-    assert "docs/configuration.md#allow; the allow: entries below cover exactly these changes." in run.out
+    assert "configuration.md#allow; the allow: entries\nbelow cover exactly these changes." in run.out

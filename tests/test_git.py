@@ -232,8 +232,10 @@ def test_staged_text_report_is_grouped_by_file_and_exit_is_the_worst(repo: GitRe
         "b-creds.yml",
         "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):",
         "Only if a change is deliberate: read creds-lint --explain RULE (removed-password) and",
-        "docs/configuration.md#allow; --suggest-allow prints allow: entries that cover exactly these changes.",
-        "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason (docs/configuration.md):",
+        "https://github.com/creds-lint/creds-lint/blob/main/docs/configuration.md#allow; --suggest-allow",
+        "prints allow: entries that cover exactly these changes.",
+        "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason "
+        "(https://github.com/creds-lint/creds-lint/blob/main/docs/configuration.md):",
         "configuration: none (built-in defaults)",
         "1 error, 1 warning, 0 info in 2 files",
     ]

@@ -178,7 +178,9 @@ def test_diff_usage_errors(cli: RunCli) -> None:
     for args in (("diff",), ("diff", "one.yml"), ("diff", "--textconv", "a.yml", "b.yml")):
         run = cli(*args)
         assert run.code == 2
-        assert run.err.startswith("usage: creds-lint diff")
+        assert run.err.startswith("creds-lint diff: error: ")  # one line, and where to read more
+        assert run.err.endswith("(try 'creds-lint diff --help')\n")
+        assert run.err.count("\n") == 1
 
 
 def test_external_diff_arguments(cli: RunCli, write_store: WriteStore) -> None:

@@ -254,7 +254,7 @@ def test_text_explains_the_fix() -> None:
     # an allowed finding shows its reason, an info finding has nothing to fix
     allowed = next(i for i, line in enumerate(out) if "CL202" in line)
     assert out[allowed].endswith(
-        "[allowed: documented as safe to regenerate, ticket OPS-42: rotated with the director]"
+        "(allowed: documented as safe to regenerate, ticket OPS-42: rotated with the director)"
     )
     assert not out[allowed + 1].startswith("      fix:")
 

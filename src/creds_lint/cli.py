@@ -14,12 +14,13 @@ Exit codes: 0 nothing reaches ``--fail-on``; 1 a finding does; 2 bad usage or in
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from creds_lint.errors import CredsLintError
-from creds_lint.invocation import Diff, DiffMode, Explain, Invocation, UsageExit, parse
+from creds_lint.invocation import Diff, DiffMode, Explain, Invocation, ListRules, UsageExit, parse
 from creds_lint.process import run_scope
 
 if TYPE_CHECKING:
@@ -112,6 +113,17 @@ def run_explain(invocation: Invocation) -> int:
     return 0
 
 
+def run_list_rules(invocation: Invocation) -> int:
+    """``--list-rules``: code, name, default severity and summary of every rule, one line each."""
+    from creds_lint.rules import CATALOGUE
+
+    assert isinstance(invocation.request, ListRules)
+    width = max(len(r.name) for r in CATALOGUE)
+    for r in CATALOGUE:
+        sys.stdout.write(f"{r.code}  {r.name.ljust(width)}  {r.severity.value.ljust(7)}  {r.summary}\n")
+    return 0
+
+
 def run_renew(invocation: Invocation) -> int:
     """``renew``: re-issue certificates in place (docs/renew.md)."""
     from creds_lint import renew_cli
@@ -142,6 +154,7 @@ COMMANDS: Mapping[str, Callable[[Invocation], int]] = {
     "check": run_lint,
     "diff": run_diff,
     "explain": run_explain,
+    "list-rules": run_list_rules,
     "renew": run_renew,
     "restore": run_restore,
     "rotate": run_rotate,
@@ -158,6 +171,9 @@ def guarded(command: Callable[[], int]) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `creds-lint ... | head`: the reader has gone; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # never a traceback: it could quote a secret
         print(f"creds-lint: internal error ({type(exc).__name__}); please report it", file=sys.stderr)
         return 2
@@ -165,6 +181,10 @@ def guarded(command: Callable[[], int]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``creds-lint ARGS``: the exit code (argparse's usage errors, ``--help`` and ``--version`` included)."""
+    for stream in (sys.stdout, sys.stderr):  # an ASCII-only terminal gets escapes, never an encoding error
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         invocation = parse(list(sys.argv[1:] if argv is None else argv))
     except UsageExit as exit_:

@@ -10,11 +10,13 @@ To add a command: a request dataclass, its parser in :data:`SUBCOMMANDS`, and it
 from __future__ import annotations
 
 import argparse
+import difflib
 import enum
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeAlias
 
 from creds_lint import __version__
 from creds_lint.findings import Severity
@@ -30,12 +32,20 @@ class UsageExit(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser that raises :class:`UsageExit` instead of calling ``sys.exit``."""
+    """An argument parser that raises :class:`UsageExit` instead of calling ``sys.exit``, takes no abbreviated
+    option (``--stage`` must not mean ``--staged``), and says a usage error in one line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401 - argparse's own signature
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
             self._print_message(message, sys.stderr)
         raise UsageExit(status)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (try '{self.prog} --help')\n")
 
 
 class Color(enum.Enum):
@@ -48,11 +58,12 @@ class Color(enum.Enum):
 
 @dataclass(frozen=True, kw_only=True)
 class Output:
-    """How the report is shown (``--format``, ``--color``, ``--quiet``, ``--suggest-allow``)."""
+    """How the report is shown (``--format``, ``--color``, ``--quiet``, ``--verbose``, ``--suggest-allow``)."""
 
     format: str = "auto"
     color: Color = Color.AUTO
     quiet: bool = False
+    verbose: bool = False
     suggest_allow: bool = False
 
 
@@ -127,6 +138,13 @@ class Explain:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ListRules:
+    """``creds-lint --list-rules``: every rule, one line each."""
+
+    command: ClassVar[str] = "list-rules"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Restore:
     """``creds-lint restore FILE --from SOURCE [NAME...]``: put entries back into FILE from SOURCE (a file, or a
     git revision of FILE); ``names`` empty: what the check flags as removed or regenerated (docs/usage.md)."""
@@ -148,7 +166,7 @@ if TYPE_CHECKING:
     from creds_lint.rotate_cli import Request as Rotate
 
 #: What a command line asks for; each kind names its runner in ``cli.COMMANDS`` by ``command``.
-Request: TypeAlias = "Lint | Audit | Diff | Explain | Restore | Renew | Rotate"
+Request: TypeAlias = "Lint | Audit | Diff | Explain | ListRules | Restore | Renew | Rotate"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,7 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check the state of every entry of NEW, not only those that changed",
     )
-    parser.add_argument("--version", action="version", version=f"creds-lint {__version__}")
+    parser.add_argument(
+        "--list-rules", action="store_true", help="list every rule: code, name, default severity, summary; then exit"
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"creds-lint {__version__}")
     return parser
 
 
@@ -251,6 +272,21 @@ def build_check_parser() -> argparse.ArgumentParser:
     add_decrypt_option(parser)
     parser.set_defaults(check_all=True, var_store_globs=None)
     return parser
+
+
+def add_color_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help=(
+            "colour the text output; auto: when stdout is a terminal, or FORCE_COLOR or CLICOLOR_FORCE is set, and "
+            "NO_COLOR is not (default: auto)"
+        ),
+    )
+    parser.add_argument(
+        "--no-color", dest="color", action="store_const", const="never", help="the same as --color never"
+    )
 
 
 def add_decrypt_option(parser: argparse.ArgumentParser) -> None:
@@ -289,14 +325,12 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="output format; auto: github inside GitHub Actions (GITHUB_ACTIONS=true), text elsewhere (default: auto)",
     )
-    parser.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour the text output; auto: when stdout is a terminal and NO_COLOR is not set (default: auto)",
-    )
+    add_color_options(parser)
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="show only the errors that fail the run, and nothing when clean"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="text output: list the info findings too (default: one count line)"
     )
     parser.add_argument(
         "--suggest-allow",
@@ -409,7 +443,13 @@ GIT_DIFF_ARGS = (7, 9)
 
 
 def _output(args: argparse.Namespace) -> Output:
-    return Output(format=args.format, color=Color(args.color), quiet=args.quiet, suggest_allow=args.suggest_allow)
+    return Output(
+        format=args.format,
+        color=Color(args.color),
+        quiet=args.quiet,
+        verbose=args.verbose,
+        suggest_allow=args.suggest_allow,
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -458,6 +498,8 @@ def parse_lint(argv: Sequence[str]) -> Invocation:
     args = parser.parse_args(argv)
     if args.explain is not None:
         return Invocation(request=Explain(rule=args.explain))
+    if args.list_rules:
+        return Invocation(request=ListRules())
     problem = _usage_error(args)
     if problem is not None:
         parser.error(problem)
@@ -543,14 +585,9 @@ def build_restore_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="print the plan and the check; write nothing")
     parser.add_argument("--force", action="store_true", help="restore a name even when its type changed")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    parser.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour the text output; auto: when stdout is a terminal and NO_COLOR is not set (default: auto)",
-    )
+    add_color_options(parser)
     add_config_options(parser)
-    parser.set_defaults(fail_on=None, expiry_days=None, quiet=False, suggest_allow=False, decrypt=False)
+    parser.set_defaults(fail_on=None, expiry_days=None, quiet=False, verbose=False, suggest_allow=False, decrypt=False)
     return parser
 
 
@@ -597,4 +634,8 @@ def parse(argv: Sequence[str]) -> Invocation:
     subcommand = SUBCOMMANDS.get(argv[0]) if argv else None
     if subcommand is not None:
         return subcommand(argv[1:])
+    if argv and not argv[0].startswith("-") and not os.path.lexists(argv[0]):
+        near = difflib.get_close_matches(argv[0], SUBCOMMANDS, n=1)
+        if near:  # `creds-lint chek x.yml`: a typo of a command, not a file to pre-flight
+            build_parser().error(f"unknown command '{argv[0]}' (did you mean 'creds-lint {near[0]}'?)")
     return parse_lint(argv)

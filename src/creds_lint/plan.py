@@ -69,16 +69,21 @@ class Plan:
 
 
 def use_color(choice: Color, stream: TextIO, environ: Mapping[str, str]) -> bool:
-    """``always``/``never`` as said; ``auto``: a terminal, unless ``NO_COLOR`` is set to anything non-empty."""
+    """``always``/``never`` as said; ``auto``: never while ``NO_COLOR`` is set to anything non-empty, always while
+    ``FORCE_COLOR`` or ``CLICOLOR_FORCE`` is (other than ``0``: CI logs that render colours), else on a terminal."""
     if choice is not Color.AUTO:
         return choice is Color.ALWAYS
-    return not environ.get("NO_COLOR") and stream.isatty()
+    if environ.get("NO_COLOR"):
+        return False
+    if any(environ.get(name, "0") not in ("", "0") for name in ("FORCE_COLOR", "CLICOLOR_FORCE")):
+        return True
+    return stream.isatty()
 
 
 def presentation(output: Output, *, stdout: TextIO | None = None, environ: Mapping[str, str] = os.environ) -> Style:
     """How a report is shown, from the flags and the terminal."""
     color = use_color(output.color, stdout or sys.stdout, environ)
-    return Style(color=color, quiet=output.quiet, suggest_allow=output.suggest_allow)
+    return Style(color=color, quiet=output.quiet, verbose=output.verbose, suggest_allow=output.suggest_allow)
 
 
 def configurations(invocation: Invocation) -> Configurations:

@@ -23,11 +23,11 @@ from creds_lint import __version__
 from creds_lint.findings import ConfigurationNote, Finding, Report, RuleInfo, Severity
 from creds_lint.reporters import location
 from creds_lint.reporters.json import configuration_dict
-from creds_lint.reporters.style import PLAIN, Style, paragraphs
+from creds_lint.reporters.style import DOCS_URL, PLAIN, Style, paragraphs
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/creds-lint/creds-lint"
-RULES_URI = INFORMATION_URI + "/blob/main/docs/rules.md"
+RULES_URI = DOCS_URL + "rules.md"
 #: The key of our fingerprint in ``partialFingerprints``; the version suffix changes if its recipe ever does.
 FINGERPRINT_KEY = "credsLintFinding/v1"
 

@@ -26,14 +26,26 @@ class Color(enum.Enum):
 
 SEVERITY_COLOR = {Severity.ERROR: Color.RED, Severity.WARNING: Color.YELLOW, Severity.INFO: Color.CYAN}
 
+#: Where the documentation lives: output read in a hook or a CI log has neither the docs folder nor the checkout.
+DOCS_URL = "https://github.com/creds-lint/creds-lint/blob/main/docs/"
+
+_DOC_PATH = re.compile(r"(?<![\w/.])docs/([\w-]+\.md(?:#[\w-]+)?)")
+
+
+def linked(text: str) -> str:
+    """``docs/PAGE.md`` in a message or remedy, as the page's full URL."""
+    return _DOC_PATH.sub(lambda m: DOCS_URL + m.group(1), text)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Style:
-    """``color``: use ANSI colours; ``quiet``: show only the errors that fail the run; ``suggest_allow``: offer
-    ready-to-paste allowances for destructive findings too (``--suggest-allow``)."""
+    """``color``: use ANSI colours; ``quiet``: show only the errors that fail the run; ``verbose``: list the info
+    findings in the text output (else one count line); ``suggest_allow``: offer ready-to-paste allowances for
+    destructive findings too (``--suggest-allow``)."""
 
     color: bool = False
     quiet: bool = False
+    verbose: bool = False
     suggest_allow: bool = False
 
     def paint(self, text: str, color: Color) -> str:

@@ -1,7 +1,10 @@
-"""``--format text``: for people. Grouped by file; each finding on one line, then what to do about it; a summary.
+"""``--format text``: for people. Grouped by file; errors first, then warnings, then what was allowed; each
+finding on one line, then what to do about it; a summary.
 
 A finding's message already says what happened and what breaks; the ``fix:`` line below it gives the rule's
-remedy (``creds-lint --explain CODE`` gives the whole rationale). Allowed findings show their reason instead.
+remedy (``creds-lint --explain CODE`` gives the whole rationale). An allowed finding starts with ``allowed`` and
+shows its reason instead. Info findings (safe changes) are one count line per file unless ``--verbose``. Pages of
+the documentation are named by their URL: a hook's or a CI job's reader has no docs folder.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from itertools import groupby
 
 from creds_lint.findings import WITHHELD, CertificateRecord, ConfigurationNote, Finding, Report, RuleInfo, Severity
 from creds_lint.origin import Origin
-from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, paragraphs
+from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, linked, paragraphs
 
 _WIDTH = 100
 _INDENT = "      "
@@ -33,13 +36,32 @@ def line(finding: Finding, style: Style = PLAIN) -> str:
     subject = finding.variable or ""
     if finding.field:
         subject += f".{finding.field}"
-    allowed = f" [allowed: {finding.reason}]" if finding.allowed else ""
-    severity = style.paint(finding.severity.value, SEVERITY_COLOR[finding.severity])
+    if finding.allowed:
+        status = style.paint("allowed", Color.GREEN)
+        reason = f" (allowed: {finding.reason})" if finding.reason else " (allowed)"
+    else:
+        status, reason = style.paint(finding.severity.value, SEVERITY_COLOR[finding.severity]), ""
     rule = style.paint(f"{finding.code} {finding.rule}", Color.BOLD)
     return (
-        f"{clean(location(finding))}: {severity} {rule}: "
-        f"{clean(subject) + ': ' if subject else ''}{clean(finding.message + allowed)}"
+        f"{clean(location(finding))}: {status} {rule}: "
+        f"{clean(subject) + ': ' if subject else ''}{clean(linked(finding.message) + reason)}"
     )
+
+
+def _rank(finding: Finding) -> int:
+    """The order within a file: errors, warnings, what was allowed, information."""
+    if finding.allowed:
+        return 3
+    return {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 4}[finding.severity]
+
+
+def info_line(findings: Sequence[Finding]) -> str:
+    """The info findings of one file as one line: how many, of which rules."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.rule] = counts.get(finding.rule, 0) + 1
+    rules = ", ".join(f"{n} {rule}" for rule, n in counts.items())
+    return f"  {len(findings)} info ({rules}): safe changes, listed with -v"
 
 
 #: The rules of a report's catalogue by name.
@@ -53,7 +75,7 @@ def fix(finding: Finding, rule: RuleInfo | None) -> str | None:
     sentences = [s.strip() + "." for s in (finding.remedy or rule.remedy).split(". ") if s.strip()]
     remaining = [s for s in sentences if s.rstrip(".") not in finding.message]
     text = " ".join(remaining).replace("..", ".")
-    return text or None
+    return linked(text) or None
 
 
 def allow_entry(finding: Finding, rule: RuleInfo | None) -> str | None:
@@ -91,7 +113,10 @@ def allow_block(findings: tuple[Finding, ...], rules: Catalogue, *, destructive:
     if not entries:
         return []
     return [
-        "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason (docs/configuration.md):",
+        linked(
+            "If a change above is deliberate, allow exactly it in .creds-lint.yml with the reason "
+            "(docs/configuration.md):"
+        ),
         "  allow:",
         *(f"    {clean(e)}" for e in entries),
     ]
@@ -132,14 +157,19 @@ def restore_entries_command(lost: Sequence[Finding]) -> list[str]:
             ["creds-lint restore", shlex.quote(path), "--from", shlex.quote(source), *names]
             + (["--with-dependents"] if cas else [])
         )
-        lines.append(f"{command}   (puts back only these entries, with a backup: docs/usage.md#restore)")
+        lines.append(f"{command}   (puts back only these entries, with a backup: {linked('docs/usage.md#restore')})")
     return lines
 
 
 def restore_block(findings: tuple[Finding, ...], rules: Catalogue, *, suggested: bool) -> list[str]:
     """For findings of destructive rules: how to restore the old values, and where to read before allowing one;
     ``suggested``: the allowances are printed below anyway (``--suggest-allow``)."""
-    lost = [f for f in findings if _destructive(f, rules) and not f.allowed and f.severity is not Severity.INFO]
+    # an audit (no old version) has nothing to restore from: its findings' remedies say how to renew or rotate
+    lost = [
+        f
+        for f in findings
+        if _destructive(f, rules) and not f.allowed and f.severity is not Severity.INFO and f.old_file is not None
+    ]
     if not lost:
         return []
     commands = dict.fromkeys(restore_command(f.old_file) for f in lost)
@@ -157,7 +187,7 @@ def restore_block(findings: tuple[Finding, ...], rules: Catalogue, *, suggested:
     return [
         "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):",
         *(f"  {clean(c)}" for c in commands),
-        *_wrapped("", advice, indent=""),
+        *_wrapped("", linked(advice), indent=""),
     ]
 
 
@@ -236,11 +266,15 @@ def render(report: Report, style: Style = PLAIN) -> str:
     out: list[str] = []
     for file, group in groupby(shown, key=lambda f: f.file):
         out.append(style.paint(clean(str(file)), Color.BOLD))
-        for finding in group:
+        ordered = sorted(group, key=_rank)  # stable: the file's own order within each rank
+        info = [f for f in ordered if f.severity is Severity.INFO and not f.allowed]
+        for finding in ordered if style.verbose else [f for f in ordered if f not in info]:
             out.append(f"  {line(finding, style)}")
             remedy = None if style.quiet else fix(finding, rules.get(finding.rule))
             if remedy:
                 out.extend(_wrapped("fix: ", remedy))
+        if info and not style.verbose:
+            out.append(info_line(info))
     if not style.quiet:
         out.extend(restore_block(shown, rules, suggested=style.suggest_allow))
         out.extend(allow_block(shown, rules, destructive=style.suggest_allow))

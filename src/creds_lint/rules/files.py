@@ -27,8 +27,8 @@ def _plural(category: Category) -> str:
     summary="A var-store file was deleted (or replaced by a symlink).",
     remedy=(
         "Restore the file from version control (git restore --source=HEAD --staged --worktree -- FILE). If the "
-        "environment is decommissioned on purpose, allow it in .creds-lint.yml (rule: removed-file, file: the path, "
-        "reason), commit with SKIP=creds-lint, or lower the rule for that check (--severity removed-file=warning)."
+        "environment is decommissioned on purpose, allow it in .creds-lint.yml in the same commit (rule: "
+        "removed-file, file: the path, reason), so that the reviewer sees why."
     ),
 )
 def removed_file(ctx: Context) -> Iterator[Hit]:
