@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from creds_lint import emitter
+from creds_lint import emitter, yamlv2
 from creds_lint.model import Typed, YamlType
 
 __all__ = [
@@ -470,7 +470,9 @@ def _represent_str(dumper: yaml.CSafeDumper, data: str) -> yaml.ScalarNode:
         # Literal block; the emitter picks `|`, `|-` or `|+` from the trailing newlines, and falls back to
         # double quotes when a block is impossible (trailing spaces, ...), exactly as libyaml/yaml.v2 do.
         return dumper.represent_scalar(_STR_TAG, data, style="|")
-    if data in _GO_ONLY_BOOLS or _plain_tag(dumper, data) != _STR_TAG:
+    # quoted when yaml.v2 (what bosh reads with) or PyYAML (what some tests read with) would read another type:
+    # `1e5` is a float to yaml.v2 only, `1:30` an integer to PyYAML only
+    if data in _GO_ONLY_BOOLS or _plain_tag(dumper, data) != _STR_TAG or yamlv2.plain_tag(data) != yamlv2.STR:
         return dumper.represent_scalar(_STR_TAG, data, style='"')
     return dumper.represent_scalar(_STR_TAG, data)
 

@@ -152,6 +152,7 @@ _WORDS = (
     *("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE"),
     *("on", "On", "ON", "off", "Off", "OFF", "yEs", "tRue", "~", "null", "Null", "NULL", "nULL", "abc", "o", "t"),
     *(".NaN", ".NAN", ".INF", "-.inf", "+.inf", ".", "..5", "._5"),
+    *(".0_0", ".1_5", ".5e1_0", ".5_", ".5__5", ".5_e1", ".5e_1", "+.0_0", "-.1_5"),  # Go's rules for underscores
 )
 _TAGS = ("", "!!str ", "! ", "!!int ", "!!float ", "!!bool ", "!!null ", "!!binary ")
 
