@@ -54,3 +54,17 @@ def test_sdist_holds_the_package_licence_and_metadata_and_no_tests(tmp_path: Pat
     assert metadata["License-File"] == "LICENSE"
     urls = dict(url.split(", ", 1) for url in metadata.get_all("Project-URL") or [])
     assert set(urls) >= {"Documentation", "Source", "Issues", "Changelog"}
+
+
+def test_changelog_versions_agree_with_the_package() -> None:
+    """`## Unreleased` comes first; the top versioned heading, once a release has one, is `__version__`."""
+    import re
+
+    from creds_lint import __version__
+
+    headings = re.findall(r"^## (.+)$", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert headings[0] == "Unreleased"
+    versions = [m.group(1) for h in headings if (m := re.match(r"(\d+\.\d+\.\d+)\b", h))]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+    if versions:
+        assert versions[0] == __version__
