@@ -13,24 +13,15 @@ from creds_lint.credhub_restore import ImportPlan, Item
 from creds_lint.findings import Report
 from creds_lint.reporters import json as json_reporter
 from creds_lint.reporters import text as text_reporter
+from creds_lint.reporters.restore import why
 from creds_lint.reporters.style import PLAIN, Color, Style, clean
-from creds_lint.restore import Reason
 
 FILE_NOTE = "it holds the restored secrets: keep it out of git, and delete it once imported"
 
 
-def _why(item: Item) -> str:
-    if item.reason is Reason.DEPENDENT:
-        return f"signed again by the regenerated {clean(item.signer or '')}, which is restored"
-    if item.reason is Reason.SIGNER:
-        return f"the signer that {clean(item.signer or '')} needs (its ca_name), regenerated or deleted since"
-    if item.reason is Reason.FLAGGED:
-        return f"flagged: {item.rule}"
-    return "named"
-
-
 def _line(item: Item) -> str:
-    return f"  {clean(item.name)} ({item.type}): {item.before} -> {item.after} ({_why(item)})"
+    reason = why(item.reason, signer=item.signer, rule=item.rule)
+    return f"  {clean(item.name)} ({item.type}): {item.before} -> {item.after} ({reason})"
 
 
 def next_step(plan: ImportPlan, *, written: bool) -> str:

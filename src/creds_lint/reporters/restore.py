@@ -16,12 +16,19 @@ from creds_lint.restore import Item, Outcome, Reason, Restoration
 BACKUP_NOTE = "it holds the replaced secrets: keep it out of git, and delete it once the deploy works"
 
 
-def _why(item: Item) -> str:
-    if item.reason is Reason.DEPENDENT:
-        return f"signed again by the regenerated {clean(item.signer or '')}, which is restored"
-    if item.reason is Reason.FLAGGED:
-        return f"flagged: {item.rule}"
+def why(reason: Reason, *, signer: str | None, rule: str | None) -> str:
+    """Why an entry is restored, in words: var-store and CredHub restores alike."""
+    if reason is Reason.DEPENDENT:
+        return f"signed again by the regenerated {clean(signer or '')}, which is restored"
+    if reason is Reason.SIGNER:
+        return f"the signer that {clean(signer or '')} needs (its ca_name), regenerated or deleted since"
+    if reason is Reason.FLAGGED:
+        return f"flagged: {rule}"
     return "named"
+
+
+def _why(item: Item) -> str:
+    return why(item.reason, signer=item.signer, rule=item.rule)
 
 
 def _line(item: Item) -> str:
