@@ -35,6 +35,11 @@ BUDGETS = {
     ("renew", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography", "creds_lint.blocks", "creds_lint.atomic"},
     ("diff", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography", "creds_lint.redacted"},
     ("restore", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography", "creds_lint.restore", "creds_lint.blocks"},
+    ("rotate", "--help"): NOTHING_TO_CHECK | {"deepdiff", "cryptography", "creds_lint.blocks", "creds_lint.atomic"},
+    ("rotate", "leaf", "--help"): NOTHING_TO_CHECK
+    | {"deepdiff", "cryptography", "creds_lint.blocks", "creds_lint.atomic"},
+    ("rotate", "ca", "--help"): NOTHING_TO_CHECK
+    | {"deepdiff", "cryptography", "creds_lint.blocks", "creds_lint.atomic"},
     ("--explain", "CL201"): {"creds_lint.engine", "creds_lint.config", "deepdiff", "cryptography"},
 }
 

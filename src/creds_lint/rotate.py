@@ -22,10 +22,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from creds_lint import holders, pki, x509
-from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, VarStore
+
+if TYPE_CHECKING:
+    from creds_lint.manifest import Manifest
 
 #: Passwords and certificates docs-bosh (credential-rotation.md, mbus-ssl-rotation.md) documents as safe to delete
 #: for ``bosh create-env`` to generate anew.

@@ -22,16 +22,14 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-import yaml
-
 from creds_lint import pki, rotate, x509
 from creds_lint.errors import CredsLintError
-from creds_lint.loader import read_file
-from creds_lint.manifest import Manifest
 from creds_lint.model import Kind, VarStore
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
+
+    from creds_lint.manifest import Manifest
 
 SECOND = "_2"
 
@@ -278,6 +276,10 @@ def _sans(cert: Certificate) -> list[str]:
 
 def _raw_variables(manifest: Manifest) -> dict[str, dict[str, object]]:
     """Each declared variable as the manifests write it (every option, unresolved ones too), by name."""
+    import yaml
+
+    from creds_lint.loader import read_file
+
     found: dict[str, dict[str, object]] = {}
     for source in manifest.sources:
         document = yaml.safe_load(read_file(source))
@@ -289,6 +291,8 @@ def _raw_variables(manifest: Manifest) -> dict[str, dict[str, object]]:
 
 
 def _from_manifest(ca: str, manifest: Manifest) -> Procedure:
+    import yaml
+
     raw = _raw_variables(manifest)
     if ca not in raw:
         raise CredsLintError(f"{ca}: the manifest ({manifest.label}) does not declare it")

@@ -23,14 +23,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from creds_lint import atomic, blocks, pki, rotate, rotate_ca
+from creds_lint import pki, rotate, rotate_ca
 from creds_lint.errors import CredsLintError
 from creds_lint.invocation import Invocation, Parser, Settings
-from creds_lint.loader import parse_store, read_file
-from creds_lint.manifest import Manifest
 from creds_lint.model import Classifier, VarStore
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the writing and reading modules are imported by the steps: `rotate --help` reads nothing
+    from creds_lint import atomic, blocks
+    from creds_lint.manifest import Manifest
     from creds_lint.plan import Plan
 
 EPILOG = """\
@@ -244,6 +244,8 @@ class Context:
 
 def read_store(path: str) -> tuple[bytes, VarStore]:
     """The bytes and the store of a plaintext bosh var-store; a CredHub export or a sops file is refused."""
+    from creds_lint.loader import parse_store, read_file
+
     data = read_file(path)
     store = parse_store(data, source=path)
     if store.export is not None:
@@ -276,6 +278,9 @@ def edit(
     """Make ``edits`` with the block writer, prove the diff is ``expected`` (``reads``: what the deployment reads
     meanwhile; ``check``: what else the result must satisfy), and write (unless a dry run or the proof fails):
     the one way every rotate step changes a store."""
+    from creds_lint import atomic, blocks
+    from creds_lint.loader import parse_store
+
     applied = blocks.split(data, source=path).apply(edits)
     after = parse_store(applied.data, source=path)
     proof = rotate.prove(store, after, expected, now=now, manifest=reads, classifier=classifier)
@@ -287,6 +292,8 @@ def edit(
 
 
 def run_leaf(request: Request, context: Context) -> Outcome:
+    from creds_lint import blocks
+
     data, store = read_store(request.path)
     choice = rotate.select_leaves(
         store,
@@ -339,6 +346,8 @@ def run_plan(request: Request, context: Context) -> rotate.Plan:
 
 def _write_ops(path: Path, text: str) -> None:
     """An ops file next to the var-store: a new file, or one that already holds exactly ``text``."""
+    from creds_lint.loader import read_file
+
     if path.exists():
         if read_file(path) == text.encode("utf-8"):
             return
@@ -348,6 +357,9 @@ def _write_ops(path: Path, text: str) -> None:
 
 
 def run_ca(request: Request, context: Context) -> Outcome:
+    from creds_lint import blocks
+    from creds_lint.loader import read_file
+
     assert request.variable is not None
     assert request.stage is not None
     data, store = read_store(request.path)
@@ -457,7 +469,8 @@ def run_ca(request: Request, context: Context) -> Outcome:
 
 
 def run_password(request: Request, context: Context) -> Outcome:
-    from creds_lint import manifest
+    from creds_lint import blocks, manifest
+    from creds_lint.manifest import Manifest
 
     assert request.variable is not None
     name = request.variable
