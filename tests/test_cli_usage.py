@@ -12,7 +12,7 @@ import pytest
 
 from conftest import RunCli, WriteStore
 from creds_lint import __version__
-from creds_lint.invocation import Color
+from creds_lint.invocation import Color, fill
 from creds_lint.plan import use_color
 from creds_lint.rules import CATALOGUE
 from factory import bosh_store, leaf_rotation, password
@@ -149,3 +149,77 @@ def test_an_ascii_only_stdout_gets_escapes_not_an_error(tmp_path: Path) -> None:
             check=False,
         ).stdout
     )
+
+
+# --- help fits the terminal -----------------------------------------------------------------------------------
+
+HELP_SCREENS = [
+    (),
+    ("check",),
+    ("diff",),
+    ("restore",),
+    ("renew",),
+    ("rotate",),
+    ("rotate", "plan"),
+    ("rotate", "leaf"),
+    ("rotate", "ca"),
+    ("rotate", "password"),
+]
+
+
+def help_of(cli: RunCli, monkeypatch: pytest.MonkeyPatch, columns: int, *command: str) -> list[str]:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    run = cli(*command, "--help")
+    assert run.code == 0
+    return run.out.splitlines()
+
+
+@pytest.mark.parametrize("columns", [60, 200])
+@pytest.mark.parametrize("command", HELP_SCREENS, ids=lambda c: " ".join(c) or "creds-lint")
+def test_help_fits_the_terminal(
+    cli: RunCli, monkeypatch: pytest.MonkeyPatch, columns: int, command: tuple[str, ...]
+) -> None:
+    lines = help_of(cli, monkeypatch, columns, *command)
+    too_long = [line for line in lines if len(line) > columns and len(line.split()) > 1]  # one word cannot break
+    assert too_long == []
+
+
+@pytest.mark.parametrize("columns", [60, 200])
+def test_help_keeps_the_structure_of_its_texts(cli: RunCli, monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
+    lines = help_of(cli, monkeypatch, columns)
+    usage = lines[: lines.index("")]
+    assert (
+        len([line for line in usage if line.removeprefix("usage:").lstrip().startswith("creds-lint ")]) == 11
+    )  # one per form
+    epilog = lines[lines.index("modes:") :]
+    rows = ["OLD NEW", "FILE", "--staged", "--base REV", "--hook", "check FILE...", "diff OLD NEW", "renew FILE ..."]
+    rows += ["restore FILE --from SOURCE", "rotate STEP ..."]
+    for row in rows:  # every mode starts its own line, its text in one column
+        assert any(line.startswith(f"  {row} ") or line == f"  {row}" for line in epilog), row
+    column = epilog[1].index("compare two files")
+    continued = [line for line in epilog[1:] if line.startswith(" " * column)]
+    assert continued
+    assert all(line[column] != " " for line in continued)
+    exit_codes = next(line for line in epilog if line.startswith("exit codes: "))
+    assert exit_codes.startswith("exit codes: 0 no finding reaches --fail-on;")
+    prose = next(line for line in epilog if line.startswith("without PATHs"))
+    assert len(prose) > min(columns, 200) - 20  # a paragraph is refilled to the width, not kept as written
+
+
+def test_help_wraps_in_a_real_process(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "60"}
+    done = subprocess.run(
+        [sys.executable, "-m", "creds_lint", "restore", "--help"], capture_output=True, text=True, env=env, check=True
+    )
+    assert max(len(line) for line in done.stdout.splitlines()) <= 60
+    assert "exit codes: 0 written" in done.stdout
+
+
+def test_an_example_line_stays_a_line() -> None:
+    text = "Examples:\n  creds-lint old.yml new.yml\n  creds-lint check creds.yml --format json --expiry-days 90\n"
+    assert fill(text, 40) == [
+        "Examples:",
+        "  creds-lint old.yml new.yml",
+        "  creds-lint check creds.yml --format",
+        "      json --expiry-days 90",
+    ]

@@ -85,7 +85,6 @@ def build_parser() -> argparse.ArgumentParser:
         usage="creds-lint renew FILE (NAME... | --expiring DAYS | --all) [--days N] [--now TIME] [--expired-ok] "
         "[--dry-run]",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", metavar="FILE", help="the var-store to renew certificates in (e.g. creds.yml)")
     parser.add_argument("names", metavar="NAME", nargs="*", help="a certificate variable to renew")

@@ -144,7 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
             "exactly what the documented procedure expects, nothing else."
         ),
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     steps = parser.add_subparsers(dest="step", metavar="STEP", required=True)
     planned = steps.add_parser(
