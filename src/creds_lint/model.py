@@ -349,7 +349,10 @@ def digest(value: object) -> str:
     Structured values are hashed as canonical JSON of their normalized form, so reformatting the YAML does not
     change the digest.
     """
-    normalized = normalize(value)
+    return _digest(normalize(value))
+
+
+def _digest(normalized: object) -> str:
     if isinstance(normalized, str):
         text = normalized
     elif isinstance(normalized, Typed):
@@ -362,7 +365,8 @@ def digest(value: object) -> str:
 def fingerprint(value: object) -> str:
     """How every output names a value: its :func:`digest`, or :data:`WITHHELD` when the value is
     :func:`guessable` (a short SHA-256 prefix of a 6-digit password gives the password back)."""
-    return WITHHELD if guessable(value) else digest(value)
+    normalized = normalize(value)
+    return WITHHELD if _bits(normalized) < MIN_FINGERPRINT_BITS else _digest(normalized)
 
 
 def guessable(value: object) -> bool:
@@ -373,28 +377,51 @@ def guessable(value: object) -> bool:
 
 
 def _bits(value: object) -> float:
+    """The estimated entropy of a normalized value, or a lower bound once it reaches
+    :data:`MIN_FINGERPRINT_BITS` (a structured value stops counting there)."""
     if isinstance(value, str):
         return _text_bits(value)
-    if isinstance(value, Mapping):
-        return sum(_bits(item) for item in value.values())
-    if isinstance(value, list):
-        return sum(_bits(item) for item in value)
+    if isinstance(value, Mapping | list):
+        total = 0.0
+        for item in value.values() if isinstance(value, Mapping) else value:
+            total += _bits(item)
+            if total >= MIN_FINGERPRINT_BITS:
+                break
+        return total
     return 0.0  # None, numbers, booleans: a handful of likely values
 
 
 _CLASSES = ((str.isdigit, 10), (str.islower, 26), (str.isupper, 26))
 
 
+#: A longer text is first estimated from its first this many characters: a PEM block or a generated password
+#: reaches :data:`MIN_FINGERPRINT_BITS` within them, and the estimate of a prefix never exceeds the whole's.
+_PREFIX = 128
+
+
 def _text_bits(text: str) -> float:
     """A cautious estimate of a string's entropy: its length times the bits of the character classes it uses,
-    no more than 8 bits per distinct character; nothing for all-digit values and hand-set words."""
-    if text.isdigit() and len(text) < 32:
+    no more than 8 bits per distinct character; nothing for all-digit values and hand-set words.
+
+    For a text longer than :data:`_PREFIX` the estimate may stop at its prefix once that reaches
+    :data:`MIN_FINGERPRINT_BITS`: it is then a lower bound, which is all :func:`guessable` asks."""
+    if len(text) < 32 and text.isdigit():
         return 0.0
-    if text.isalpha() and len(text) < 24:
+    if len(text) < 24 and text.isalpha():
         return 0.0
-    pool = sum(size for test, size in _CLASSES if any(test(c) for c in text))
-    pool += 33 if any(not (c.isdigit() or c.islower() or c.isupper()) for c in text) else 0
-    return min(len(text) * math.log2(max(pool, 2)), 8.0 * len(set(text)))
+    if len(text) > _PREFIX:
+        bits = _class_bits(text[:_PREFIX])
+        if bits >= MIN_FINGERPRINT_BITS:
+            return bits
+    return _class_bits(text)
+
+
+def _class_bits(text: str) -> float:
+    distinct = set(text)  # one pass in C; the class tests look at each distinct character once
+    counts = [sum(map(test, distinct)) for test, _ in _CLASSES]  # the classes are disjoint
+    pool = sum(size for count, (_, size) in zip(counts, _CLASSES, strict=True) if count)
+    pool += 33 if sum(counts) < len(distinct) else 0  # any other character: punctuation, space, non-ASCII
+    return min(len(text) * math.log2(max(pool, 2)), 8.0 * len(distinct))
 
 
 def _typed_text(value: Typed) -> str:

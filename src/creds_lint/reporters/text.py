@@ -268,7 +268,8 @@ def render(report: Report, style: Style = PLAIN) -> str:
         out.append(style.paint(clean(str(file)), Color.BOLD))
         ordered = sorted(group, key=_rank)  # stable: the file's own order within each rank
         info = [f for f in ordered if f.severity is Severity.INFO and not f.allowed]
-        for finding in ordered if style.verbose else [f for f in ordered if f not in info]:
+        listed = ordered if style.verbose else [f for f in ordered if f.severity is not Severity.INFO or f.allowed]
+        for finding in listed:
             out.append(f"  {line(finding, style)}")
             remedy = None if style.quiet else fix(finding, rules.get(finding.rule))
             if remedy:
