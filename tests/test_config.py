@@ -294,7 +294,8 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     settings = config.load_file(path)
     assert settings.fail_on is Severity.WARNING
     assert settings.expiry_days == 45
-    assert settings.var_stores == ("creds.yml", "state/*-creds.yml")
+    assert settings.var_stores is not None
+    assert settings.var_stores.patterns == ("creds.yml", "state/*-creds.yml")
     assert dict(settings.severities) == {"removed-certificate": Severity.ERROR, "added-variable": None}
     assert dict(settings.patterns) == {Role.ENCRYPTION_KEY: ("_dek$",), Role.CA: ("_root$",), Role.LOGIN: ("^ops_",)}
     assert dict(settings.names) == {

@@ -1,10 +1,10 @@
 """Allowances: an operator's statement that one finding is a deliberate change.
 
-An allowance names a rule and a variable, gives a reason, and may be limited to files (``file``: a glob matched
-against the checked file's name; with ``file`` the variable may be left out, for findings about a whole file such
-as ``removed-file``), in time (``expires``: the last day it applies) and to one exact value (``fingerprint``: the
-``sha256:…`` of the variable's value in the new file, as findings show it; for a removed variable, of the value
-that was removed). A finding it covers is still reported,
+An allowance names a rule and a variable, gives a reason, and may be limited to files (``file``: a glob, in the
+dialect of :mod:`creds_lint.globs`, anchored at the folder of the configuration file; with ``file`` the variable
+may be left out, for findings about a whole file such as ``removed-file``), in time (``expires``: the last day it
+applies) and to one exact value (``fingerprint``: the ``sha256:…`` of the variable's value in the new file, as
+findings show it; for a removed variable, of the value that was removed). A finding it covers is still reported,
 marked allowed with the reason, and never fails the run. The engine applies allowances after the rules ran; what
 each allowance matched over the whole run is then reported by the allowance rules (unused, expired).
 """
@@ -15,10 +15,11 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from types import MappingProxyType
 
 from creds_lint.findings import WITHHELD, Finding
-from creds_lint.origin import Origin
+from creds_lint.globs import TOP, Globs, Root
 
 COMMAND_LINE = "command line"
 COMMAND_LINE_REASON = "allowed on the command line"
@@ -27,7 +28,7 @@ COMMAND_LINE_REASON = "allowed on the command line"
 @dataclass(frozen=True, kw_only=True)
 class Allowance:
     """One deliberate change. ``source`` and ``line`` say where it was written (a config file, or the command
-    line)."""
+    line); ``root``, where its ``file`` glob is anchored (the folder of that file)."""
 
     rule: str
     variable: str | None
@@ -37,6 +38,7 @@ class Allowance:
     fingerprint: str | None = None
     source: str = COMMAND_LINE
     line: int | None = None
+    root: Root = TOP
 
     def expired(self, today: date) -> bool:
         """Whether ``today`` is past the last day the allowance applies."""
@@ -46,7 +48,12 @@ class Allowance:
         """Whether it is about this finding's rule, variable and file (whatever its fingerprint and date)."""
         if finding.rule != self.rule or finding.variable != self.variable:
             return False
-        return self.file is None or file_matches(self.file, finding.file)
+        return self._files is None or self._files.matches(finding.file)
+
+    @cached_property
+    def _files(self) -> Globs | None:
+        """The ``file`` glob, compiled once."""
+        return Globs(patterns=(self.file,), root=self.root) if self.file is not None else None
 
     @property
     def label(self) -> str:
@@ -60,16 +67,6 @@ class Allowance:
     def subject(self) -> str:
         """What the allowance is about, in a sentence: the variable, or the file."""
         return self.variable if self.variable is not None else f"the file {self.file}"
-
-
-def file_matches(pattern: str, origin: Origin) -> bool:
-    """Whether a checked file (its path, or ``REV:path`` for a git revision) matches an allowance's glob: the whole
-    path, or its last component for a pattern without ``/``."""
-    import fnmatch
-
-    path = origin.path
-    candidates = {str(origin), path} | ({path.rsplit("/", 1)[-1]} if "/" not in pattern else set())
-    return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -38,6 +38,7 @@ from creds_lint.allowances import COMMAND_LINE, COMMAND_LINE_REASON, Allowance
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import ConfigurationChange, ConfigurationNote, Severity
 from creds_lint.git import EntryKind, Repo, TreeEntry
+from creds_lint.globs import TOP, Globs, Root, problem
 from creds_lint.loader import read_file
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Role
 from creds_lint.tree import Node, from_python, parse_yaml, suggest
@@ -69,14 +70,14 @@ class Config:
 
     ``severities`` maps a rule name to a severity, or to ``None`` for a rule turned off. ``patterns`` and
     ``names`` extend the built-in classification. ``manifests`` are paths resolved against the config file's
-    directory.
+    directory. ``var_stores`` and each allowance's ``file`` are anchored at that directory (:mod:`creds_lint.globs`).
     """
 
     source: str | None = None
     severities: Mapping[str, Severity | None] = field(default_factory=lambda: MappingProxyType({}))
     fail_on: Severity | None = None
     expiry_days: int | None = None
-    var_stores: tuple[str, ...] | None = None
+    var_stores: Globs | None = None
     patterns: Mapping[Role, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     names: Mapping[str, Role] = field(default_factory=lambda: MappingProxyType({}))
     allow: tuple[Allowance, ...] = ()
@@ -139,6 +140,10 @@ class Tree(Protocol):
         """How messages and reports name the file at ``path``."""
         ...
 
+    def root(self, directory: str) -> Root:
+        """Where the globs of a configuration file in ``directory`` are anchored, in the frame the run names files."""
+        ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class Disk:
@@ -163,6 +168,9 @@ class Disk:
 
     def label(self, path: str) -> str:
         return str(_shown(self.top / path))
+
+    def root(self, directory: str) -> Root:
+        return Root.on_disk(self.top / directory, top=self.top)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,6 +197,9 @@ class Index:
 
     def label(self, path: str) -> str:
         return path
+
+    def root(self, directory: str) -> Root:
+        return Root(folder=directory)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,6 +235,9 @@ class Revision:
 
     def label(self, path: str) -> str:
         return f"{self.rev}:{path}"
+
+    def root(self, directory: str) -> Root:
+        return Root(folder=directory)
 
 
 #: The file names discovery looks for: a git tree lists them all with one call.
@@ -286,7 +300,11 @@ class Walker:
             if name in contents:
                 path = _join(directory, name)
                 parsed = _parse_content(
-                    contents[name], name=name, source=self.tree.label(path), base=self.tree.top / directory
+                    contents[name],
+                    name=name,
+                    source=self.tree.label(path),
+                    base=self.tree.top / directory,
+                    root=self.tree.root(directory),
                 )
                 if parsed is not None:
                     return parsed
@@ -327,9 +345,12 @@ def load(*, explicit: str | Path | None = None, start: Path | None = None, disab
     return walker.at(walker.directory_of(start or Path.cwd()))
 
 
-def load_file(path: Path) -> Config:
-    """Read and validate one configuration file (YAML, or ``pyproject.toml``) on disk."""
-    config = _parse_content(read_file(path), name=path.name, source=str(path), base=path.parent)
+def load_file(path: Path, *, root: Root | None = None) -> Config:
+    """Read and validate one configuration file (YAML, or ``pyproject.toml``) on disk; its globs are anchored at
+    ``root`` (by default its folder on disk)."""
+    if root is None:
+        root = Root.on_disk(path.parent, top=Disk.around(path.parent).top)
+    config = _parse_content(read_file(path), name=path.name, source=str(path), base=path.parent, root=root)
     if config is None:
         raise CredsLintError(f"no {TOML_TABLE} table", source=str(path))
     return config
@@ -343,18 +364,18 @@ def load_from(tree: Tree, path: str) -> Config | None:
     if content is None:
         return None
     source = tree.label(path)
-    config = _parse_content(content, name=name, source=source, base=tree.top / directory)
+    config = _parse_content(content, name=name, source=source, base=tree.top / directory, root=tree.root(directory))
     if config is None:
         raise CredsLintError(f"no {TOML_TABLE} table", source=source)
     return config
 
 
-def _parse_content(data: bytes, *, name: str, source: str, base: Path) -> Config | None:
+def _parse_content(data: bytes, *, name: str, source: str, base: Path, root: Root) -> Config | None:
     """A configuration file's content; ``None`` for a ``pyproject.toml`` without a ``[tool.creds-lint]`` table."""
     if name == PYPROJECT:
         table = _toml_table(data, source=source)
-        return parse(table, base=base) if table is not None else None
-    return parse(parse_yaml(data, source=source), base=base)
+        return parse(table, base=base, root=root) if table is not None else None
+    return parse(parse_yaml(data, source=source), base=base, root=root)
 
 
 def _toml_table(content: bytes, *, source: str) -> Node | None:
@@ -425,7 +446,7 @@ class Configurations:
             return self.at("")
         return self.at(self.walker.directory_of(Path(path).parent))
 
-    def globs(self, path: str) -> tuple[str, ...] | None:
+    def globs(self, path: str) -> Globs | None:
         """The var-store globs that apply to ``path`` (``None``: the defaults)."""
         return self.for_file(path).var_stores
 
@@ -498,7 +519,7 @@ def in_index(repo: Repo, *, flags: Config, explicit: str | None = None, disabled
     if explicit is not None:
         tracked = _tracked(repo, explicit)
         found = load_from(tree, tracked) if tracked is not None else None
-        return Configurations(flags=flags, fixed=found or load_file(Path(explicit)))
+        return Configurations(flags=flags, fixed=found or load_file(Path(explicit), root=_in_tree(repo, explicit)))
     return Configurations(flags=flags, walker=Walker(tree=tree))
 
 
@@ -517,9 +538,16 @@ def in_range(
         base_config = load_from(at_base, tracked) if tracked is not None else None
         head_config = load_from(at_head, tracked) if tracked is not None else None
         if base_config is None and head_config is None:
-            return Configurations(flags=flags, fixed=load_file(Path(explicit)))
+            return Configurations(flags=flags, fixed=load_file(Path(explicit), root=_in_tree(repo, explicit)))
         return Configurations(flags=flags, fixed=base_config, fixed_head=head_config or DEFAULT_CONFIG)
     return Configurations(flags=flags, walker=Walker(tree=at_base), head=Walker(tree=at_head))
+
+
+def _in_tree(repo: Repo, path: str) -> Root:
+    """Where the globs of the configuration file at ``path`` on disk are anchored in a run that names files from
+    the top of the work tree: its folder there (``../``... for a file outside the tree)."""
+    folder = os.path.relpath(os.path.realpath(Path(path).parent), os.path.realpath(repo.root))
+    return Root(folder="" if folder == os.curdir else Path(folder).as_posix())
 
 
 def _tracked(repo: Repo, path: str) -> str | None:
@@ -533,21 +561,21 @@ def _tracked(repo: Repo, path: str) -> str | None:
 # --- validation -----------------------------------------------------------------------------------------------
 
 
-def parse(root: Node, *, base: Path) -> Config:
-    """Validate a configuration tree."""
-    if root.value is None:
-        return Config(source=root.source)
-    top = _set(root.keys(TOP_KEYS))
+def parse(node: Node, *, base: Path, root: Root = TOP) -> Config:
+    """Validate a configuration tree; its globs are anchored at ``root``."""
+    if node.value is None:
+        return Config(source=node.source)
+    top = _set(node.keys(TOP_KEYS))
     patterns, names = _classify(top["classify"]) if "classify" in top else ({}, {})
     return Config(
-        source=root.source,
+        source=node.source,
         severities=MappingProxyType(_rules(top["rules"])) if "rules" in top else MappingProxyType({}),
         fail_on=_severity(top["fail-on"]) if "fail-on" in top else None,
         expiry_days=_expiry_days(top["expiry-days"]) if "expiry-days" in top else None,
-        var_stores=_globs(top["var-stores"]) if "var-stores" in top else None,
+        var_stores=_globs(top["var-stores"], root=root) if "var-stores" in top else None,
         patterns=MappingProxyType(patterns),
         names=MappingProxyType(names),
-        allow=tuple(_allowance(item) for item in top["allow"].sequence()) if "allow" in top else (),
+        allow=tuple(_allowance(item, root=root) for item in top["allow"].sequence()) if "allow" in top else (),
         manifests=tuple(str(base / p) for p in top["manifests"].strings()) if "manifests" in top else (),
     )
 
@@ -622,12 +650,17 @@ def _expiry_days(node: Node) -> int:
     return days
 
 
-def _globs(node: Node) -> tuple[str, ...]:
-    globs = node.strings()
-    for item, glob in zip(node.sequence(), globs, strict=True):
-        if not glob.strip():
-            item.fail("an empty glob matches nothing")
-    return globs
+def _globs(node: Node, *, root: Root) -> Globs:
+    patterns = node.strings()
+    for item, pattern in zip(node.sequence(), patterns, strict=True):
+        _glob(item, pattern)
+    return Globs(patterns=patterns, root=root)
+
+
+def _glob(node: Node, pattern: str) -> None:
+    found = problem(pattern)
+    if found is not None:
+        node.fail(found)
 
 
 def _classify(node: Node) -> tuple[dict[Role, tuple[str, ...]], dict[str, Role]]:
@@ -665,7 +698,7 @@ def _compile(node: Node) -> None:
         node.fail(f"invalid regular expression: {exc}")
 
 
-def _allowance(node: Node) -> Allowance:
+def _allowance(node: Node, *, root: Root) -> Allowance:
     item = node.keys(ALLOW_KEYS)
     for required in ("rule", "variable", "reason"):
         if required not in item and not (required == "variable" and "file" in item):
@@ -677,8 +710,8 @@ def _allowance(node: Node) -> Allowance:
     if variable == "":
         item["variable"].fail("must name a variable")
     file = item["file"].string() if "file" in item else None
-    if file == "":
-        item["file"].fail("an empty glob matches nothing")
+    if file is not None:
+        _glob(item["file"], file)
     return Allowance(
         rule=_rule(item["rule"]),
         variable=variable,
@@ -688,6 +721,7 @@ def _allowance(node: Node) -> Allowance:
         fingerprint=_fingerprint(item["fingerprint"]) if "fingerprint" in item else None,
         source=node.source,
         line=node.line,
+        root=root,
     )
 
 
@@ -721,7 +755,8 @@ def from_flags(
     manifests: Sequence[str] = (),
     var_stores: Sequence[str] | None = None,
 ) -> Config:
-    """The settings given on the command line, validated like the file's."""
+    """The settings given on the command line, validated like the file's. ``--var-store-glob`` patterns are
+    anchored at the top of the work tree, where the git modes name files."""
     flag = Node(value=None, source="", where="")
     levels: dict[str, Severity | None] = {}
     for text in severities:
@@ -745,11 +780,13 @@ def from_flags(
                 source=COMMAND_LINE,
             )
         )
+    for text in var_stores or ():
+        _glob(dataclasses.replace(flag, where=f"--var-store-glob {text[:80]}: "), text)
     return Config(
         severities=MappingProxyType(levels),
         fail_on=fail_on,
         expiry_days=expiry_days,
-        var_stores=tuple(var_stores) if var_stores is not None else None,
+        var_stores=Globs(patterns=tuple(var_stores), root=TOP) if var_stores is not None else None,
         allow=tuple(allowances),
         manifests=tuple(manifests),
     )

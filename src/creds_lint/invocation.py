@@ -448,8 +448,8 @@ def add_git_options(parser: argparse.ArgumentParser) -> None:
         dest="var_store_globs",
         action="append",
         metavar="GLOB",
-        help="a var-store's file name pattern, matched against the end of a path; repeat for several (replaces "
-        "the default list and the configuration's var-stores)",
+        help="a var-store's path pattern (a gitignore glob, from the top of the work tree); repeat for several "
+        "(replaces the default list and the configuration's var-stores)",
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from creds_lint.config import Config, Configurations
 from creds_lint.engine import Options
 from creds_lint.errors import CredsLintError
 from creds_lint.findings import Severity
+from creds_lint.globs import Globs
 from creds_lint.invocation import Audit, Color, Diff, DiffMode, Invocation, Lint, Mode, Output, Request, Restore
 from creds_lint.loader import read_file
 from creds_lint.origin import Origin
@@ -165,8 +166,9 @@ def lint_targets(request: Lint, configurations: Configurations) -> list[Target]:
         return [Target(old=Source.file(request.paths[0]), new=Source.file(request.paths[1]))]
     from creds_lint import targets
 
-    def globs(path: str) -> Sequence[str]:
-        return configurations.globs(path) or targets.DEFAULT_VAR_STORE_GLOBS
+    def globs(path: str) -> Globs:
+        found = configurations.globs(path)
+        return found if found is not None else targets.DEFAULT_VAR_STORE_GLOBS
 
     paths = list(request.paths)
     if request.mode is Mode.HOOK:

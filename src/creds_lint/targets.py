@@ -18,20 +18,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import PurePosixPath
 
 from creds_lint import encrypted
 from creds_lint.errors import CredsLintError
 from creds_lint.git import EntryKind, FileChange, Repo, Status
+from creds_lint.globs import Globs
 from creds_lint.loader import looks_like_var_store
 from creds_lint.origin import Origin
 from creds_lint.sources import Removal, Source, Target
 
 #: How bosh-deployment users name var-stores: `--vars-store creds.yml` in the docs, `<env>-creds.yml` or
 #: `creds-<env>.yml` (`prod.creds.yml`) for several environments, `credentials.yml` likewise, bbl's
-#: `vars/director-vars-store.yml`, and `*vars*.yml` kept in a `state/` or `secrets/` folder. A pattern is matched
-#: against the end of a path (``*`` never crosses ``/``), so ``creds.yml`` matches in any folder. A var-store named
-#: otherwise is still found by its content (:func:`creds_lint.loader.looks_like_var_store`).
+#: `vars/director-vars-store.yml`, and `*vars*.yml` kept in a `state/` or `secrets/` folder, in any folder
+#: (:mod:`creds_lint.globs`: a pattern without ``/`` matches a name anywhere, ``*`` never crosses ``/``). A
+#: var-store named otherwise is still found by its content (:func:`creds_lint.loader.looks_like_var_store`).
 _VAR_STORE_NAMES = (
     *(
         form.format(word)
@@ -40,32 +40,32 @@ _VAR_STORE_NAMES = (
     ),
     "*vars-store*",
     "*vars_store*",
-    "state/*vars*",
-    "secrets/*vars*",
+    "**/state/*vars*",
+    "**/secrets/*vars*",
 )
-DEFAULT_VAR_STORE_GLOBS: tuple[str, ...] = tuple(
-    pattern + extension for pattern in _VAR_STORE_NAMES for extension in (".yml", ".yaml")
+_EXTENSIONS = (".yml", ".yaml")
+#: The default var-store globs (the pre-commit hooks' ``files:`` regex is generated from them: docs/git.md), less
+#: creds-lint's own configuration, which ``creds-*.yml`` would name.
+DEFAULT_VAR_STORE_GLOBS = Globs(
+    patterns=(
+        *(pattern + extension for pattern in _VAR_STORE_NAMES for extension in _EXTENSIONS),
+        *(f"!creds{sep}lint{extension}" for sep in "-_" for extension in _EXTENSIONS),
+    )
 )
-#: creds-lint's own configuration, which ``creds-*.yml`` would name: never a var-store by the default globs.
-_CONFIGURATION_NAMES = frozenset(f"creds{sep}lint{ext}" for sep in "-_" for ext in (".yml", ".yaml"))
 
 
 #: The var-store globs that apply to a path (``/``-separated, from the top of the work tree): those of the
 #: configuration found from its directory.
-Globs = Callable[[str], Sequence[str]]
+GlobsFor = Callable[[str], Globs]
 
 
-def default_globs(path: str) -> Sequence[str]:
+def default_globs(path: str) -> Globs:
     return DEFAULT_VAR_STORE_GLOBS
 
 
-def is_var_store(path: str, globs: Sequence[str] = DEFAULT_VAR_STORE_GLOBS) -> bool:
-    """Whether ``path`` (``/``-separated) names a var-store by one of ``globs`` (by the default globs, never a
-    ``creds-lint.yml``: that is a configuration file)."""
-    posix = PurePosixPath(path)
-    if globs is DEFAULT_VAR_STORE_GLOBS and posix.name in _CONFIGURATION_NAMES:
-        return False
-    return any(posix.match(glob) for glob in globs)
+def is_var_store(path: str, globs: Globs = DEFAULT_VAR_STORE_GLOBS) -> bool:
+    """Whether ``path`` (``/``-separated, from the top of the work tree) names a var-store by ``globs``."""
+    return globs.matches_path(path)
 
 
 # --- the modes ------------------------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def preflight_targets(paths: Sequence[str], *, rev: str = "HEAD") -> list[Target
 
 
 def staged_targets(
-    paths: Sequence[str] | None, *, globs: Globs = default_globs, all_stores: bool = False
+    paths: Sequence[str] | None, *, globs: GlobsFor = default_globs, all_stores: bool = False
 ) -> list[Target]:
     """The index against ``HEAD`` for ``paths`` (every staged var-store when ``None``).
 
@@ -128,7 +128,7 @@ def range_targets(
     head: str | None,
     paths: Sequence[str] | None,
     *,
-    globs: Globs = default_globs,
+    globs: GlobsFor = default_globs,
     all_stores: bool = False,
 ) -> list[Target]:
     """``head`` (default ``HEAD``) against where it forked from ``base``, as a pull request is reviewed."""
@@ -155,7 +155,7 @@ def range_targets(
 
 
 def hook_targets(
-    paths: Sequence[str], *, globs: Globs = default_globs, environ: Mapping[str, str] = os.environ
+    paths: Sequence[str], *, globs: GlobsFor = default_globs, environ: Mapping[str, str] = os.environ
 ) -> list[Target]:
     """What the pre-commit hook checks: ``paths`` as pre-commit passes them, and every staged var-store by ``globs``.
 
@@ -184,7 +184,7 @@ def _select(
     repo: Repo,
     changes: Iterable[FileChange],
     relatives: Sequence[str] | None,
-    globs: Globs,
+    globs: GlobsFor,
     *,
     all_stores: bool,
     old_rev: str,
@@ -207,7 +207,7 @@ def _select(
 
 
 def _targets_of(
-    repo: Repo, change: FileChange, wanted: frozenset[str], globs: Globs, *, old_rev: str, named: bool
+    repo: Repo, change: FileChange, wanted: frozenset[str], globs: GlobsFor, *, old_rev: str, named: bool
 ) -> list[Target]:
     """What one change gives to check, as one verdict whether or not its paths were named.
 
