@@ -1,8 +1,9 @@
 """Runs the rules over two versions of a var-store and turns their hits into sorted, immutable findings.
 
-Steps: rules (then the final rules, which see what the others explained) -> severities from the options (a rule
-set to ``None`` is off) -> allowances (findings they cover are marked allowed) -> sorting. After every file of a
-run, the allowance rules report allowances that matched nothing or expired.
+Steps: rules -> the invariant that every change is claimed by some rule (a change none claims is an
+``unexplained-change``) -> severities from the options (a rule set to ``None`` is off) -> allowances (findings
+they cover are marked allowed) -> sorting. After every file of a run, the decision step reports allowances that
+matched nothing or expired, and configurations that were not applied (:mod:`creds_lint.rules.verdicts`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from creds_lint.loader import parse_store
 from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore, field_label
 from creds_lint.origin import Origin
-from creds_lint.rules import CATALOGUE, FILE_RULES, FINAL_RULES, RULES, RUN_RULES, Context, Hit, Rule
+from creds_lint.rules import CATALOGUE, FILE_RULES, RULES, Context, Definition, Hit, Rule, verdicts
 from creds_lint.sources import Removal, Source, Target
 
 if TYPE_CHECKING:
@@ -121,17 +122,31 @@ def _lint(
         manifest=options.manifest,
     )
     context = classified(context)
-    hits = [(r, hit) for r in (FILE_RULES if deleted else (*RULES, *FILE_RULES)) for hit in r(context)]
-    if not deleted:
-        # A rule turned off still explains its variables, or unexplained-change would report them again.
-        final = replace(context, explained=frozenset(hit.variable for _, hit in hits if hit.variable is not None))
-        hits.extend((r, hit) for r in FINAL_RULES for hit in r(final))
+    hits: list[tuple[Definition, Hit]] = [
+        (r, hit) for r in (FILE_RULES if deleted else (*RULES, *FILE_RULES)) for hit in r(context)
+    ]
+    # Every change is claimed by some rule; a rule turned off still claims its changes (its hits are only dropped
+    # with their severity), or unexplained-change would report them again.
+    hits.extend(
+        (verdicts.UNEXPLAINED_CHANGE, hit) for hit in verdicts.unclaimed(context.changes, claimed(hits, context))
+    )
     findings = [_fingerprinted(f, old, new) for f in _findings(hits, origins, options)]
     if new.export is not None:
         from creds_lint.rules import credhub
 
         findings = credhub.reword(findings, context)
     return allowances.apply(findings, allowances=options.allowances, today=context.now.date())
+
+
+def claimed(hits: list[tuple[Definition, Hit]], context: Context) -> frozenset[str]:
+    """The changed variables that some rule claims: a rule's hit on a variable whose change is of a kind that the
+    rule declares it claims."""
+    kinds = {change.name: change.kind for change in context.changes}
+    return frozenset(
+        hit.variable
+        for r, hit in hits
+        if isinstance(r, Rule) and hit.variable is not None and kinds.get(hit.variable) in r.claims
+    )
 
 
 def classified(context: Context) -> Context:
@@ -153,7 +168,7 @@ def _fingerprinted(finding: Finding, old: VarStore | None, new: VarStore) -> Fin
     return replace(finding, fingerprint=entry.fingerprint) if entry is not None else finding
 
 
-def _findings(hits: list[tuple[Rule, Hit]], origins: Origins, options: Options) -> list[Finding]:
+def _findings(hits: Sequence[tuple[Definition, Hit]], origins: Origins, options: Options) -> list[Finding]:
     return [
         _finding(r, severity, hit, origins)
         for r, hit in hits
@@ -162,27 +177,23 @@ def _findings(hits: list[tuple[Rule, Hit]], origins: Origins, options: Options) 
 
 
 def allowance_findings(uses: Uses, options: Options) -> list[Finding]:
-    """What the run rules say about the allowances of a run and the configurations that were not applied, each
-    attributed to the file it was written in."""
+    """The decision step once per run: what the allowances did and which configurations were not applied
+    (:func:`creds_lint.rules.verdicts.on_allowances`), each attributed to the file it was written in."""
     options = _clocked(options)
-    now = _now(options)
+    today = _now(options).date()
     findings: list[Finding] = []
     sources = (*(a.source for a in options.allowances), *(c.source for c in options.unapplied))
     for source in dict.fromkeys(sources):
-        context = Context(
-            new=VarStore(source=source, entries=MappingProxyType({})),
-            old=None,
-            changes=NO_CHANGES,
-            now=now,
-            allowances=tuple(use for a, use in uses.items() if a.source == source),
-            unapplied=tuple(c for c in options.unapplied if c.source == source),
+        said = verdicts.on_allowances(
+            (use for a, use in uses.items() if a.source == source),
+            (c for c in options.unapplied if c.source == source),
+            today=today,
         )
-        origins = (Origin(path=source), None)
-        findings.extend(_findings([(r, hit) for r in RUN_RULES for hit in r(context)], origins, options))
+        findings.extend(_findings(list(said), (Origin(path=source), None), options))
     return findings
 
 
-def _finding(rule: Rule, severity: Severity, hit: Hit, origins: Origins) -> Finding:
+def _finding(rule: Definition, severity: Severity, hit: Hit, origins: Origins) -> Finding:
     return Finding(
         rule=rule.name,
         code=rule.code,

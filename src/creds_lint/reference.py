@@ -5,7 +5,7 @@ Regenerate with ``python -m creds_lint.reference > docs/rules.md``; a test fails
 
 from __future__ import annotations
 
-from creds_lint.rules import ALL_RULES, Rule
+from creds_lint.rules import ALL_RULES, Definition
 
 HEADER = """\
 # Rules reference
@@ -29,7 +29,7 @@ To accept a deliberate change, allow it — on the command line for one run (`--
 """
 
 
-def rule_section(rule: Rule) -> str:
+def rule_section(rule: Definition) -> str:
     return (
         f"## {rule.code} `{rule.name}`\n\n"
         f"*Default severity:* **{rule.severity.value}**\n\n"

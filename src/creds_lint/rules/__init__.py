@@ -1,14 +1,26 @@
-"""The rule catalogue. A new rule is one function in one family module, listed in that module's ``RULES``."""
+"""The rule catalogue. A new rule is one function in one family module, listed in that module's ``RULES``, or
+one row of its family's table (``removed-*``, ``regenerated-*``, ``missing-*``)."""
 
 from __future__ import annotations
 
 from creds_lint.findings import RuleInfo, Severity
 from creds_lint.model import Category
-from creds_lint.rules import certificates, credhub, deliberate, files, integrity, manifest, pki, presence, secrets
-from creds_lint.rules.base import Context, Hit, Rule, rule
+from creds_lint.rules import (
+    certificates,
+    credhub,
+    deliberate,
+    files,
+    integrity,
+    manifest,
+    pki,
+    presence,
+    secrets,
+    verdicts,
+)
+from creds_lint.rules.base import Context, Definition, Hit, Rule, family, rule
 
-#: Every rule, in documentation order. The engine runs ``RULES`` first, then ``FINAL_RULES`` on each file, then
-#: ``RUN_RULES`` once per run (over the allowances).
+#: Every rule, in documentation order. The engine runs ``RULES`` on each file; in its decision step it then
+#: reports the changes no rule claimed, and once per run what the allowances did (``VERDICTS``).
 RULES: tuple[Rule, ...] = (
     *presence.RULES,
     *secrets.RULES,
@@ -19,14 +31,15 @@ RULES: tuple[Rule, ...] = (
     *manifest.RULES,
     *credhub.RULES,
 )
-FINAL_RULES: tuple[Rule, ...] = integrity.FINAL_RULES
-RUN_RULES: tuple[Rule, ...] = deliberate.RUN_RULES
+#: What the engine says itself, described like rules: a change no rule claims, allowances that did nothing.
+VERDICTS: tuple[Definition, ...] = (verdicts.UNEXPLAINED_CHANGE, *verdicts.ABOUT_ALLOWANCES)
 #: The rules that speak for a var-store that was deleted, instead of all the others (one finding for the file
 #: rather than one removal per variable).
 FILE_RULES: tuple[Rule, ...] = files.RULES
-ALL_RULES: tuple[Rule, ...] = (*RULES, *FINAL_RULES, *RUN_RULES, *FILE_RULES)
-BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
-BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
+#: Every code a finding can have: the rules and the engine's verdicts.
+ALL_RULES: tuple[Definition, ...] = (*RULES, *VERDICTS, *FILE_RULES)
+BY_NAME: dict[str, Definition] = {r.name: r for r in ALL_RULES}
+BY_CODE: dict[str, Definition] = {r.code: r for r in ALL_RULES}
 #: The rules whose findings mean something is lost or broken (every rule that is an error by default: a removed or
 #: regenerated key, CA or password, a deleted var-store, a stale CA, a broken chain...). The text output offers
 #: no ready-to-paste allowance for them unless asked (``--suggest-allow``): the fix is to restore the old values.
@@ -43,7 +56,7 @@ CATALOGUE: tuple[RuleInfo, ...] = tuple(
         rationale=r.rationale,
         remedy=r.remedy,
         destructive=r.name in DESTRUCTIVE,
-        about_allowances=r in RUN_RULES,
+        about_allowances=r in verdicts.ABOUT_ALLOWANCES,
     )
     for r in ALL_RULES
 )
@@ -55,7 +68,7 @@ def info(key: str) -> RuleInfo | None:
     return next((i for i in CATALOGUE if i.code == found.code), None) if found is not None else None
 
 
-def find(key: str) -> Rule | None:
+def find(key: str) -> Definition | None:
     """A rule by name (``removed-ca``) or code (``CL102``)."""
     return BY_NAME.get(key) or BY_CODE.get(key.upper())
 
@@ -67,13 +80,14 @@ __all__ = [
     "CATALOGUE",
     "DESTRUCTIVE",
     "FILE_RULES",
-    "FINAL_RULES",
     "RULES",
-    "RUN_RULES",
+    "VERDICTS",
     "Category",
     "Context",
+    "Definition",
     "Hit",
     "Rule",
+    "family",
     "find",
     "info",
     "rule",

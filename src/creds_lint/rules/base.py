@@ -2,8 +2,13 @@
 
 A rule is a function from a :class:`Context` to :class:`Hit` values, wrapped by :func:`rule` into a
 self-describing :class:`Rule`: a stable code (``CL101``), a stable kebab-case name, a default severity, a one-line
-summary, a rationale (the function's docstring) and a remedy. The engine turns hits into findings; a rule never
-decides severities, allowances or output.
+summary, a rationale (the function's docstring) and a remedy. A family of rules that differ only in their data
+(``removed-*``, ``regenerated-*``, ``missing-*``) is one body over a table: :func:`family` makes one rule of each
+row. The engine turns hits into findings; a rule never decides severities, allowances or output.
+
+Each rule declares the kinds of change it ``claims``: a hit of the rule on a variable that changed in such a way
+accounts for that change. The engine requires every change to be claimed by some rule, whether or not the rule
+is turned on, and reports the others as ``unexplained-change`` (:mod:`creds_lint.rules.verdicts`).
 """
 
 from __future__ import annotations
@@ -13,15 +18,14 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from creds_lint import pki, rotations, x509
-from creds_lint.allowances import Use
 from creds_lint.classify import Classification, identify
 from creds_lint.diff import Change, ChangeKind, Changes
-from creds_lint.findings import ConfigurationChange, Severity
+from creds_lint.findings import Severity
 from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, Category, Classifier, Entry, Identity, Kind, Role, VarStore
 from creds_lint.pki import Graph
@@ -52,8 +56,6 @@ class Context:
     then an empty stand-in named after it, and ``removal`` says how it went (deleted, moved, or replaced by a
     symlink). ``by_content``: no var-store glob names the file; its content reads as a var-store. Certificates
     and keys are parsed on demand and cached.
-    ``allowances`` and ``unapplied`` are only set for the run rules, which run once per run after every file was
-    checked.
     ``manifest`` holds the variables declared by ``--manifest`` files, when there are any. ``classes`` and
     ``old_classes`` say what each variable of the new and the old store is (:mod:`creds_lint.classify`).
     """
@@ -65,9 +67,6 @@ class Context:
     check_all: bool = False
     expiry_days: int = 30
     now: datetime = dataclasses.field(default_factory=x509.now_utc)
-    explained: frozenset[str] = frozenset()
-    allowances: tuple[Use, ...] = ()
-    unapplied: tuple[ConfigurationChange, ...] = ()
     manifest: Manifest | None = None
     deleted: bool = False
     removal: Removal = Removal.DELETED
@@ -155,10 +154,19 @@ class Context:
 
 Check = Callable[[Context], Iterable[Hit]]
 
+#: What a rule claims: the kinds of change its hits account for.
+ADDED = frozenset({ChangeKind.ADDED})
+REMOVED = frozenset({ChangeKind.REMOVED})
+MODIFIED = frozenset({ChangeKind.MODIFIED})
+GONE_OR_CHANGED = REMOVED | MODIFIED
+
 
 @dataclass(frozen=True, kw_only=True)
-class Rule:
-    """A self-describing check. ``rationale`` is the docstring of ``check``: it is the rule's documentation."""
+class Definition:
+    """What a finding's code stands for: a stable code (``CL101``) and kebab-case name, a default severity, a
+    one-line summary, a rationale (its documentation) and a remedy. Rules are definitions with a check; the
+    engine's own verdicts (:mod:`creds_lint.rules.verdicts`) and the rows of a rule family's table are
+    definitions too."""
 
     code: str
     name: str
@@ -166,13 +174,23 @@ class Rule:
     summary: str
     rationale: str
     remedy: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule(Definition):
+    """A self-describing check. ``rationale`` is the docstring of ``check`` (or its table row's): it is the rule's
+    documentation. ``claims``: the kinds of change that a hit of the rule on a variable accounts for."""
+
+    claims: frozenset[ChangeKind] = frozenset()
     check: Check = dataclasses.field(repr=False, compare=False)
 
     def __call__(self, context: Context) -> Iterable[Hit]:
         return self.check(context)
 
 
-def rule(*, code: str, name: str, severity: Severity, summary: str, remedy: str) -> Callable[[Check], Rule]:
+def rule(
+    *, code: str, name: str, severity: Severity, summary: str, remedy: str, claims: frozenset[ChangeKind] = frozenset()
+) -> Callable[[Check], Rule]:
     """Declare a rule: ``@rule(code=..., name=..., ...)`` on a function whose docstring is its rationale."""
 
     def wrap(check: Check) -> Rule:
@@ -185,7 +203,32 @@ def rule(*, code: str, name: str, severity: Severity, summary: str, remedy: str)
             summary=summary,
             rationale=inspect.cleandoc(check.__doc__),
             remedy=remedy,
+            claims=claims,
             check=check,
         )
 
     return wrap
+
+
+Row = TypeVar("Row", bound=Definition)
+
+
+def family(
+    rows: Iterable[Row], body: Callable[[Row, Context], Iterable[Hit]], *, claims: frozenset[ChangeKind]
+) -> tuple[Rule, ...]:
+    """The rules of a table: one rule per row, each checked by ``body(row, context)``. A row is the rule's
+    definition (its rationale written in it) with the fields its family's body reads, so adding a rule of the
+    family is adding a row."""
+    return tuple(
+        Rule(
+            code=row.code,
+            name=row.name,
+            severity=row.severity,
+            summary=row.summary,
+            rationale=row.rationale,
+            remedy=row.remedy,
+            claims=claims,
+            check=partial(body, row),
+        )
+        for row in rows
+    )

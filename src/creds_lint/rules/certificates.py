@@ -10,7 +10,7 @@ from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Category, Entry, Kind, is_empty
 from creds_lint.pki import Trust
-from creds_lint.rules.base import Context, Hit, rule
+from creds_lint.rules.base import MODIFIED, Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, field_changes, sealed_certificate, what
 from creds_lint.rules.pki import CLOCK_SKEW, ca_keys_in, foreign_trust, signer_change
 
@@ -76,6 +76,7 @@ def _ca_difference(ctx: Context, old: Entry, new: Entry) -> str | None:
         "Restore the old CA from version control. To rotate a CA, add the new one as NAME_2, put both in the "
         "trust fields, redeploy, then re-issue the leaves and retire the old CA."
     ),
+    claims=MODIFIED,
 )
 def regenerated_ca(ctx: Context) -> Iterator[Hit]:
     """A CA with a new key pair invalidates every signature the old one made. bosh does not re-issue the leaves
@@ -104,6 +105,7 @@ def regenerated_ca(ctx: Context) -> Iterator[Hit]:
     severity=Severity.INFO,
     summary="A CA was re-issued with the same key pair, subject and subject key identifier (new validity).",
     remedy="Nothing to do: existing signatures stay valid. Redeploy so that trust stores get the new copy.",
+    claims=MODIFIED,
 )
 def renewed_ca(ctx: Context) -> Iterator[Hit]:
     """Renewing a CA with its own key, its subject (the same DER) and its subject key identifier keeps every
@@ -159,6 +161,7 @@ def _key_id(value: bytes | None) -> str:
         "Renew the CA again from its previous version with the subject key identifier copied, or restore the "
         "previous version."
     ),
+    claims=MODIFIED,
 )
 def changed_key_identifier(ctx: Context) -> Iterator[Hit]:
     """bosh writes a certificate's subject key identifier as the SHA-1 of the modulus, and each certificate's
@@ -255,6 +258,7 @@ def rotation_problems(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
     severity=Severity.INFO,
     summary="A leaf certificate changed (re-issued).",
     remedy="Nothing to do if it is signed by an unchanged CA; the certificate checks say otherwise.",
+    claims=MODIFIED,
 )
 def rotated_certificate(ctx: Context) -> Iterator[Hit]:
     """Re-issuing a leaf certificate from an unchanged CA is the legitimate rotation: everything that trusts the

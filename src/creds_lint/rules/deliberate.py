@@ -1,9 +1,7 @@
-"""Deliberate changes: documented rotations, variables declared disposable, and allowances that no longer do
-anything.
+"""Deliberate changes: documented rotations and variables declared disposable.
 
-The allowance rules (``RUN_RULES``) run once per run, after every file was checked and the allowances applied:
-their context has no var-store (its ``new`` is an empty store named after the configuration file) but the use of
-each allowance in ``allowances``.
+What allowances did (unused, expired) is not a rule: the engine says it in its decision step
+(:mod:`creds_lint.rules.verdicts`).
 """
 
 from __future__ import annotations
@@ -11,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from creds_lint.diff import Change, ChangeKind
-from creds_lint.findings import WITHHELD, Severity
+from creds_lint.findings import Severity
 from creds_lint.model import Category
 from creds_lint.rotations import Rotation, Step
-from creds_lint.rules.base import Context, Hit, rule
+from creds_lint.rules.base import GONE_OR_CHANGED, REMOVED, Context, Hit, rule
 from creds_lint.rules.describe import change_details, entry_details, what
 from creds_lint.rules.manifest import missing
 
@@ -28,6 +26,7 @@ from creds_lint.rules.manifest import missing
         "bosh regenerates it safely."
     ),
     remedy="Nothing to do. Remove the variable from classify.disposable if something does depend on its value.",
+    claims=GONE_OR_CHANGED,
 )
 def disposable_changed(ctx: Context) -> Iterator[Hit]:
     """Some variables are documented as safe to drop and regenerate — ``hm_password``,
@@ -119,77 +118,6 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-@rule(
-    code="CL610",
-    name="unused-allowance",
-    severity=Severity.WARNING,
-    summary="An allowance matched no finding: the change it was written for is gone, or it changed since.",
-    remedy=(
-        "Remove the allowance once the change it was written for is committed. If the fingerprint differs, the "
-        "variable changed again: review the new change before allowing it with the new fingerprint."
-    ),
-)
-def unused_allowance(ctx: Context) -> Iterator[Hit]:
-    """An allowance is a statement about one change. Left in the configuration after that change was
-    committed, it would silently allow the next change of the same variable; reporting it gets stale allowances
-    cleaned up. With a ``fingerprint``, an allowance only covers the value it was written for: a later, different
-    change of the variable is reported as usual, and this rule says which fingerprint it has now."""
-    for use in ctx.allowances:
-        allowance = use.allowance
-        if use.matched or allowance.expired(ctx.now.date()):
-            continue
-        if WITHHELD in use.missed:
-            why = (
-                f"the value of {allowance.variable} is too short or plain to be fingerprinted (its fingerprint is "
-                "withheld, since one would give the value away): remove `fingerprint:` from the allowance, which "
-                "then matches by rule and variable."
-            )
-        elif use.missed:
-            why = (
-                f"{allowance.subject} now has fingerprint {', '.join(use.missed)}, not {allowance.fingerprint}: "
-                "the allowance was written for another value. Review this change before allowing it."
-            )
-        else:
-            why = "remove it once the change it was written for is committed."
-        yield Hit(
-            variable=allowance.variable,
-            line=allowance.line,
-            message=f"allowance for {allowance.label} matched no finding: {why}",
-            details={"rule": allowance.rule, "reason": allowance.reason},
-        )
-
-
-@rule(
-    code="CL611",
-    name="expired-allowance",
-    severity=Severity.WARNING,
-    summary="An allowance is past its expiry date and no longer applies.",
-    remedy="Remove the allowance, or give it a later expires date if the change is still deliberate.",
-)
-def expired_allowance(ctx: Context) -> Iterator[Hit]:
-    """``expires`` is the last day an allowance applies. After it, the findings it covered count again, so a
-    temporary exception cannot become permanent by being forgotten."""
-    today = ctx.now.date()
-    for use in ctx.allowances:
-        allowance = use.allowance
-        if allowance.expires is None or not allowance.expired(today):
-            continue
-        effect = (
-            f"{allowance.rule} on {allowance.subject} is reported again"
-            if use.missed
-            else "remove it from the configuration"
-        )
-        yield Hit(
-            variable=allowance.variable,
-            line=allowance.line,
-            message=(
-                f"allowance for {allowance.label} expired on {allowance.expires.isoformat()} and no longer applies: "
-                f"{effect}."
-            ),
-            details={"rule": allowance.rule, "reason": allowance.reason, "expires": allowance.expires.isoformat()},
-        )
-
-
 def _rotation_message(ctx: Context, rotation: Rotation, change: Change) -> str:
     entry = change.new or change.old
     assert entry is not None
@@ -232,6 +160,7 @@ def _rotation_message(ctx: Context, rotation: Rotation, change: Change) -> str:
         "certificate's NAME_2 promoted, CAs concatenated)."
     ),
     remedy="Nothing to do: finish the rotation as documented, then remove the transitional variable.",
+    claims=GONE_OR_CHANGED,
 )
 def documented_rotation(ctx: Context) -> Iterator[Hit]:
     """Rotations documented for bosh var-stores look like regenerations to a diff, but keep what depends on the
@@ -277,6 +206,7 @@ def documented_rotation(ctx: Context) -> Iterator[Hit]:
         "data, every VM was recreated with the new agent password), and together with dropping the ops file that "
         "reads the old value."
     ),
+    claims=REMOVED,
 )
 def retired_copy_removed(ctx: Context) -> Iterator[Hit]:
     """The documented rotations of ``credhub_encryption_password`` and ``blobstore_agent_password`` end by
@@ -308,37 +238,3 @@ def retired_copy_removed(ctx: Context) -> Iterator[Hit]:
 
 
 RULES = (documented_rotation, retired_copy_removed, disposable_changed, ineffective_configuration)
-
-
-#: Rules that run once per run, over the allowances.
-@rule(
-    code="CL612",
-    name="unapplied-configuration",
-    severity=Severity.WARNING,
-    summary=(
-        "The change under review changes the configuration's rules, severities, var-store globs or "
-        "classification: they were not applied, only its allowances."
-    ),
-    remedy=(
-        "Review the configuration change itself: it takes effect for the changes that follow once it is merged. "
-        "If it must apply to this change, merge it first on its own."
-    ),
-)
-def unapplied_configuration(ctx: Context) -> Iterator[Hit]:
-    """With ``--base``, the configuration comes from the base revision: a pull request cannot turn off, lower,
-    reclassify or hide (``var-stores:``) the very change it makes. What else its configuration says is not
-    applied to it, and silence would let the reviewer believe it was: this rule names the settings it changes, so
-    that the configuration change is reviewed as what it is, a change of what creds-lint checks."""
-    for change in ctx.unapplied:
-        applied = change.applied or "the built-in defaults"
-        yield Hit(
-            variable=None,
-            message=(
-                f"the change under review sets {', '.join(change.keys)} otherwise than the configuration in force "
-                f"({applied}): not applied to this check, only its allowances; it takes effect once merged"
-            ),
-            details={"settings": ", ".join(change.keys), "applied": applied},
-        )
-
-
-RUN_RULES = (unused_allowance, expired_allowance, unapplied_configuration)

@@ -1,13 +1,15 @@
-"""The state of the new file: values that bosh would keep although they are broken, and edits that hide others."""
+"""The state of the new file: values that bosh would keep although they are broken, and edits that hide others.
+
+A change that no rule claims is not a rule's finding: the engine reports it as ``unexplained-change``
+(:mod:`creds_lint.rules.verdicts`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import field_label, is_empty
-from creds_lint.rules.base import Context, Hit, rule
+from creds_lint.rules.base import MODIFIED, Context, Hit, rule
 from creds_lint.rules.describe import what
 
 
@@ -17,6 +19,7 @@ from creds_lint.rules.describe import what
     severity=Severity.ERROR,
     summary="A secret in the new var-store is null or empty.",
     remedy="Restore the value from version control, or delete the key entirely if you want bosh to generate it.",
+    claims=MODIFIED,
 )
 def empty_value(ctx: Context) -> Iterator[Hit]:
     """bosh keeps a present variable as it is, even with a null or empty value, and never validates it: an
@@ -92,37 +95,4 @@ def edited_without_sops(ctx: Context) -> Iterator[Hit]:
         )
 
 
-@rule(
-    code="CL399",
-    name="unexplained-change",
-    severity=Severity.ERROR,
-    summary="A secret changed or disappeared in a way no other rule recognises.",
-    remedy="Review the change by hand; restore the old value if it was not intended, or allow it.",
-)
-def unexplained_change(ctx: Context) -> Iterator[Hit]:
-    """creds-lint never gives an all-clear it cannot back: a removed or changed variable that no other rule
-    reported on (an odd shape, a field edited by hand) is flagged so that a person looks at it."""
-    for change in ctx.changes:
-        if change.kind is ChangeKind.ADDED or change.name in ctx.explained:
-            continue
-        entry = change.new or change.old
-        assert entry is not None
-        fields = ", ".join(
-            field_label(f) for f in change.changed_fields + change.added_fields + change.removed_fields if f != "root"
-        )
-        yield Hit(
-            variable=change.name,
-            line=change.new.line if change.new else None,
-            old_line=change.old.line if change.old else None,
-            message=(
-                f"{change.name} {change.kind.value}"
-                + (f" ({fields})" if fields else "")
-                + f" ({entry.fingerprint}): no rule recognises this change; review it by hand."
-            ),
-        )
-
-
 RULES = (empty_value, duplicate_key, edited_without_sops)
-
-#: Rules that run after all others and see which variables they explained.
-FINAL_RULES = (unexplained_change,)

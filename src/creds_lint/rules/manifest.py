@@ -9,12 +9,13 @@ the var-store (after an IP change, ``director_ssl`` must be re-issued although n
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from creds_lint import x509
 from creds_lint.findings import Severity
 from creds_lint.manifest import Declaration, normalize_name
-from creds_lint.model import Category, Entry, Identity, Kind, is_empty
-from creds_lint.rules.base import Context, Hit, rule
+from creds_lint.model import Category, Entry, Identity, Kind, Role, is_empty
+from creds_lint.rules.base import MODIFIED, Context, Definition, Hit, family, rule
 
 RESTORE = "Restore it from version control or a backup before the next deploy; if bosh never deployed it, allow it"
 
@@ -43,95 +44,121 @@ def missing(ctx: Context, category: Category) -> Iterator[Declaration]:
             yield declaration
 
 
-def _missing_hit(declaration: Declaration, label: str, outcome: str) -> Hit:
-    return Hit(
-        variable=declaration.name,
-        message=(
-            f"{declaration.name} ({label}) is declared in {declaration.where} but missing from the var-store: BOSH "
-            f"will generate a new one on the next deploy{outcome}"
+@dataclass(frozen=True, kw_only=True)
+class Missing(Definition):
+    """A rule of the ``missing-*`` family: a declared variable of one ``category`` that the var-store lacks.
+    ``label`` names it in the message and ``outcome`` says what the generated value does; ``{type}`` (the
+    declared type), ``{role}`` (the role its name gives it, ``password`` for a plain secret), ``{consequence}``,
+    ``{signer}`` (`` from CA`` when the declaration names its CA) and ``{restore}`` are filled in."""
+
+    category: Category
+    label: str
+    outcome: str = ". If a value of it was ever deployed, {consequence}. {restore}."
+
+
+def missing_declared(row: Missing, ctx: Context) -> Iterator[Hit]:
+    """The body of the ``missing-*`` family: every declared variable of the row's category that bosh will
+    generate."""
+    for declaration in missing(ctx, row.category):
+        identity = _declared(ctx, declaration)
+        fill = {
+            "type": declaration.type,
+            "role": "password" if identity.role is Role.PLAIN else identity.role.value,
+            "consequence": identity.consequence,
+            "signer": f" from {declaration.ca}" if declaration.ca else "",
+            "restore": RESTORE,
+        }
+        label, outcome = row.label.format(**fill), row.outcome.format(**fill)
+        yield Hit(
+            variable=declaration.name,
+            message=(
+                f"{declaration.name} ({label}) is declared in {declaration.where} but missing from the var-store: BOSH "
+                f"will generate a new one on the next deploy{outcome}"
+            ),
+            details={"declared": declaration.where, "type": declaration.type},
+        )
+
+
+MISSING_FAMILY = family(
+    (
+        Missing(
+            code="CL630",
+            name="missing-encryption-key",
+            severity=Severity.ERROR,
+            category=Category.ENCRYPTION_KEY,
+            label="encryption key",
+            summary="An encryption key declared in the manifest is missing from the var-store (enabled by --manifest).",
+            rationale=(
+                'The pre-flight answer to "what will ``create-env`` regenerate?": bosh generates every declared '
+                "variable that the var-store lacks, silently. A new encryption key means data encrypted with the old "
+                "one can no longer be decrypted — the incident creds-lint was written for. Enabled by ``--manifest``."
+            ),
+            remedy=f"{RESTORE}.",
         ),
-        details={"declared": declaration.where, "type": declaration.type},
-    )
-
-
-def _if_deployed(ctx: Context, declaration: Declaration) -> str:
-    consequence = _declared(ctx, declaration).consequence
-    return f". If a value of it was ever deployed, {consequence}. {RESTORE}."
-
-
-@rule(
-    code="CL630",
-    name="missing-encryption-key",
-    severity=Severity.ERROR,
-    summary="An encryption key declared in the manifest is missing from the var-store (enabled by --manifest).",
-    remedy=f"{RESTORE}.",
+        Missing(
+            code="CL631",
+            name="missing-ca",
+            severity=Severity.ERROR,
+            category=Category.CA,
+            label="CA",
+            summary="A CA declared in the manifest is missing from the var-store (enabled by --manifest).",
+            rationale=(
+                "A missing CA is generated with a new key pair: VMs and clients that trust the old one reject "
+                "everything the new one signs, and certificates the old one signed do not verify against it. Enabled "
+                "by ``--manifest``."
+            ),
+            remedy=f"{RESTORE}.",
+        ),
+        Missing(
+            code="CL632",
+            name="missing-keypair",
+            severity=Severity.WARNING,
+            category=Category.KEYPAIR,
+            label="{type} key pair",
+            summary=(
+                "An rsa or ssh key pair declared in the manifest is missing from the var-store (enabled by --manifest)."
+            ),
+            rationale=(
+                "A missing key pair is generated anew: tokens signed with the old key become invalid, and whoever "
+                "logs in with the old ssh key or pinned the old host key is locked out. Enabled by ``--manifest``."
+            ),
+            remedy=f"{RESTORE}.",
+        ),
+        Missing(
+            code="CL633",
+            name="missing-password",
+            severity=Severity.WARNING,
+            category=Category.SECRET,
+            label="{role}",
+            summary="A password declared in the manifest is missing from the var-store (enabled by --manifest).",
+            rationale=(
+                "A missing password is generated anew; components configured with a previous value (agents, people, "
+                "pipelines) fail to authenticate until they are redeployed. Passwords declared disposable are "
+                "reported by ``disposable-changed`` instead. Enabled by ``--manifest``."
+            ),
+            remedy=f"{RESTORE}; list it under classify.disposable if bosh may regenerate it.",
+        ),
+        Missing(
+            code="CL634",
+            name="missing-certificate",
+            severity=Severity.INFO,
+            category=Category.CERTIFICATE,
+            label="certificate",
+            outcome="{signer}, which is safe while that CA stays unchanged.",
+            summary=(
+                "A leaf certificate declared in the manifest is missing from the var-store (enabled by --manifest)."
+            ),
+            rationale=(
+                "A missing leaf certificate is issued by its CA on the next deploy; everything that trusts the CA "
+                "accepts it. This is how a leaf rotation (or a re-issue after an IP change) is done. Enabled by "
+                "``--manifest``."
+            ),
+            remedy="Nothing to do if its CA stays unchanged: bosh issues it from that CA.",
+        ),
+    ),
+    missing_declared,
+    claims=frozenset(),
 )
-def missing_encryption_key(ctx: Context) -> Iterator[Hit]:
-    """The pre-flight answer to "what will ``create-env`` regenerate?": bosh generates every declared variable
-    that the var-store lacks, silently. A new encryption key means data encrypted with the old one can no longer
-    be decrypted — the incident creds-lint was written for. Enabled by ``--manifest``."""
-    for declaration in missing(ctx, Category.ENCRYPTION_KEY):
-        yield _missing_hit(declaration, "encryption key", _if_deployed(ctx, declaration))
-
-
-@rule(
-    code="CL631",
-    name="missing-ca",
-    severity=Severity.ERROR,
-    summary="A CA declared in the manifest is missing from the var-store (enabled by --manifest).",
-    remedy=f"{RESTORE}.",
-)
-def missing_ca(ctx: Context) -> Iterator[Hit]:
-    """A missing CA is generated with a new key pair: VMs and clients that trust the old one reject everything
-    the new one signs, and certificates the old one signed do not verify against it. Enabled by
-    ``--manifest``."""
-    for declaration in missing(ctx, Category.CA):
-        yield _missing_hit(declaration, "CA", _if_deployed(ctx, declaration))
-
-
-@rule(
-    code="CL632",
-    name="missing-keypair",
-    severity=Severity.WARNING,
-    summary="An rsa or ssh key pair declared in the manifest is missing from the var-store (enabled by --manifest).",
-    remedy=f"{RESTORE}.",
-)
-def missing_keypair(ctx: Context) -> Iterator[Hit]:
-    """A missing key pair is generated anew: tokens signed with the old key become invalid, and whoever logs in
-    with the old ssh key or pinned the old host key is locked out. Enabled by ``--manifest``."""
-    for declaration in missing(ctx, Category.KEYPAIR):
-        yield _missing_hit(declaration, f"{declaration.type} key pair", _if_deployed(ctx, declaration))
-
-
-@rule(
-    code="CL633",
-    name="missing-password",
-    severity=Severity.WARNING,
-    summary="A password declared in the manifest is missing from the var-store (enabled by --manifest).",
-    remedy=f"{RESTORE}; list it under classify.disposable if bosh may regenerate it.",
-)
-def missing_password(ctx: Context) -> Iterator[Hit]:
-    """A missing password is generated anew; components configured with a previous value (agents, people,
-    pipelines) fail to authenticate until they are redeployed. Passwords declared disposable are reported by
-    ``disposable-changed`` instead. Enabled by ``--manifest``."""
-    for declaration in missing(ctx, Category.SECRET):
-        label = _declared(ctx, declaration).role.value
-        yield _missing_hit(declaration, "password" if label == "secret" else label, _if_deployed(ctx, declaration))
-
-
-@rule(
-    code="CL634",
-    name="missing-certificate",
-    severity=Severity.INFO,
-    summary="A leaf certificate declared in the manifest is missing from the var-store (enabled by --manifest).",
-    remedy="Nothing to do if its CA stays unchanged: bosh issues it from that CA.",
-)
-def missing_certificate(ctx: Context) -> Iterator[Hit]:
-    """A missing leaf certificate is issued by its CA on the next deploy; everything that trusts the CA accepts
-    it. This is how a leaf rotation (or a re-issue after an IP change) is done. Enabled by ``--manifest``."""
-    for declaration in missing(ctx, Category.CERTIFICATE):
-        signer = f" from {declaration.ca}" if declaration.ca else ""
-        yield _missing_hit(declaration, "certificate", f"{signer}, which is safe while that CA stays unchanged.")
 
 
 def _declared_entries(ctx: Context) -> Iterator[tuple[Declaration, Entry]]:
@@ -152,6 +179,7 @@ def _declared_entries(ctx: Context) -> Iterator[tuple[Declaration, Entry]]:
         "Restore the value of the declared type from version control, or delete it so that bosh generates one; "
         "if the manifest is wrong, fix the manifest."
     ),
+    claims=MODIFIED,
 )
 def declared_type_mismatch(ctx: Context) -> Iterator[Hit]:
     """bosh never checks a stored value against its declaration: a password where the manifest declares a
@@ -217,6 +245,7 @@ def option_differences(ctx: Context, declaration: Declaration, entry: Entry) -> 
         "Delete the certificate from the var-store so that bosh re-issues it from its CA with the manifest's "
         "options on the next deploy (a leaf: its CA stays unchanged), or fix the manifest."
     ),
+    claims=MODIFIED,
 )
 def certificate_options_mismatch(ctx: Context) -> Iterator[Hit]:
     """bosh generates a certificate once and keeps it: when the manifest's options change — a new director IP
@@ -288,11 +317,7 @@ def unresolved_manifest_option(ctx: Context) -> Iterator[Hit]:
 
 
 RULES = (
-    missing_encryption_key,
-    missing_ca,
-    missing_keypair,
-    missing_password,
-    missing_certificate,
+    *MISSING_FAMILY,
     declared_type_mismatch,
     certificate_options_mismatch,
     orphaned_variable,

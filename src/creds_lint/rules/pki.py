@@ -21,7 +21,7 @@ from creds_lint.model import Entry, Kind
 from creds_lint.origin import Origin
 from creds_lint.pki import Trust
 from creds_lint.rotations import Step
-from creds_lint.rules.base import Context, Hit, rule
+from creds_lint.rules.base import MODIFIED, Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, entry_details, label, what
 
 if TYPE_CHECKING:
@@ -151,6 +151,7 @@ def _issuer_details(chain: pki.Chain) -> dict[str, str]:
         "Re-issue the certificate from the CA its 'ca' field names (delete it and let bosh generate it), or "
         "restore the matching certificate and 'ca' field from version control."
     ),
+    claims=MODIFIED,
 )
 def certificate_not_signed_by_ca(ctx: Context) -> Iterator[Hit]:
     """The ``ca`` field is what bosh hands to the clients of a certificate (``((name.ca))``). When the CA in it did
@@ -180,6 +181,7 @@ def certificate_not_signed_by_ca(ctx: Context) -> Iterator[Hit]:
     severity=Severity.ERROR,
     summary="A private key does not match its certificate or public key, or an ssh fingerprint its key.",
     remedy="Restore the matching private key, certificate or public key from version control.",
+    claims=MODIFIED,
 )
 def key_mismatch(ctx: Context) -> Iterator[Hit]:
     """A certificate served with a private key that is not its own fails every TLS handshake; an rsa pair whose
@@ -238,6 +240,7 @@ def _renew(ctx: Context, entry: Entry, info: x509.CertInfo) -> str:
         "Renew it with the same key: `creds-lint renew FILE NAME` (an expired CA: add --expired-ok, then "
         "`bosh recreate --fix` the VMs whose agents hold its old copy; docs/renew.md)."
     ),
+    claims=MODIFIED,
 )
 def expired_certificate(ctx: Context) -> Iterator[Hit]:
     """An expired certificate fails every handshake: ``x509: certificate has expired or is not yet valid``. This
@@ -307,6 +310,7 @@ def expiring_certificate(ctx: Context) -> Iterator[Hit]:
         "than belongs in it (a second key, a key in a trust field, text outside the PEM blocks)."
     ),
     remedy="Restore the value from version control, or delete the variable so that bosh generates it anew.",
+    claims=MODIFIED,
 )
 def malformed_certificate(ctx: Context) -> Iterator[Hit]:
     """bosh never validates a value that is present: a certificate or key cut short by an editor or a bad merge
@@ -341,6 +345,7 @@ def _rotations(ctx: Context) -> Iterator[tuple[Change, Entry, Entry]]:
     severity=Severity.WARNING,
     summary="A re-issued leaf certificate changed its common name or lost an alternative name.",
     remedy="Re-issue it with the old names (check the variable's options in the manifest), or restore it.",
+    claims=MODIFIED,
 )
 def subject_changed(ctx: Context) -> Iterator[Hit]:
     """Clients check the name they connect to against the certificate. A rotated leaf that lost an IP or DNS
@@ -381,6 +386,7 @@ def _key(entry: Entry) -> tuple[str, int] | None:
     severity=Severity.WARNING,
     summary="A rotated key is shorter than before, or an RSA key is shorter than 2048 bits.",
     remedy="Generate the key again with at least the previous length (key_length in the manifest's options).",
+    claims=MODIFIED,
 )
 def weaker_key(ctx: Context) -> Iterator[Hit]:
     """A rotation should never weaken a key. bosh generates 3072-bit RSA keys for certificates and 2048-bit ones
@@ -444,6 +450,7 @@ def signer_change(ctx: Context, old: Entry, new: Entry) -> tuple[str, str] | Non
         "rotate its CA, add the next CA as NAME_2 with its own leaves (NAME_2 of each leaf), and promote them "
         "over the old names once every holder trusts the new CA."
     ),
+    claims=MODIFIED,
 )
 def signer_changed(ctx: Context) -> Iterator[Hit]:
     """A proper rotation re-issues a certificate from the same CA. One signed by another CA — another CA of the
@@ -512,6 +519,7 @@ def _named(ctx: Context, certs: tuple[Certificate | None, ...]) -> str:
         "Remove the certificate that was added. To rotate a CA, add its next version as NAME_2 and put that in "
         "the trust fields; to move a certificate to another CA, allow this change deliberately."
     ),
+    claims=MODIFIED,
 )
 def changed_trust(ctx: Context) -> Iterator[Hit]:
     """Every certificate in a CA's ``certificate`` field is a trust anchor for whatever is given
@@ -614,6 +622,7 @@ def _versions(ctx: Context) -> Iterator[tuple[Change, Entry, Entry, Certificate,
     severity=Severity.ERROR,
     summary="A leaf certificate was re-issued as a CA (BasicConstraints CA=true).",
     remedy="Re-issue it as a leaf (is_ca is not set in the manifest's options), or restore the previous certificate.",
+    claims=MODIFIED,
 )
 def became_ca(ctx: Context) -> Iterator[Hit]:
     """A leaf's private key is deployed to the VMs that serve it. Re-issued as a CA and signed by a CA that others
@@ -640,6 +649,7 @@ def became_ca(ctx: Context) -> Iterator[Hit]:
     severity=Severity.ERROR,
     summary="A CA was re-issued without CA=true (BasicConstraints) or without keyCertSign (KeyUsage).",
     remedy="Re-issue it as a CA (is_ca in the manifest's options), or restore the previous certificate.",
+    claims=MODIFIED,
 )
 def no_longer_ca(ctx: Context) -> Iterator[Hit]:
     """Verifiers accept an issuer only when its certificate says it is a CA (BasicConstraints CA=true) allowed to
@@ -670,6 +680,7 @@ def no_longer_ca(ctx: Context) -> Iterator[Hit]:
         "Re-issue it with the old extended key usages (extended_key_usage in the manifest's options), or restore "
         "the previous certificate."
     ),
+    claims=MODIFIED,
 )
 def lost_key_usage(ctx: Context) -> Iterator[Hit]:
     """A server presents its certificate for ``server_auth``, a client for ``client_auth``; verifiers reject a
@@ -710,6 +721,7 @@ def ca_keys_in(ctx: Context, entry: Entry) -> tuple[str, ...]:
         "Give it a key of its own: delete it so that bosh generates it, or restore it; then treat the CA's key as "
         "disclosed and rotate the CA."
     ),
+    claims=MODIFIED,
 )
 def ca_key_in_leaf(ctx: Context) -> Iterator[Hit]:
     """A leaf's private key is deployed to every VM that serves it, a CA's stays with the director. A leaf that
