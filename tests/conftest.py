@@ -11,6 +11,21 @@ import pytest
 from creds_lint.cli import main
 from factory import dump_store
 
+#: Fixtures that run a real external tool: every test that uses one is in the slow lane (``pytest -m slow``).
+SLOW_FIXTURES = frozenset({"bosh_cli", "bosh_int"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fast lane (``pytest -m "not slow"``) leaves out, besides the modules and tests marked ``slow``, every
+    test that runs the real bosh CLI and every property test (hypothesis runs many examples)."""
+    from hypothesis import is_hypothesis_test
+
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        test = getattr(item, "obj", None)
+        if SLOW_FIXTURES.intersection(fixtures) or (test is not None and is_hypothesis_test(test)):
+            item.add_marker(pytest.mark.slow)
+
 
 @dataclass(frozen=True)
 class Run:

@@ -18,6 +18,8 @@ from factory import bosh_store
 from gitrepo import GitRepo, isolate_git
 from test_reporters import sarif_schema
 
+pytestmark = pytest.mark.slow  # the GitHub Action's steps as subprocesses, with a virtual environment of their own
+
 ACTION = Path(__file__).resolve().parents[1] / "action.yml"
 
 
@@ -199,7 +201,6 @@ def test_inputs_are_word_lists_never_globs(pull_request: tuple[GitRepo, str, str
     assert "not-a-var-store.yml" not in done.stdout + done.stderr  # `*.yml` was not expanded by the shell
 
 
-@pytest.mark.slow
 def test_install_step_makes_a_venv_of_its_own(tmp_path: Path) -> None:
     output = tmp_path / "github_output"
     venv = tmp_path / "venv"

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from factory import Cert, bosh_store, cert_from_value, dump_store, make_leaf, scaled_scenarios
 from measure import Measured, run_measured
 
+pytestmark = pytest.mark.slow  # every hostile input runs the CLI in a measured subprocess, some of 50 MB
+
 #: A password of the old store: no output may ever contain it.
 SECRET = "Zq7xK2mP9vL4wR8tN3bC"
 #: A hang guard, far above any expected run; not a timing assertion.
@@ -379,7 +381,6 @@ def test_certificates_with_absurd_validity_or_serial(
 # --- size ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_a_real_10000_entry_var_store_still_works(tmp_path: Path) -> None:
     scenarios = scaled_scenarios(10_000)
     old = tmp_path / "old.yml"

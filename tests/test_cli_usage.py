@@ -128,6 +128,7 @@ def test_an_audit_gives_no_restore_advice(cli: RunCli, write_store: WriteStore) 
     assert "restore the old values" not in run.out
 
 
+@pytest.mark.slow  # a subprocess with an ASCII-only locale
 def test_an_ascii_only_stdout_gets_escapes_not_an_error(tmp_path: Path) -> None:
     old, new = tmp_path / "old.yml", tmp_path / "new.yml"
     old.write_text(f"pässwort: {password('a')}\n", encoding="utf-8")

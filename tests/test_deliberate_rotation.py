@@ -17,6 +17,8 @@ from factory import BOSH_CAS, BOSH_LEAVES, bosh_store, make_ca, make_leaf
 from gitrepo import GitRepo, isolate_git
 from test_pre_commit import committed_copy
 
+pytestmark = pytest.mark.slow  # the real pre-commit
+
 REASON = "nats_ca rotated on purpose: it expires in March (change OPS-1234)"
 
 
@@ -110,7 +112,6 @@ def git_commit(repo: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", "commit", *args], cwd=repo.root, capture_output=True, text=True, check=False)
 
 
-@pytest.mark.slow
 def test_a_deliberate_nats_ca_rotation_through_the_pre_commit_hook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,6 +51,8 @@ from factory import (
 )
 from measure import run_measured
 
+pytestmark = pytest.mark.slow  # thousands of random mutations, some through a real process
+
 SEED = int(os.environ.get("CREDS_LINT_SEED") or random.SystemRandom().randrange(2**32))
 BULK_CASES = 3000
 CLI_CASES = 60

@@ -177,3 +177,14 @@ def test_docs_name_the_command_the_hook_runs() -> None:
     claims = [(page.name, m.group(1) or m.group(2)) for page in pages for m in said.finditer(page.read_text("utf-8"))]
     assert claims
     assert {flag for _, flag in claims} == {"--hook"}, claims
+
+
+def test_ci_runs_the_readme_test_command_which_runs_the_whole_suite() -> None:
+    """The README's test command is the last line of `.ci/run`, and it selects no marker: CI runs the slow lane
+    too. The fast lane the README offers beside it is `-m "not slow"`."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [command] = [b.strip() for lang, b in _BLOCK.findall(readme) if lang == "sh" and "pytest" in b]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().splitlines()
+    assert ci[-1] == command
+    assert command.endswith("python3 -m pytest")
+    assert 'python3 -m pytest -m "not slow"' in readme

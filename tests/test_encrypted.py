@@ -15,6 +15,8 @@ from creds_lint.encrypted import FILTERED, Cipher, detect
 from factory import bosh_store, dump_store, incident, leaf_rotation, password
 from gitrepo import GitRepo, isolate_git
 
+pytestmark = pytest.mark.slow  # real git-crypt, sops, age and gpg
+
 STORE = {"admin_password": password("admin"), "credhub_encryption_password": password("credhub")}
 PLAINTEXT = dump_store(STORE).encode()
 
@@ -206,7 +208,6 @@ def _commit(repo: GitRepo, message: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", "commit", "-m", message], cwd=repo.root, capture_output=True, text=True, check=False)
 
 
-@pytest.mark.slow
 def test_pre_commit_hook_in_an_unlocked_git_crypt_repository(
     crypt: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

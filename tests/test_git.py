@@ -17,6 +17,8 @@ from creds_lint.targets import DEFAULT_VAR_STORE_GLOBS, is_var_store
 from factory import BOSH_PASSWORDS, bosh_store, incident, leaf_rotation, password
 from gitrepo import GitRepo, isolate_git
 
+pytestmark = pytest.mark.slow  # real git repositories
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 

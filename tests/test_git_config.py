@@ -15,6 +15,8 @@ from factory import bosh_store, password
 from gitrepo import GitRepo, isolate_git
 from test_pre_commit import committed_copy
 
+pytestmark = pytest.mark.slow  # real git repositories and the real pre-commit
+
 ALLOW_HM = "allow:\n  - rule: regenerated-password\n    variable: hm_password\n    reason: documented as safe, OPS-42\n"
 
 
@@ -257,7 +259,6 @@ def test_a_subfolder_configuration_does_not_reach_other_folders(two_environments
     assert ("regenerated-password", "hm_password", "creds.yml", False) in rules(run)
 
 
-@pytest.mark.slow
 def test_pre_commit_applies_each_folders_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real pre-commit, run by `git commit` at the top of the repository, with two environments that each
     allow their own change next to their var-store."""

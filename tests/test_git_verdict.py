@@ -17,6 +17,8 @@ from factory import bosh_store, dump_store, password
 from gitrepo import GitRepo, isolate_git
 from test_pre_commit import committed_copy
 
+pytestmark = pytest.mark.slow  # real git repositories and the real pre-commit
+
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
@@ -188,7 +190,6 @@ def test_what_reads_as_a_var_store() -> None:
 # --- the real pre-commit ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_pre_commit_refuses_a_moved_and_an_unnamed_var_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     isolate_git(monkeypatch, tmp_path / "home")
     monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))

@@ -13,6 +13,8 @@ import pytest
 
 from conftest import RunCli
 
+pytestmark = pytest.mark.slow  # real bosh CLI
+
 BOSH_YML = """\
 name: bosh
 instance_groups:

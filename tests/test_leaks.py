@@ -27,6 +27,8 @@ from creds_lint.reporters import REPORTERS
 from factory import dump_store, make_ca, make_leaf, make_rsa, make_ssh
 from gitrepo import GitRepo, isolate_git
 
+pytestmark = pytest.mark.slow  # every command and format, and property tests
+
 
 def _random_looking(text: str) -> bool:
     """Mixed case and digits, like a generated secret: a word of the output (``artifactLocation``, a hex

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds the sdist
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,7 +33,6 @@ def _checkout_copy(target: Path) -> Path:
     return target
 
 
-@pytest.mark.slow
 def test_sdist_holds_the_package_licence_and_metadata_and_no_tests(tmp_path: Path) -> None:
     source = _checkout_copy(tmp_path / "src")
     result = subprocess.run(

@@ -12,6 +12,8 @@ import pytest
 from factory import bosh_store, leaf_rotation, password
 from gitrepo import GitRepo, isolate_git
 
+pytestmark = pytest.mark.slow  # the real pre-commit
+
 PROJECT = Path(__file__).resolve().parent.parent
 #: What pip needs to build and install creds-lint from a clone (pre-commit clones the repository at a commit).
 PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml")
@@ -30,7 +32,6 @@ def committed_copy(destination: Path) -> tuple[Path, str]:
     return destination, copy.commit("creds-lint as tested")
 
 
-@pytest.mark.slow
 def test_pre_commit_refuses_a_lost_encryption_password_and_lets_a_rotation_through(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

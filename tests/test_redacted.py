@@ -240,6 +240,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
 COMMAND = f"{shlex.quote(sys.executable)} -m creds_lint diff"
 
 
+@pytest.mark.slow  # real git, running creds-lint as its diff driver
 @pytest.mark.parametrize(
     "setting",
     [("diff.creds-lint.textconv", f"{COMMAND} --textconv"), ("diff.creds-lint.command", COMMAND)],

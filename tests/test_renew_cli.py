@@ -19,6 +19,8 @@ from creds_lint import blocks, der
 from factory import bosh_store
 from test_sops import Sops, tool
 
+pytestmark = pytest.mark.slow  # real bosh CLI and sops
+
 VARIABLES = """\
 variables:
 - name: admin_password

@@ -19,6 +19,8 @@ from creds_lint import blocks
 from factory import BOSH_LEAVES, bosh_store, dump_store, incident, make_ca, make_leaf, password
 from gitrepo import GitRepo, isolate_git
 
+pytestmark = pytest.mark.slow  # real git repositories, git-crypt and the bosh CLI
+
 STORE = bosh_store()
 INCIDENT = incident(STORE)
 DEFAULT_CA_LEAVES = sorted(n for n, (ca, *_) in BOSH_LEAVES.items() if ca == "default_ca")

@@ -14,6 +14,8 @@ from conftest import BoshInt, RunCli
 from creds_lint import rotate
 from creds_lint.loader import parse_store
 
+pytestmark = pytest.mark.slow  # real bosh CLI, many CAs and leaves to build
+
 VARIABLES = """\
 variables:
 - name: admin_password

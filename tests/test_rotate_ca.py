@@ -16,6 +16,8 @@ from conftest import RunCli, _bosh_cli
 from creds_lint import rotate
 from creds_lint.loader import parse_store
 
+pytestmark = pytest.mark.slow  # real bosh CLI, many CAs and leaves to build
+
 NATS: dict[str, dict[str, Any]] = {
     "nats_ca": {"is_ca": True, "common_name": "default.nats-ca.bosh-internal"},
     "nats_server_tls": {

@@ -18,6 +18,8 @@ from creds_lint.encrypted import Cipher, detect
 from factory import bosh_store, dump_store, incident, leaf_rotation, password
 from gitrepo import GitRepo, isolate_git
 
+pytestmark = pytest.mark.slow  # the real sops binary
+
 #: The public parts of bosh's values, left readable (docs/encrypted.md).
 UNENCRYPTED = "^(ca|certificate|public_key|public_key_fingerprint)$"
 

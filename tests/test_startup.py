@@ -11,6 +11,8 @@ import pytest
 from factory import bosh_store, dump_store, incident
 from measure import run_measured
 
+pytestmark = pytest.mark.slow  # every case starts the CLI in a subprocess under python -X importtime
+
 
 def modules_of(*args: str | Path) -> tuple[int, set[str]]:
     """The exit code of ``creds-lint ARGS`` in a fresh process, and every module it imported."""
