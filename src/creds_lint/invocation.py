@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeAlias
 
 from creds_lint import __version__
 from creds_lint.findings import Severity
+from creds_lint.origin import STDIN_ARGUMENT
 from creds_lint.reporters import FORMATS
 
 
@@ -329,7 +330,7 @@ creds-lint [options] OLD NEW
 
 EPILOG = """\
 modes:
-  OLD NEW          compare two files
+  OLD NEW          compare two files; either may be - (standard input)
   FILE             pre-flight: FILE on disk against its committed version at --rev (default HEAD); with
                    --rev, every FILE given is checked that way
   --staged         what the next commit changes: the index against HEAD, for PATHs or every staged var-store
@@ -613,7 +614,26 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return "give OLD NEW, a FILE to pre-flight, or a mode (--staged, --base REV, --hook)"
     if args.rev is not None and not args.paths:
         return "--rev needs at least one FILE"
+    return _stdin_problem(args.paths, git_mode=git_mode)
+
+
+def _stdin_problem(paths: Sequence[str], *, git_mode: bool) -> str | None:
+    stdin = paths.count(STDIN_ARGUMENT)
+    if stdin and (git_mode or len(paths) != 2):
+        return "- (standard input) is for OLD or NEW (creds-lint OLD NEW): a pre-flight and the git modes read files"
+    if stdin == 2:
+        return BOTH_STDIN
     return None
+
+
+#: OLD and NEW both from standard input: there is one.
+BOTH_STDIN = "OLD and NEW cannot both be - (standard input): give one of them as a file"
+
+
+def refuse_stdin(parser: argparse.ArgumentParser, value: str | None, what: str) -> None:
+    """A usage error when ``value`` is ``-``: for the files a command writes (``what``: which, and why)."""
+    if value == STDIN_ARGUMENT:
+        parser.error(f"{what}: give a path, not - (standard input)")
 
 
 def _mode(args: argparse.Namespace) -> Mode:
@@ -650,7 +670,10 @@ def parse_lint(argv: Sequence[str]) -> Invocation:
 
 
 def parse_check(argv: Sequence[str]) -> Invocation:
-    args = build_check_parser().parse_args(argv)
+    parser = build_check_parser()
+    args = parser.parse_args(argv)
+    if args.files.count(STDIN_ARGUMENT) > 1:
+        parser.error("- (standard input) can be read once: give it as one FILE at most")
     return Invocation(request=Audit(files=tuple(args.files)), settings=_settings(args), output=_output(args))
 
 
@@ -667,6 +690,8 @@ def parse_diff(argv: Sequence[str]) -> Invocation:
         return Invocation(request=Diff(mode=DiffMode.EXTERNAL, files=files), settings=settings)
     if len(files) != 2:
         parser.error("give OLD NEW, --textconv FILE, or git's diff-driver arguments")
+    if files == (STDIN_ARGUMENT, STDIN_ARGUMENT):
+        parser.error(BOTH_STDIN)
     return Invocation(request=Diff(mode=DiffMode.FILES, files=files), settings=settings)
 
 
@@ -726,7 +751,11 @@ def build_restore_parser() -> argparse.ArgumentParser:
 
 
 def parse_restore(argv: Sequence[str]) -> Invocation:
-    args = build_restore_parser().parse_intermixed_args(list(argv))
+    parser = build_restore_parser()
+    args = parser.parse_intermixed_args(list(argv))
+    refuse_stdin(parser, args.file, "restore writes FILE in place")
+    refuse_stdin(parser, args.source, "--from is a file or a git revision")
+    refuse_stdin(parser, args.import_file, "--import-file writes OUT")
     request = Restore(
         file=args.file,
         source=args.source,

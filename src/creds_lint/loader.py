@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ import yaml
 from creds_lint import encrypted, yamlv2
 from creds_lint.errors import CredsLintError
 from creds_lint.model import Duplicate, Entry, Kind, Typed, VarStore, normalize
+from creds_lint.origin import STDIN
 
 try:
     _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = yaml.CSafeLoader
@@ -66,6 +68,25 @@ def read_file(path: str | Path) -> bytes:
         raise CredsLintError(f"cannot read the file ({exc.strerror or type(exc).__name__})", source=source) from None
     if len(data) > MAX_BYTES:
         raise CredsLintError(f"larger than {MAX_BYTES // 2**20} MiB: not a var-store", source=source)
+    return data
+
+
+def read_stdin() -> bytes:
+    """The bytes of standard input (``-`` on the command line), bounded as a file is; a terminal is refused (the
+    run would wait for input nobody is typing)."""
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise CredsLintError(
+            "standard input is a terminal: pipe a var-store into - (cat FILE | creds-lint ...)", source=STDIN
+        )
+    try:
+        data = stream.buffer.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise CredsLintError(
+            f"cannot read standard input ({exc.strerror or type(exc).__name__})", source=STDIN
+        ) from None
+    if len(data) > MAX_BYTES:
+        raise CredsLintError(f"larger than {MAX_BYTES // 2**20} MiB: not a var-store", source=STDIN)
     return data
 
 

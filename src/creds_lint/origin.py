@@ -12,6 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+#: How every report names a var-store read from standard input (``-`` on the command line): text, JSON, SARIF and
+#: GitHub alike. It is no path: annotations and SARIF locations give it no file in the repository.
+STDIN = "<stdin>"
+#: The argument that names standard input instead of a file (``creds-lint OLD -``, ``check -``, ``diff OLD -``).
+STDIN_ARGUMENT = "-"
+
 # ``REV:path`` / ``:path`` / ``:0:path``. A one-letter "revision" is a Windows drive, and a label with ``://`` a URL.
 _REV_PATH = re.compile(r"(?P<rev>[^:]{2,}|):(?:[0-3]:)?(?P<path>[^:].*)", re.DOTALL)
 

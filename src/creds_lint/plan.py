@@ -29,7 +29,7 @@ from creds_lint.findings import Severity
 from creds_lint.globs import Globs
 from creds_lint.invocation import Audit, Color, Diff, DiffMode, Invocation, Lint, Mode, Output, Request, Restore
 from creds_lint.loader import read_file
-from creds_lint.origin import Origin
+from creds_lint.origin import STDIN_ARGUMENT, Origin
 from creds_lint.redacted import DEV_NULL
 from creds_lint.reporters import resolve
 from creds_lint.reporters.style import Style
@@ -163,7 +163,7 @@ def lint_targets(request: Lint, configurations: Configurations) -> list[Target]:
     """The targets of the mode a ``lint`` request selects (see :mod:`creds_lint.targets` for the git modes);
     without PATHs, each file is a var-store by the globs of its own folder's configuration."""
     if request.mode is Mode.FILES:
-        return [Target(old=Source.file(request.paths[0]), new=Source.file(request.paths[1]))]
+        return [Target(old=Source.argument(request.paths[0]), new=Source.argument(request.paths[1]))]
     from creds_lint import targets
 
     def globs(path: str) -> Globs:
@@ -198,7 +198,7 @@ def build(invocation: Invocation, *, stdout: TextIO | None = None, environ: Mapp
     if isinstance(request, Lint):
         chosen = lint_targets(request, found)
     elif isinstance(request, Audit):
-        chosen = [Target(new=Source.file(path)) for path in request.files]
+        chosen = [Target(new=Source.argument(path)) for path in request.files]
     elif isinstance(request, Diff):
         chosen = diff_targets(request)
     elif isinstance(request, Restore):
@@ -262,15 +262,20 @@ def _version(path: str, label: str) -> Source:
     return Source(origin=Origin(path=label), read=lambda: read_file(path))
 
 
+def _given(path: str) -> Source:
+    """A version named on the command line: a file, ``/dev/null``, or ``-`` (standard input)."""
+    return Source.stdin() if path == STDIN_ARGUMENT else _version(path, path)
+
+
 def diff_targets(request: Diff) -> list[Target]:
     """``diff``'s versions: OLD and NEW; the one file of ``--textconv``; or, for git's diff driver (path, old
     file, old hex, old mode, new file, new hex, new mode, and for a rename the new path and a score),
     ``a/PATH`` and ``b/PATH``."""
     files = request.files
     if request.mode is DiffMode.TEXTCONV:
-        return [Target(new=_version(files[0], files[0]))]
+        return [Target(new=_given(files[0]))]
     if request.mode is DiffMode.FILES:
-        return [Target(old=_version(files[0], files[0]), new=_version(files[1], files[1]))]
+        return [Target(old=_given(files[0]), new=_given(files[1]))]
     path, old_file, new_file = files[0], files[1], files[4]
     new_path = files[7] if len(files) == 9 else path
     old = _version(old_file, f"a/{path}" if old_file != DEV_NULL else DEV_NULL)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from creds_lint import renew
 from creds_lint.errors import CredsLintError
-from creds_lint.invocation import Invocation, Parser, Settings
+from creds_lint.invocation import Invocation, Parser, Settings, refuse_stdin
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier
 
 if TYPE_CHECKING:
@@ -154,6 +154,7 @@ def invocation_from(argv: Sequence[str]) -> Invocation:
     is read here: the plan reads the configuration and the manifests."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    refuse_stdin(parser, args.file, "renew writes FILE in place")
     chosen = sum((bool(args.names), args.expiring is not None, args.everything))
     if chosen != 1:
         parser.error("say what to renew, in one way: NAME..., --expiring DAYS or --all")

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from creds_lint import pki, rotate, rotate_ca
 from creds_lint.errors import CredsLintError
-from creds_lint.invocation import Invocation, Parser, Settings
+from creds_lint.invocation import Invocation, Parser, Settings, refuse_stdin
 from creds_lint.model import Classifier, VarStore
 
 if TYPE_CHECKING:  # the writing and reading modules are imported by the steps: `rotate --help` reads nothing
@@ -214,6 +214,8 @@ def invocation_from(argv: Sequence[str]) -> Invocation:
     args = step.parse_intermixed_args(list(argv[1:]))
     args.step = argv[0]
     parser = step
+    writes = "names FILE in the commands it prints" if args.step == "plan" else "edits FILE in place"
+    refuse_stdin(parser, args.file, f"rotate {args.step} {writes}")
     if args.step == "leaf" and bool(args.names) == (args.expiring is not None):
         parser.error("say which leaves, in one way: NAME... or --expiring DAYS")
     request = Request(

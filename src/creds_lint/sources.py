@@ -9,14 +9,15 @@ its arguments; :func:`creds_lint.engine.check` turns them into one report.
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from creds_lint.loader import read_file
-from creds_lint.origin import Origin
+from creds_lint.loader import read_file, read_stdin
+from creds_lint.origin import STDIN, STDIN_ARGUMENT, Origin
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +37,16 @@ class Source:
     @classmethod
     def file(cls, path: str | Path) -> Source:
         return cls(origin=Origin(path=str(path)), read=lambda: read_file(path), mode=lambda: _mode(path))
+
+    @classmethod
+    def stdin(cls) -> Source:
+        """Standard input, read once (a stream cannot be read again), named :data:`~creds_lint.origin.STDIN`."""
+        return cls(origin=Origin(path=STDIN), read=functools.cache(read_stdin))
+
+    @classmethod
+    def argument(cls, path: str) -> Source:
+        """A file named on the command line: ``-`` is standard input."""
+        return cls.stdin() if path == STDIN_ARGUMENT else cls.file(path)
 
 
 def _mode(path: str | Path) -> int | None:

@@ -40,7 +40,10 @@ def annotation(finding: Finding) -> str:
         title += " (allowed)"
         message += f" [allowed: {finding.reason}]" if finding.reason else " [allowed]"
     name = "notice" if finding.allowed else COMMAND[finding.severity]
-    return command(name, message, file=file_path, line=line, title=title)
+    path = location.in_repository(file_path)
+    if path is None:  # standard input: no file to annotate; the message says where
+        return command(name, f"{file_path}: {message}", title=title)
+    return command(name, message, file=path, line=line, title=title)
 
 
 def render(report: Report, style: Style = PLAIN) -> str:

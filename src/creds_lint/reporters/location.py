@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from creds_lint.allowances import COMMAND_LINE
 from creds_lint.findings import Finding
+from creds_lint.origin import STDIN
 
 
 def position(finding: Finding) -> tuple[str, int | None]:
@@ -28,9 +29,10 @@ def message(finding: Finding) -> str:
 
 
 def in_repository(path: str) -> str | None:
-    """The path to annotate for a file error, or ``None`` when the error is about the command line itself (a flag,
-    a configuration given with it): such an error is annotated without a file."""
-    return None if path == COMMAND_LINE else path
+    """The path to annotate, or ``None`` when there is no file in the repository: an error about the command line
+    itself (a flag, a configuration given with it), or standard input. Such a finding or error is annotated
+    without a file."""
+    return None if path in (COMMAND_LINE, STDIN) else path
 
 
 def uri(file_path: str) -> str:

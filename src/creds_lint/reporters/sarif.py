@@ -31,6 +31,10 @@ RULES_URI = DOCS_URL + "rules.md"
 #: The key of our fingerprint in ``partialFingerprints``; the version suffix changes if its recipe ever does.
 FINGERPRINT_KEY = "credsLintFinding/v1"
 
+#: Where a finding in a var-store read from standard input (``-``) is: there is no file, so its artifact location
+#: has no URI (code scanning cannot show it; ``--format sarif`` is for files in a repository).
+STDIN_DESCRIPTION = "standard input (-)"
+
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 # GitHub code scanning ranks security alerts by this score (0.0-10.0).
 _SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0"}
@@ -63,7 +67,10 @@ def _rule_properties(severity: Severity) -> dict[str, Any]:
 
 
 def _physical(file_path: str, line: int | None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": location.uri(file_path)}}
+    """A location in a file: its URI, or for standard input (no file, so no URI) a description of where it is."""
+    path = location.in_repository(file_path)
+    artifact = {"uri": location.uri(path)} if path is not None else {"description": {"text": STDIN_DESCRIPTION}}
+    physical: dict[str, Any] = {"artifactLocation": artifact}
     if line is not None:
         physical["region"] = {"startLine": line}
     return {"physicalLocation": physical}

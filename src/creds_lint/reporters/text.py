@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from itertools import groupby
 
 from creds_lint.findings import WITHHELD, CertificateRecord, ConfigurationNote, Finding, Report, RuleInfo, Severity
-from creds_lint.origin import Origin
+from creds_lint.origin import STDIN, Origin
 from creds_lint.reporters.style import PLAIN, SEVERITY_COLOR, Color, Style, clean, linked, paragraphs
 
 _WIDTH = 100
@@ -126,6 +126,8 @@ def restore_command(old_file: Origin | None) -> str:
     """How to get the old values back: a git command for a version read from a revision, else where they are."""
     if old_file is None:
         return "restore the old values from version control"
+    if old_file.path == STDIN and old_file.rev is None:
+        return "restore the old values from the version given on standard input (or from version control)"
     if old_file.rev is None:
         return f"restore the old values from {old_file} (or from version control)"
     command = f"git checkout {shlex.quote(old_file.rev)} -- {shlex.quote(old_file.path)}"
@@ -142,8 +144,8 @@ def restore_entries_command(lost: Sequence[Finding]) -> list[str]:
     for finding in lost:
         old = finding.old_file
         restorable = finding.rule.startswith(("removed-", "regenerated-")) and finding.rule != "removed-file"
-        if not restorable or old is None or finding.variable is None:
-            continue
+        if not restorable or old is None or finding.variable is None or STDIN in (old.path, finding.file.path):
+            continue  # standard input is no file to write or to restore from
         if old.rev is not None and old.path != finding.file.path:  # renamed: --from REV reads FILE's own path
             continue
         source = old.rev if old.rev is not None else old.path
