@@ -133,3 +133,28 @@ def test_a_deleted_credential_is_put_back(tmp_path: Path, cli: RunCli, fmt: str)
     assert run.code == 0, run.err
     assert [e.name for e in load_store(out)] == [gone]
     assert "missing -> sha256:" in run.out
+
+
+def test_the_check_advises_the_import_not_a_write_to_the_export(
+    tmp_path: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check of an export names the restore that works for it: ``--import-file`` and ``credhub import``, never
+    ``git checkout`` of the backup or a restore into the export; and the advised command, run as printed, writes
+    the import file with the regenerated key alone."""
+    credentials = cf_credentials()
+    key = f"{PREFIX}/cc_db_encryption_key"
+    old = write(tmp_path, "old.yml", credentials, "yaml")
+    new = write(tmp_path, "new.yml", replaced(credentials, key, password("new")), "yaml")
+    monkeypatch.chdir(tmp_path)
+    check = cli("old.yml", "new.yml")
+    assert check.code == 1
+    assert "Set the old values back in CredHub before the next deploy" in check.out
+    assert "BOSH generates new ones" not in check.out
+    assert "credhub import -f restore.yml" in check.out
+    advised = [line.split("   (")[0].split() for line in check.out.splitlines() if "creds-lint restore" in line]
+    assert advised == [["creds-lint", "restore", "new.yml", "--from", "old.yml", "--import-file", "restore.yml"]]
+    before = digests(old, new)
+    run = cli(*advised[0][1:])
+    assert run.code == 0, run.err
+    assert digests(old, new) == before
+    assert [e.name for e in load_store(tmp_path / "restore.yml")] == [key]

@@ -237,15 +237,18 @@ def check(
     errors: list[FileError] = []
     certificates: list[CertificateRecord] = []
     uses: Uses = MappingProxyType({})
+    exports: list[Origin] = []
     for target, target_options in zip(targets, each, strict=True):
         try:
-            found, used, listed = _check_target(target, target_options)
+            checked = _check_target(target, target_options)
         except CredsLintError as exc:
             errors.append(FileError(file=_origin_of(exc, target), message=exc.message))
             continue
-        findings.extend(found)
-        certificates.extend(listed)
-        uses = allowances.merge(uses, used)
+        findings.extend(checked.findings)
+        certificates.extend(checked.certificates)
+        uses = allowances.merge(uses, checked.uses)
+        if checked.export:
+            exports.append(target.origin)
     findings.extend(allowance_findings(uses, options if not errors else replace(options, allowances=())))
     return Report(
         rules=CATALOGUE,
@@ -253,23 +256,37 @@ def check(
         errors=tuple(errors),
         files=len(targets),
         certificates=tuple(sorted(certificates, key=lambda c: (c.not_after, c.file, c.variable))),
+        exports=tuple(exports),
     )
 
 
-def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...], Uses, tuple[CertificateRecord, ...]]:
+@dataclass(frozen=True, kw_only=True)
+class _Checked:
+    """What checking one target gave: its findings, what each allowance matched, its certificates when it was
+    audited alone, and whether it is a CredHub export (whose remedies are CredHub's commands)."""
+
+    findings: tuple[Finding, ...]
+    uses: Uses
+    certificates: tuple[CertificateRecord, ...] = ()
+    export: bool = False
+
+
+def _check_target(target: Target, options: Options) -> _Checked:
     if target.new is None:
         if target.old is None:
             raise CredsLintError("nothing to check: no version of the file", source=target.label)
         before = _load(target.old, options)
         removed = VarStore(source=target.label, entries=MappingProxyType({}), export=before.export)
         gone: Origins = (target.origin, target.old.origin)
-        linted = _lint(
+        found, used = _lint(
             before, removed, options, origins=gone, deleted=True, removal=target.removal, by_content=target.by_content
         )
-        return (*linted, ())
+        return _Checked(findings=found, uses=used, export=before.export is not None)
     data = target.new.read()
     if target.old is not None and encrypted.unchanged(data, target.old.read):
-        return (), MappingProxyType({}), ()  # the same git-crypt ciphertext: the same file, even while locked
+        return _Checked(
+            findings=(), uses=MappingProxyType({})
+        )  # the same git-crypt ciphertext: the same file, even while locked
     new = parse_store(data, source=target.new.label, decrypt=options.decrypt)
     if new.export is not None:
         if options.manifest is not None:
@@ -294,13 +311,17 @@ def _check_target(target: Target, options: Options) -> tuple[tuple[Finding, ...]
         if problem is not None:
             raise CredsLintError(problem, source=target.new.label)
     origins = (target.new.origin, target.old.origin if target.old is not None else None)
+    export = new.export is not None
     if old is not None:
-        return (*_lint(old, new, options, origins=origins, by_content=target.by_content), ())
+        found, used = _lint(old, new, options, origins=origins, by_content=target.by_content)
+        return _Checked(findings=found, uses=used, export=export)
     from creds_lint import pki
 
     graph = pki.graph(new)  # held across both: the rules and the expiry table share the chains worked out
     found, used = _lint(old, new, options, origins=origins, by_content=target.by_content)
-    return found, used, pki.inventory(new, now=_now(options), graph=graph)
+    return _Checked(
+        findings=found, uses=used, certificates=pki.inventory(new, now=_now(options), graph=graph), export=export
+    )
 
 
 def _origin_of(error: CredsLintError, target: Target) -> Origin:

@@ -160,7 +160,8 @@ class Report:
 
     ``certificates`` is the inventory of the files audited alone (``creds-lint check``), soonest expiry first.
     ``configuration`` says which configuration the run used (``None`` when the caller did not say, as a library).
-    ``rules`` is the catalogue of every rule the run knows, in documentation order.
+    ``rules`` is the catalogue of every rule the run knows, in documentation order. ``exports`` are the files
+    read as CredHub exports: their old values go back through ``credhub import``, not into the file.
     """
 
     rules: tuple[RuleInfo, ...] = ()
@@ -169,6 +170,7 @@ class Report:
     files: int = 0
     certificates: tuple[CertificateRecord, ...] = ()
     configuration: ConfigurationNote | None = None
+    exports: tuple[Origin, ...] = ()
 
     def rule(self, code: str) -> RuleInfo | None:
         """A rule of the catalogue by its code."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from itertools import groupby
 
 from creds_lint.findings import WITHHELD, CertificateRecord, ConfigurationNote, Finding, Report, RuleInfo, Severity
@@ -134,10 +134,15 @@ def restore_command(old_file: Origin | None) -> str:
     return f"{command}   (at the top of the repository; it discards every change to the file)"
 
 
-def restore_entries_command(lost: Sequence[Finding]) -> list[str]:
+#: Where the import file of a CredHub restore goes, in the advice (``creds-lint restore ... --import-file``).
+IMPORT_FILE = "restore.yml"
+
+
+def restore_entries_command(lost: Sequence[Finding], exports: Collection[Origin] = ()) -> list[str]:
     """``creds-lint restore`` for each file whose entries were removed or regenerated: without names when the
     command's own selection (keys, passwords, key pairs) covers them, else with the names (CAs and certificates are
-    restored only when named), and ``--with-dependents`` for a CA."""
+    restored only when named), and ``--with-dependents`` for a CA. For a CredHub export (in ``exports``) the
+    command writes an import file, and ``credhub import`` puts the values back: the export is never written."""
     from creds_lint.restore import SELECTED_RULES
 
     by_file: dict[tuple[str, str], list[Finding]] = {}
@@ -155,17 +160,28 @@ def restore_entries_command(lost: Sequence[Finding]) -> list[str]:
         named = any(f.rule not in SELECTED_RULES for f in found)
         names = [shlex.quote(n) for n in dict.fromkeys(f.variable for f in found) if n is not None] if named else []
         cas = any(f.rule in ("removed-ca", "regenerated-ca") for f in found)
+        export = any(f.file in exports for f in found)
         command = " ".join(
             ["creds-lint restore", shlex.quote(path), "--from", shlex.quote(source), *names]
             + (["--with-dependents"] if cas else [])
+            + (["--import-file", IMPORT_FILE] if export else [])
         )
-        lines.append(f"{command}   (puts back only these entries, with a backup: {linked('docs/usage.md#restore')})")
+        if export:
+            lines.append(f"{command}   (writes only these credentials: {linked('docs/credhub.md')})")
+            lines.append(f"credhub import -f {IMPORT_FILE}   (then delete {IMPORT_FILE}: it holds the secrets)")
+        else:
+            lines.append(
+                f"{command}   (puts back only these entries, with a backup: {linked('docs/usage.md#restore')})"
+            )
     return lines
 
 
-def restore_block(findings: tuple[Finding, ...], rules: Catalogue, *, suggested: bool) -> list[str]:
+def restore_block(
+    findings: tuple[Finding, ...], rules: Catalogue, *, suggested: bool, exports: Collection[Origin] = ()
+) -> list[str]:
     """For findings of destructive rules: how to restore the old values, and where to read before allowing one;
-    ``suggested``: the allowances are printed below anyway (``--suggest-allow``)."""
+    ``suggested``: the allowances are printed below anyway (``--suggest-allow``); ``exports``: the files that are
+    CredHub exports, whose values go back into CredHub."""
     # an audit (no old version) has nothing to restore from: its findings' remedies say how to renew or rotate
     lost = [
         f
@@ -174,8 +190,9 @@ def restore_block(findings: tuple[Finding, ...], rules: Catalogue, *, suggested:
     ]
     if not lost:
         return []
-    commands = dict.fromkeys(restore_command(f.old_file) for f in lost)
-    commands.update(dict.fromkeys(restore_entries_command(lost)))
+    # checking out an old export restores a backup file, not CredHub: only the import puts the values back
+    commands = dict.fromkeys(restore_command(f.old_file) for f in lost if f.file not in exports)
+    commands.update(dict.fromkeys(restore_entries_command(lost, exports)))
     names = ", ".join(dict.fromkeys(f.rule for f in lost))
     allow = (
         "the allow: entries below cover exactly these changes"
@@ -186,8 +203,14 @@ def restore_block(findings: tuple[Finding, ...], rules: Catalogue, *, suggested:
         f"Only if a change is deliberate: read creds-lint --explain RULE ({names}) and docs/configuration.md#allow; "
         f"{allow}."
     )
+    in_credhub = all(f.file in exports for f in lost)
+    heading = (
+        "Set the old values back in CredHub before the next deploy, or the deployment uses the new ones:"
+        if in_credhub
+        else "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):"
+    )
     return [
-        "Restore the old values before the next deploy, or BOSH generates new ones (or keeps broken ones):",
+        heading,
         *(f"  {clean(c)}" for c in commands),
         *_wrapped("", linked(advice), indent=""),
     ]
@@ -279,7 +302,7 @@ def render(report: Report, style: Style = PLAIN) -> str:
         if info and not style.verbose:
             out.append(info_line(info))
     if not style.quiet:
-        out.extend(restore_block(shown, rules, suggested=style.suggest_allow))
+        out.extend(restore_block(shown, rules, suggested=style.suggest_allow, exports=report.exports))
         out.extend(allow_block(shown, rules, destructive=style.suggest_allow))
         for file in dict.fromkeys(r.file for r in report.certificates):
             out.append(style.paint(f"Certificates in {clean(file)}, soonest expiry first:", Color.BOLD))
