@@ -19,7 +19,7 @@ from creds_lint.engine import Options, claimed, lint
 from creds_lint.findings import Finding, Severity
 from creds_lint.loader import parse_store
 from creds_lint.model import VarStore
-from creds_lint.rules import BY_NAME, RULES, Context, Hit, Rule, verdicts
+from creds_lint.rules import BY_NAME, CATALOGUE, RULES, VERDICTS, Context, Hit, Rule, find, verdicts
 from creds_lint.rules.describe import RESTORE
 from creds_lint.rules.manifest import MISSING_FAMILY
 from creds_lint.rules.presence import REMOVED_FAMILY
@@ -301,3 +301,18 @@ def test_allowance_verdicts_read_no_store() -> None:
         "committed."
     )
     assert list(verdicts.on_allowances([Use(allowance=unused, matched=1)], (), today=date(2026, 1, 1))) == []
+
+
+def test_the_engines_verdicts_are_listed_like_rules_but_read_no_store() -> None:
+    assert [v.name for v in VERDICTS] == [
+        "unexplained-change",
+        "unused-allowance",
+        "expired-allowance",
+        "unapplied-configuration",
+    ]
+    assert not any(isinstance(v, Rule) for v in VERDICTS)
+    assert all(find(v.code) is v and find(v.name) is v for v in VERDICTS)
+    about = {i.name for i in CATALOGUE if i.about_allowances}
+    assert about == {"unused-allowance", "expired-allowance", "unapplied-configuration"}
+    (unexplained,) = (i for i in CATALOGUE if i.code == "CL399")
+    assert (unexplained.severity, unexplained.destructive) == (Severity.ERROR, True)

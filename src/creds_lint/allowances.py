@@ -5,8 +5,9 @@ dialect of :mod:`creds_lint.globs`, anchored at the folder of the configuration 
 may be left out, for findings about a whole file such as ``removed-file``), in time (``expires``: the last day it
 applies) and to one exact value (``fingerprint``: the ``sha256:…`` of the variable's value in the new file, as
 findings show it; for a removed variable, of the value that was removed). A finding it covers is still reported,
-marked allowed with the reason, and never fails the run. The engine applies allowances after the rules ran; what
-each allowance matched over the whole run is then reported by the allowance rules (unused, expired).
+marked allowed with the reason, and never fails the run. The engine applies allowances after the rules ran, in
+its decision step; once every file was checked, it reports what each allowance matched over the whole run
+(``unused-allowance``, ``expired-allowance``: :mod:`creds_lint.rules.verdicts`).
 """
 
 from __future__ import annotations
