@@ -107,15 +107,16 @@ def hook_regex(globs: Globs) -> str:
     """One regular expression that matches (with ``re.search``, as pre-commit's ``files:``) exactly the paths,
     from the top of the work tree, that ``globs`` (anchored at the top) match. Every ``!`` pattern must come
     after every other: the last pattern that matches decides, so a path is matched when some pattern matches it
-    and no ``!`` pattern does."""
+    and no ``!`` pattern does. Written short: a prefix and a suffix all patterns share are said once, and a
+    ``.yml`` pattern next to its ``.yaml`` twin is one ``.ya?ml`` (tests/test_hooks.py proves it equal to
+    :meth:`Globs.matches`)."""
     compiled = globs._spec.patterns
     kinds = [p.include for p in compiled]
     if False in kinds and True in kinds[kinds.index(False) :]:
         raise ValueError("a ! pattern before another pattern: no single regular expression for pre-commit")
-    included = [_body(p) for p in compiled if p.include]
-    excluded = [_body(p) for p in compiled if p.include is False]
-    unless = f"(?!{'|'.join(excluded)})" if excluded else ""
-    return f"^{unless}(?:{'|'.join(included)})"
+    included = _union([_body(p) for p in compiled if p.include])
+    excluded = _union([_body(p) for p in compiled if p.include is False])
+    return f"^(?!{excluded}){included}" if excluded else f"^{included}"
 
 
 def _body(pattern: pathspec.Pattern) -> str:
@@ -125,3 +126,26 @@ def _body(pattern: pathspec.Pattern) -> str:
     text = regex.pattern
     assert isinstance(text, str)
     return text.removeprefix("^")  # pathspec matches from the start: a pattern without ^ (``**``) means the same
+
+
+#: What pathspec writes before a pattern that matches in any folder, and after every pattern (the path ends, or
+#: a folder of that name holds it).
+_ANY_FOLDER, _END = "(?:.+/)?", "(?:/|$)"
+_YML, _YAML = "\\.yml" + _END, "\\.yaml" + _END
+
+
+def _union(bodies: list[str]) -> str:
+    """The alternation of ``bodies`` (each matched from the start), each ``X\\.yml`` next to its ``X\\.yaml`` as
+    ``X\\.ya?ml``, and the prefix and suffix they all share said once."""
+    if not bodies:
+        return ""
+    merged: list[str] = []
+    for body in bodies:
+        if merged and body.endswith(_YAML) and merged[-1] == body.removesuffix(_YAML) + _YML:
+            merged[-1] = body.removesuffix(_YAML) + "\\.ya?ml" + _END
+        else:
+            merged.append(body)
+    prefix = _ANY_FOLDER if all(b.startswith(_ANY_FOLDER) for b in merged) else ""
+    suffix = _END if all(b.endswith(_END) for b in merged) else ""
+    middles = [b.removeprefix(prefix).removesuffix(suffix) for b in merged]
+    return f"{prefix}(?:{'|'.join(middles)}){suffix}"
