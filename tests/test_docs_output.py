@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 INCIDENT = ROOT / "examples" / "incident"
 # page -> the directory its commands run in
-PAGES = {"output.md": INCIDENT, "incident.md": INCIDENT, "getting-started.md": ROOT}
+PAGES = {"output.md": INCIDENT, "incident.md": INCIDENT, "getting-started.md": ROOT, "audit.md": INCIDENT}
 _BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 

@@ -17,6 +17,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeAlias
 
 from creds_lint import __version__
@@ -217,6 +218,8 @@ class Settings:
     manifests: tuple[str, ...] = ()
     var_store_globs: tuple[str, ...] | None = None
     decrypt: bool = False
+    #: ``--now``: the time to check at (``None``: the clock, read once by the plan).
+    now: datetime | None = None
 
 
 class Mode(enum.Enum):
@@ -380,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_output_options(parser)
     add_decrypt_option(parser)
+    add_clock_option(parser)
     parser.add_argument(
         "--all",
         dest="check_all",
@@ -406,6 +410,7 @@ def build_check_parser() -> argparse.ArgumentParser:
     parser.add_argument("files", metavar="FILE", nargs="+", help="a var-store to audit (e.g. creds.yml)")
     add_output_options(parser)
     add_decrypt_option(parser)
+    add_clock_option(parser)
     parser.set_defaults(check_all=True, var_store_globs=None)
     return parser
 
@@ -422,6 +427,25 @@ def add_color_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--no-color", dest="color", action="store_const", const="never", help="the same as --color never"
+    )
+
+
+def parse_time(text: str) -> datetime:
+    """``--now TIME``: an ISO 8601 time; without a zone, UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time (e.g. 2027-06-01T12:00:00Z)") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def add_clock_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--now",
+        metavar="TIME",
+        type=parse_time,
+        help="check as if it were TIME, ISO 8601 (default: the clock): what has expired, what expires within "
+        "--expiry-days, days left",
     )
 
 
@@ -600,6 +624,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         manifests=tuple(args.manifest),
         var_store_globs=tuple(globs) if globs is not None else None,
         decrypt=args.decrypt,
+        now=getattr(args, "now", None),
     )
 
 

@@ -190,7 +190,7 @@ def build(invocation: Invocation, *, stdout: TextIO | None = None, environ: Mapp
     path from the top of the work tree, on disk by its path); the first configuration is the run's own (the
     top's when there is no target)."""
     request = invocation.request
-    now = x509.now_utc()
+    now = invocation.settings.now or x509.now_utc()
     try:
         found = configurations(invocation)
     except CredsLintError as exc:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar
 
 from creds_lint import renew
 from creds_lint.errors import CredsLintError
-from creds_lint.invocation import Invocation, Parser, Settings, refuse_stdin
+from creds_lint.invocation import Invocation, Parser, Settings, parse_time, refuse_stdin
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-config", action="store_true", help="ignore every configuration file")
     parser.add_argument(
-        "--now", metavar="TIME", type=_time, help="the current time, ISO 8601 (default: the clock; for planning)"
+        "--now", metavar="TIME", type=parse_time, help="the current time, ISO 8601 (default: the clock; for planning)"
     )
     parser.add_argument(
         "--expired-ok",
@@ -139,14 +139,6 @@ def _count(least: int) -> Callable[[str], int]:
         return value
 
     return parse
-
-
-def _time(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time (e.g. 2027-06-01T12:00:00Z)") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def invocation_from(argv: Sequence[str]) -> Invocation:

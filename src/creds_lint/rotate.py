@@ -228,7 +228,7 @@ def _certificate_row(
             reason=reason,
             holders=who,
             not_after=info.not_after,
-            days_left=(info.not_after - now).days,
+            days_left=info.days_left(now),
             signer=signer,
             due=info.not_after <= now + timedelta(days=within),
         )

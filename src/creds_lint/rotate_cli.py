@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from creds_lint import pki, rotate, rotate_ca
 from creds_lint.errors import CredsLintError
-from creds_lint.invocation import Invocation, Parser, Settings, refuse_stdin
+from creds_lint.invocation import Invocation, Parser, Settings, parse_time, refuse_stdin
 from creds_lint.model import Classifier, VarStore
 
 if TYPE_CHECKING:  # the writing and reading modules are imported by the steps: `rotate --help` reads nothing
@@ -109,12 +109,6 @@ def _days(text: str) -> int:
     return value
 
 
-def _time(text: str) -> datetime:
-    from creds_lint.renew_cli import _time as parse_time
-
-    return parse_time(text)
-
-
 def _common(parser: argparse.ArgumentParser, *, manifest: bool = True) -> None:
     if manifest:
         parser.add_argument(
@@ -125,7 +119,7 @@ def _common(parser: argparse.ArgumentParser, *, manifest: bool = True) -> None:
             help="a BOSH manifest (as `bosh int` prints it) or its variables list; repeatable",
         )
     parser.add_argument(
-        "--now", metavar="TIME", type=_time, help="the current time, ISO 8601 (default: the clock; for planning)"
+        "--now", metavar="TIME", type=parse_time, help="the current time, ISO 8601 (default: the clock; for planning)"
     )
     parser.add_argument(
         "--config",

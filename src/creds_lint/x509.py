@@ -122,7 +122,10 @@ class CertInfo:
             return None
 
     def days_left(self, now: datetime) -> int:
-        return (self.not_after - now).days
+        """The whole days the certificate has left: the floor of ``(not_after - now) / 1 day``, negative once it
+        has expired. 35.5 days ahead is 35; 35.5 days ago is -36, said as "36 days ago"; 12 hours ago is -1, never
+        0. The one rounding of days left: rule messages, the text table, JSON and ``rotate plan`` use it."""
+        return (self.not_after - now).days  # timedelta.days is the floor of the difference in days
 
 
 def now_utc() -> datetime:

@@ -259,7 +259,7 @@ def expired_certificate(ctx: Context) -> Iterator[Hit]:
                 details=entry_details(ctx, entry, prefix="new"),
             )
         elif info.not_after <= ctx.now:
-            days = (ctx.now - info.not_after).days
+            days = -info.days_left(ctx.now)  # 35.5 days ago: 36, as the table's -36
             yield _expiry_hit(
                 ctx,
                 entry,
