@@ -170,3 +170,25 @@ def test_errors_name_the_source() -> None:
     with pytest.raises(CredsLintError) as info:
         parse_store(b"- a\n", source="HEAD:creds.yml")
     assert str(info.value).startswith("HEAD:creds.yml: ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tls:\r\n  certificate: |\r\n    -----BEGIN CERTIFICATE-----\r\n    MIIB\r\n    -----END CERTIFICATE-----\r\n"
+        "  private_key: |+\r\n    -----BEGIN RSA PRIVATE KEY-----\r\n    MIIE\r\n"
+        "    -----END RSA PRIVATE KEY-----\r\n\r\n",
+        "key: |\n  ssh-rsa AAAAB3Nza\n\npassword: 'kept with its newline\n\n  '\n",
+        "credentials:\n- name: /d/key\n  type: password\n  value: |\n    -----BEGIN RSA PRIVATE KEY-----\n    MIIE\n",
+    ],
+)
+def test_entries_hold_normalized_values(text: str) -> None:
+    """Every entry's value is normalized as it is read, so that its fingerprint (worked out without normalizing
+    again) is the fingerprint of the value however the YAML was written."""
+    from creds_lint.model import fingerprint, normalize
+
+    store = parse_store(text.encode(), source="s.yml")
+    assert list(store)
+    for entry in store:
+        assert normalize(entry.value) == entry.value
+        assert entry.fingerprint == fingerprint(entry.value)

@@ -100,6 +100,8 @@ def _inside(data: bytes) -> Cipher | None:
         return Cipher.ANSIBLE_VAULT
     if _SOPS_VALUE in data:
         return Cipher.SOPS
+    if b"sops" not in data:  # one more scan of the file, and only a file that names sops is searched further
+        return None
     # Substring searches first: the patterns run only on a file that has a top-level `sops` key in some form.
     yaml_map = (data.startswith(b"sops:") or b"\nsops:" in data) and _SOPS_MAP.search(data)
     if b"mac" in data and (yaml_map or (b'"sops"' in data and _SOPS_JSON.search(data))):

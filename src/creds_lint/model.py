@@ -365,7 +365,10 @@ def _digest(normalized: object) -> str:
 def fingerprint(value: object) -> str:
     """How every output names a value: its :func:`digest`, or :data:`WITHHELD` when the value is
     :func:`guessable` (a short SHA-256 prefix of a 6-digit password gives the password back)."""
-    normalized = normalize(value)
+    return _fingerprint_normalized(normalize(value))
+
+
+def _fingerprint_normalized(normalized: object) -> str:
     return WITHHELD if _bits(normalized) < MIN_FINGERPRINT_BITS else _digest(normalized)
 
 
@@ -471,7 +474,8 @@ class Entry:
 
     @cached_property
     def fingerprint(self) -> str:
-        return fingerprint(self.value)
+        """:func:`fingerprint` of the value, which is normalized already (every reader builds entries so)."""
+        return _fingerprint_normalized(self.value)
 
     def field_line(self, field_name: str | None) -> int:
         if field_name is None:
