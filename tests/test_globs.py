@@ -125,6 +125,7 @@ def test_a_bad_glob_is_refused_at_its_place_and_never_quoted(tmp_path: Path, pat
             assert pattern not in str(caught.value).removeprefix(f"{path}: ")
 
 
+@pytest.mark.slow  # a real git repository
 def test_a_bad_glob_on_the_command_line_is_one_line_and_exit_2(repo: GitRepo, cli: RunCli) -> None:
     repo.write("creds.yml", bosh_store())
     repo.commit("base")
@@ -142,6 +143,7 @@ def test_good_globs_have_no_problem() -> None:
 # --- one meaning in var-stores and allow ---------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real git repository
 def test_var_stores_and_allow_read_a_glob_alike(repo: GitRepo, cli: RunCli) -> None:
     """`envs/*.yml` names `envs/a.yml`, never `envs/a/creds.yml`, in `var-stores:` and in `allow[].file` alike."""
     repo.write("envs/a.yml", {"a_password": password("a")})
@@ -164,6 +166,7 @@ def test_var_stores_and_allow_read_a_glob_alike(repo: GitRepo, cli: RunCli) -> N
     }
 
 
+@pytest.mark.slow  # a real git repository
 def test_a_configuration_in_a_subfolder_anchors_its_globs_there(
     repo: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
