@@ -50,11 +50,36 @@ def test_sdist_holds_the_package_licence_and_metadata_and_no_tests(tmp_path: Pat
         metadata = email.parser.Parser().parsestr(pkg_info.read().decode())
     assert {"LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", "src/creds_lint/cli.py"} <= names
     assert "src/creds_lint/py.typed" in names
+    assert {"src/creds_lint/schemas/config.schema.json", "src/creds_lint/schemas/report-v1.schema.json"} <= names
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "examples/", ".ci/"))]
     assert metadata["License-Expression"] == "Apache-2.0"
     assert metadata["License-File"] == "LICENSE"
     urls = dict(url.split(", ", 1) for url in metadata.get_all("Project-URL") or [])
     assert set(urls) >= {"Documentation", "Source", "Issues", "Changelog"}
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_json_schemas(tmp_path: Path) -> None:
+    """The schemas are package data: an installed creds-lint has them (``creds_lint.schema.load``)."""
+    import zipfile
+
+    source = _checkout_copy(tmp_path / "src")
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("creds_lint-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        shipped = {n.rsplit("/", 1)[1]: archive.read(n).decode() for n in names if n.startswith("creds_lint/schemas/")}
+    assert "creds_lint/schema.py" in names
+    assert shipped == {
+        name: (ROOT / "src" / "creds_lint" / "schemas" / name).read_text(encoding="utf-8")
+        for name in ("config.schema.json", "report-v1.schema.json")
+    }
 
 
 def test_changelog_versions_agree_with_the_package() -> None:

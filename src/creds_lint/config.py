@@ -62,6 +62,7 @@ TOP_KEYS = ("fail-on", "expiry-days", "var-stores", "rules", "classify", "allow"
 ALLOW_KEYS = ("rule", "variable", "file", "reason", "expires", "fingerprint")
 LEVELS = ("error", "warning", "info", "off")
 _FINGERPRINT = re.compile(r"sha256:[0-9a-f]{8}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -730,6 +731,8 @@ def _date(node: Node) -> date:
         return node.value
     text = node.string()
     try:
+        if not _DATE.fullmatch(text):  # fromisoformat also reads 20261231 and 2026-W53-4: not what the docs say
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         node.fail(f"expected a date as YYYY-MM-DD, not {len(text)} characters")

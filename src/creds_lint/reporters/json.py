@@ -1,4 +1,5 @@
-"""``--format json``: the public, documented contract (docs/output.md)."""
+"""``--format json``: the public, documented contract (docs/output.md), described by the versioned JSON Schema
+``creds_lint/schemas/report-v1.schema.json`` that every document names in ``$schema``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from creds_lint import __version__
 from creds_lint.findings import CertificateRecord, ConfigurationNote, Finding, Report, Severity
 from creds_lint.reporters.style import PLAIN, Style
+from creds_lint.schema import REPORT_ID
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -58,6 +60,7 @@ def document(report: Report) -> dict[str, Any]:
     summary.update({s.value: report.count(s) for s in reversed(Severity)})
     summary["allowed"] = sum(1 for f in report.findings if f.allowed)
     return {
+        "$schema": REPORT_ID,
         "version": __version__,
         "findings": [finding_dict(f) for f in report.findings],
         "errors": [{"file": str(e.file), "message": e.message} for e in report.errors],
