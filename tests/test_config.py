@@ -184,7 +184,10 @@ BAD_YAML = [
     ),
     ("fail-on: error\nfail-on: info\n", "line 2: fail-on: duplicate key (first on line 1)"),
     ("- fail-on\n", "line 1: expected a mapping, got a list"),
-    ("fail-on: !!python/object:os.system x\n", "line 1: fail-on: YAML tag python/object:os.system is not allowed"),
+    (
+        "fail-on: !!python/object:os.system x\n",
+        "line 1: fail-on: YAML tag !!python/object is not allowed in a configuration file (nothing was constructed)",
+    ),
     ("fail-on: [\n", "line 2, column 1: invalid YAML: did not find expected node content"),
 ]
 

@@ -28,7 +28,7 @@ import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -376,7 +376,7 @@ def _parse_content(data: bytes, *, name: str, source: str, base: Path, root: Roo
     if name == PYPROJECT:
         table = _toml_table(data, source=source)
         return parse(table, base=base, root=root) if table is not None else None
-    return parse(parse_yaml(data, source=source), base=base, root=root)
+    return parse(parse_yaml(data, source=source, what="a configuration file"), base=base, root=root)
 
 
 def _toml_table(content: bytes, *, source: str) -> Node | None:
@@ -727,6 +727,8 @@ def _allowance(node: Node, *, root: Root) -> Allowance:
 
 
 def _date(node: Node) -> date:
+    if isinstance(node.value, datetime):  # YAML reads 2031-01-31 10:00:00 as a date and time
+        node.fail("expected a date as YYYY-MM-DD, not a date and time")
     if isinstance(node.value, date):
         return node.value
     text = node.string()

@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml
-
 from creds_lint.errors import CredsLintError
-from creds_lint.loader import compose_yaml, read_file
+from creds_lint.loader import read_file
 from creds_lint.model import Kind
-from creds_lint.tree import Node, parse_yaml
+from creds_lint.tree import Node, parse_yaml, scan_yaml
 
 #: The types the bosh CLI generates into a var-store, and the kind of value each gives.
 GENERATED: Mapping[str, Kind] = MappingProxyType(
@@ -32,6 +30,7 @@ GENERATED: Mapping[str, Kind] = MappingProxyType(
 COMPARED_OPTIONS = ("is_ca", "ca", "common_name", "alternative_names", "extended_key_usage")
 #: A bosh placeholder (director/template): ``((name))``, ``((name.field))``, ``((!name))``, ``((/path/name))``.
 _PLACEHOLDER = re.compile(r"\(\((!?[-/.\w]+)\)\)")
+_MANIFEST = "a BOSH manifest"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,35 +98,31 @@ def load(paths: Sequence[str | Path]) -> Manifest | None:
 
 def parse(data: bytes, *, source: str) -> tuple[tuple[Declaration, ...], frozenset[str]]:
     """The variables declared in one manifest file, and the names of the variables its placeholders read."""
-    section = parse_yaml(data, source=source, section="variables")
+    placeholders = _Placeholders()  # in the file's scalars, keys included; a commented-out line reads nothing
+    section = parse_yaml(data, source=source, what=_MANIFEST, section="variables", texts=placeholders)
     if section.value is None:
         raise CredsLintError("no variables: section (give a BOSH manifest or its variables list)", source=source)
     if section.path != "variables" and not isinstance(section.value, tuple):
         section.fail("expected a BOSH manifest or a list of variables")
-    return tuple(_declaration(item) for item in section.sequence()), _references(data, source)
+    return tuple(_declaration(item) for item in section.sequence()), frozenset(placeholders.names)
 
 
-def _references(data: bytes, source: str) -> frozenset[str]:
-    """The variable of every placeholder in the file's scalars, keys included (``((a.b))`` and ``((!a))`` read
-    ``a``). Comments are not scalars: a commented-out line reads nothing."""
-    root = compose_yaml(data, source=source)
-    names: set[str] = set()
-    pending: list[yaml.Node] = [root] if root is not None else []
-    seen: set[int] = set()
-    while pending:
-        node = pending.pop()
-        if id(node) in seen:  # an alias: read once
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            text = str(node.value)
-            if "((" in text:
-                names.update(m.group(1).removeprefix("!").split(".", 1)[0] for m in _PLACEHOLDER.finditer(text))
-        elif isinstance(node, yaml.SequenceNode):
-            pending.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            pending.extend(item for pair in node.value for item in pair)
-    return frozenset(names)
+class _Placeholders:
+    """The variable of every placeholder in the scalars it is given (``((a.b))`` and ``((!a))`` read ``a``)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def __call__(self, text: str) -> None:
+        if "((" in text:
+            self.names.update(m.group(1).removeprefix("!").split(".", 1)[0] for m in _PLACEHOLDER.finditer(text))
+
+
+def written(path: str | Path) -> tuple[object, ...]:
+    """The entries of a manifest's ``variables:`` as written, as plain values (every option, unresolved ones
+    too), read as by :func:`load`."""
+    section = parse_yaml(read_file(path), source=str(path), what=_MANIFEST, section="variables")
+    return tuple(item.plain() for item in section.value) if isinstance(section.value, tuple) else ()
 
 
 def _declaration(node: Node) -> Declaration:
@@ -184,4 +179,6 @@ def normalize_name(name: str) -> str:
 
 def references(data: bytes, *, source: str) -> frozenset[str]:
     """The variables the placeholders of any YAML document read (an ops file's, say), as for a manifest."""
-    return _references(data, source)
+    placeholders = _Placeholders()
+    scan_yaml(data, source=source, what="a YAML file", texts=placeholders)
+    return frozenset(placeholders.names)

@@ -276,15 +276,11 @@ def _sans(cert: Certificate) -> list[str]:
 
 def _raw_variables(manifest: Manifest) -> dict[str, dict[str, object]]:
     """Each declared variable as the manifests write it (every option, unresolved ones too), by name."""
-    import yaml
-
-    from creds_lint.loader import read_file
+    from creds_lint.manifest import written
 
     found: dict[str, dict[str, object]] = {}
     for source in manifest.sources:
-        document = yaml.safe_load(read_file(source))
-        listed = document.get("variables") if isinstance(document, dict) else document
-        for item in listed if isinstance(listed, list) else []:
+        for item in written(source):
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 found[item["name"]] = item
     return found

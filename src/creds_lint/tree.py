@@ -2,8 +2,9 @@
 
 The configuration (YAML or a ``pyproject.toml`` table) and BOSH manifests are turned into :class:`Node` values
 that remember where they were written (file, key path, and line for YAML), so that every complaint names the exact
-place: ``.creds-lint.yml: line 4: rules.removed-ca: unknown severity 'fatal'``. YAML is composed with the var-store
-loader's safe composer: no object is ever constructed from a tag.
+place: ``.creds-lint.yml: line 4: rules.removed-ca: unknown severity 'fatal'``. YAML is read by
+:mod:`creds_lint.yamlread`, the reader of var-stores too (the same bounds, no object constructed from a tag, errors
+that quote nothing), and each scalar is what PyYAML's safe loader reads (``030`` is 24, ``1:30`` is 90).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from typing import NoReturn
 import yaml
 
 from creds_lint.errors import CredsLintError
-from creds_lint.loader import compose_yaml
-
-_CORE = "tag:yaml.org,2002:"
+from creds_lint.yamlread import CORE, Built, Reader, line_of, text_of
 
 Value = None | str | int | float | bool | date | tuple["Node", ...] | Mapping[str, "Node"]
 
@@ -34,6 +33,14 @@ class Node:
     path: str = ""
     line: int | None = None
     where: str = ""
+
+    def plain(self) -> object:
+        """The value as plain Python values (dicts, lists and scalars), as PyYAML's safe loader gives it."""
+        if isinstance(self.value, Mapping):
+            return {key: child.plain() for key, child in self.value.items()}
+        if isinstance(self.value, tuple):
+            return [child.plain() for child in self.value]
+        return self.value
 
     def fail(self, message: str) -> NoReturn:
         """Raise the one-line error for this place."""
@@ -112,71 +119,169 @@ def _join(path: str, key: str) -> str:
 # --- YAML -----------------------------------------------------------------------------------------------------
 
 
-def parse_yaml(data: bytes, *, source: str, section: str | None = None) -> Node:
-    """A YAML file as a tree (an empty file is ``None``). With ``section``, only that key of a top-level mapping is
-    read (the rest of the file is neither converted nor validated), or the whole file when it is not a mapping;
-    a mapping without the key is ``None``."""
-    root = compose_yaml(data, source=source)
+def parse_yaml(
+    data: bytes,
+    *,
+    source: str,
+    what: str,
+    section: str | None = None,
+    texts: Callable[[str], object] = lambda _: None,
+) -> Node:
+    """A YAML file as a tree (an empty file is ``None``), read by :mod:`creds_lint.yamlread` with its bounds;
+    ``what`` names the file in errors ("a configuration file"). With ``section``, only that key of a top-level
+    mapping is built (the rest of the file is read within the bounds but neither converted nor validated), or the
+    whole file when it is not a mapping; a mapping without the key is ``None``. ``texts`` gets the text of every
+    scalar of the file, keys included (an aliased one once)."""
+    reader = _TreeReader(text_of(data, source=source, what=what), source, what=what, texts=texts)
+    with reader.reading():
+        return _document(reader, section)
+
+
+def scan_yaml(data: bytes, *, source: str, what: str, texts: Callable[[str], object]) -> None:
+    """Read a YAML file within the bounds of :mod:`creds_lint.yamlread`, building nothing (so validating nothing
+    but its syntax): ``texts`` gets the text of every scalar, keys included (an aliased one once)."""
+    reader = _TreeReader(text_of(data, source=source, what=what), source, what=what, texts=texts)
+    with reader.reading():
+        root = reader.root()
+        if root is not None:
+            reader.skip(root, 0, texts)
+            reader.finish()
+
+
+def _document(reader: _TreeReader, section: str | None) -> Node:
+    empty = Node(value=None, source=reader.source, line=1)
+    root = reader.root()
     if root is None:
-        return Node(value=None, source=source, line=1)
-    if section is not None and isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == section:
-                return _from_yaml(value, source, section, int(key.start_mark.line) + 1)
-        return Node(value=None, source=source, line=1)
-    return _from_yaml(root, source, "")
+        return empty
+    if section is None or not isinstance(root, yaml.MappingStartEvent):
+        tree = reader.located(root, 0, "", None).value
+    else:
+        reader.check_collection_tag(root, "map")
+        reader.count(root, 1, 0)
+        tree = empty
+        while not isinstance(key_event := reader.next(), yaml.MappingEndEvent):
+            reader.at = ""
+            name = reader.key(key_event)
+            reader.count(key_event, 1, len(name))
+            reader.texts(name)
+            if name == section and tree is empty:
+                tree = reader.located(reader.next(), 1, section, line_of(key_event)).value
+            else:
+                reader.at = name
+                reader.skip(reader.next(), 1, reader.texts)
+    reader.finish()
+    assert isinstance(tree, Node)
+    return tree
 
 
-def _from_yaml(node: yaml.Node, source: str, path: str, line: int | None = None) -> Node:
-    """The tree of ``node``; ``line`` is where its key was written (a value's own line for list items)."""
-    line = line or int(node.start_mark.line) + 1
-    if isinstance(node, yaml.MappingNode):
+#: The scalar tags a configuration or a manifest may spell out; any other (``!!binary``, ``!!python/...``) is
+#: refused.
+_TAGS = frozenset(CORE + tag for tag in ("str", "null", "bool", "int", "float", "timestamp"))
+
+
+class _TreeReader(Reader):
+    """Builds located values (:class:`Node`) from the reader's events, every scalar as PyYAML's safe loader reads
+    it (YAML 1.1: ``030`` is the octal 24, ``1:30`` the sexagesimal 90, ``2024-05-01`` a date); duplicate keys are
+    errors."""
+
+    scalar_tags = _TAGS
+
+    def __init__(self, text: str, source: str, *, what: str, texts: Callable[[str], object]) -> None:
+        super().__init__(text, source, what=what)
+        self.texts = texts
+        #: The key path being read: every error names it.
+        self.at = ""
+
+    def error(self, event: yaml.Event, message: str) -> CredsLintError:
+        subject = f"{self.at}: " if self.at else ""
+        return CredsLintError(f"line {line_of(event)}: {subject}{message}", source=self.source)
+
+    def node(self, event: yaml.Event, depth: int) -> Built:
+        return self.located(event, depth, "", None)
+
+    def located(self, event: yaml.Event, depth: int, path: str, line: int | None) -> Built:
+        """The tree of the node that starts with ``event``, at key path ``path``; ``line`` is where its key was
+        written (a list item's own line otherwise)."""
+        self.at = path
+        if isinstance(event, yaml.AliasEvent):
+            return self.alias(event)
+        self.deep(event, depth)
+        assert isinstance(event, yaml.NodeEvent)
+        line = line or line_of(event)
+        anchor = event.anchor
+        if anchor is not None:
+            self.anchors[anchor] = None
+        if isinstance(event, yaml.ScalarEvent):
+            self.count(event, 1, len(event.value))
+            self.texts(event.value)
+            value = self.scalar(event, path, line)
+            built = Built(
+                value=Node(value=value, source=self.source, path=path, line=line), size=1, chars=len(event.value)
+            )
+        elif isinstance(event, yaml.SequenceStartEvent):
+            self.check_collection_tag(event, "seq")
+            self.count(event, 1, 0)
+            items: list[Node] = []
+            size, chars = 1, 0
+            while not isinstance(child := self.next(), yaml.SequenceEndEvent):
+                item = self.located(child, depth + 1, f"{path}[{len(items)}]", None)
+                items.append(_node(item))
+                size += item.size
+                chars += item.chars
+            built = Built(
+                value=Node(value=tuple(items), source=self.source, path=path, line=line), size=size, chars=chars
+            )
+        else:
+            assert isinstance(event, yaml.MappingStartEvent)
+            self.check_collection_tag(event, "map")
+            self.count(event, 1, 0)
+            built = self.mapping(depth, path, line)
+        if anchor is not None:
+            self.anchors[anchor] = built
+        return built
+
+    def mapping(self, depth: int, path: str, line: int) -> Built:
         items: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _CORE + "merge":
-                Node(value=None, source=source, path=path, line=line).fail("keys must be plain names")
-            key = str(key_node.value)
-            child = _from_yaml(value_node, source, _join(path, key), int(key_node.start_mark.line) + 1)
-            if key in items:
-                child.fail(f"duplicate key (first on line {items[key].line})")
-            items[key] = child
-        return Node(value=MappingProxyType(items), source=source, path=path, line=line)
-    if isinstance(node, yaml.SequenceNode):
-        values = tuple(_from_yaml(child, source, f"{path}[{i}]") for i, child in enumerate(node.value))
-        return Node(value=values, source=source, path=path, line=line)
-    assert isinstance(node, yaml.ScalarNode)
-    return Node(value=_scalar(node, source, path, line), source=source, path=path, line=line)
+        size, chars = 1, 0
+        while not isinstance(key_event := self.next(), yaml.MappingEndEvent):
+            self.at = path
+            name = self.key(key_event)
+            self.count(key_event, 1, len(name))
+            self.texts(name)
+            at = line_of(key_event)
+            child = self.located(self.next(), depth + 1, _join(path, name), at)
+            if name in items:
+                Node(value=None, source=self.source, path=_join(path, name), line=at).fail(
+                    f"duplicate key (first on line {items[name].line})"
+                )
+            items[name] = _node(child)
+            size += 1 + child.size
+            chars += len(name) + child.chars
+        return Built(
+            value=Node(value=MappingProxyType(items), source=self.source, path=path, line=line), size=size, chars=chars
+        )
+
+    def scalar(self, event: yaml.ScalarEvent, path: str, line: int) -> Value:
+        """The scalar as PyYAML's safe loader reads it: its resolver decides the tag of an untagged scalar, and its
+        constructor the value; a value that does not fit its tag (``!!int abc``) is an error, as it is for
+        PyYAML, and so is a plain ``<<`` or ``=`` (YAML 1.1's merge and value tags, which it cannot construct)."""
+        tag = self.check_scalar_tag(event)
+        if tag is None:
+            tag = str(self.loader.resolve(yaml.ScalarNode, event.value, event.implicit))  # type: ignore[no-untyped-call]
+        place = Node(value=None, source=self.source, path=path, line=line)
+        if tag not in _TAGS:
+            place.fail(f"a plain {event.value} is not a value (quote it)")
+        construct = self.loader.yaml_constructors[tag]
+        try:
+            value: Value = construct(self.loader, yaml.ScalarNode(tag, event.value))
+        except (ValueError, KeyError, AttributeError, yaml.YAMLError):
+            place.fail(f"the value is not a valid !!{tag.removeprefix(CORE)}")
+        return value
 
 
-def _bool(text: str) -> Value:
-    return text.lower() in ("true", "yes", "on", "y")
-
-
-def _int(text: str) -> Value:
-    return int(text.replace("_", ""), 0)
-
-
-#: How each core scalar tag is read; a value its converter refuses stays a string.
-_SCALARS: Mapping[str, Callable[[str], Value]] = {
-    _CORE + "str": str,
-    _CORE + "null": lambda _: None,
-    _CORE + "bool": _bool,
-    _CORE + "int": _int,
-    _CORE + "float": float,
-    _CORE + "timestamp": date.fromisoformat,
-}
-
-
-def _scalar(node: yaml.ScalarNode, source: str, path: str, line: int) -> Value:
-    text = str(node.value)
-    convert = _SCALARS.get(str(node.tag))
-    if convert is None:
-        shown = str(node.tag).removeprefix(_CORE)[:40]
-        Node(value=None, source=source, path=path, line=line).fail(f"YAML tag {shown} is not allowed")
-    try:
-        return convert(text)
-    except ValueError:
-        return text
+def _node(built: Built) -> Node:
+    assert isinstance(built.value, Node)
+    return built.value
 
 
 # --- TOML (already parsed by tomllib) ----------------------------------------------------------------------------
