@@ -14,10 +14,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from creds_lint.loader import MAX_BYTES
 from creds_lint.origin import STDIN
+from creds_lint.yamlread import MAX_BYTES
 from factory import bosh_store, dump_store, incident, password
 from test_reporters import sarif_schema
+
+pytestmark = pytest.mark.slow  # every case runs the CLI in a subprocess with a real pipe
 
 
 def run(*args: str | Path, stdin: bytes | None = None, cwd: Path) -> subprocess.CompletedProcess[str]:
