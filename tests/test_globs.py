@@ -199,3 +199,13 @@ def test_a_configuration_in_a_subfolder_anchors_its_globs_there(
     monkeypatch.chdir(repo.root / "deploy")
     in_folder = cli("envs/prod.yml", "--format", "json")
     assert rules(in_folder) == {("regenerated-password", "hm_password", "envs/prod.yml", True)}
+
+
+@pytest.mark.slow  # the CLI in a subprocess under python -X importtime
+def test_a_run_that_matches_no_glob_never_imports_pathspec(tmp_path: Path) -> None:
+    from test_startup import imported
+
+    code, packages = imported(tmp_path, {"a_password": password("a")}, {"a_password": password("a")})
+    assert code == 0
+    assert "creds_lint" in packages
+    assert "pathspec" not in packages

@@ -11,7 +11,9 @@ hooks' ``files:`` regex is generated (:func:`hook_regex`). The rules are git's (
 * a pattern that names a folder matches every file in it; ``!`` takes back what an earlier pattern matched, and
   the last pattern that matches a path decides.
 
-A :class:`Globs` is compiled once, when first used, and matches a path in one pass over its patterns.
+A :class:`Globs` is compiled once, when first used, and matches a path in one pass over its patterns. ``pathspec``
+is imported then, not before: a run that matches no glob (``creds-lint OLD NEW`` without a configuration) never
+loads it.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from creds_lint.origin import Origin
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,10 +59,6 @@ class Root:
 TOP = Root()
 
 
-class GlobError(ValueError):
-    """A pattern that is not a valid glob, or one that can match nothing. The message never quotes it."""
-
-
 @dataclass(frozen=True, kw_only=True)
 class Globs:
     """Patterns in the order written, anchored at ``root``."""
@@ -68,7 +68,8 @@ class Globs:
 
     @cached_property
     def _spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
-        return compile_patterns(self.patterns)
+        """The patterns compiled (each was checked where it was read: :func:`problem`)."""
+        return _compiled(self.patterns)
 
     def matches(self, origin: Origin) -> bool:
         """Whether the file at ``origin`` (as the run names it) is one these patterns name."""
@@ -79,12 +80,9 @@ class Globs:
         return self.matches(Origin(path=path))
 
 
-def compile_patterns(patterns: tuple[str, ...]) -> pathspec.PathSpec[pathspec.Pattern]:
-    """The patterns compiled, each checked (:func:`problem`)."""
-    for pattern in patterns:
-        found = problem(pattern)
-        if found is not None:
-            raise GlobError(found)
+def _compiled(patterns: tuple[str, ...]) -> pathspec.PathSpec[pathspec.Pattern]:
+    import pathspec
+
     return pathspec.PathSpec.from_lines("gitignore", patterns)
 
 
@@ -97,7 +95,7 @@ def problem(pattern: str) -> str | None:
     if pattern.startswith("#"):
         return "a glob that starts with # is a comment and matches nothing (write \\# for a name that starts with #)"
     try:
-        pathspec.PathSpec.from_lines("gitignore", [pattern])
+        _compiled((pattern,))
     except (ValueError, re.error):  # pathspec's GitIgnorePatternError is a ValueError
         return "not a valid glob (a lone !, a trailing backslash or a bad [range])"
     return None
