@@ -188,3 +188,30 @@ def test_ci_runs_the_readme_test_command_which_runs_the_whole_suite() -> None:
     assert ci[-1] == command
     assert command.endswith("python3 -m pytest")
     assert 'python3 -m pytest -m "not slow"' in readme
+
+
+# A page named in the docs: `docs/usage.md`, `usage.md`, `../README.md`, `CHANGELOG.md#unreleased`, in a link or
+# in text. A URL's path is another site's, not a file here.
+_MENTION = re.compile(r"(?<![\w/.:-])((?:\.\./|[\w-]+/)*[\w.-]+\.md)(?:#[\w-]*)?(?![\w/])")
+_URL = re.compile(r"\w+://\S+")
+
+
+def mentioned_pages(text: str) -> set[str]:
+    return set(_MENTION.findall(_URL.sub(" ", text)))
+
+
+def test_mentions_are_found_and_urls_are_not() -> None:
+    text = "see [usage](docs/usage.md#restore), var-store.md, ../README.md and https://bosh.io/docs/x-rotation.md"
+    assert mentioned_pages(text) == {"docs/usage.md", "var-store.md", "../README.md"}
+
+
+@pytest.mark.parametrize("page", [ROOT / "README.md", *sorted(DOCS.glob("*.md"))], ids=lambda p: p.name)
+def test_every_page_a_doc_names_exists(page: Path) -> None:
+    """Every relative ``.md`` path in README.md and docs/*.md is a file of the repository, relative to the page or
+    to the top (a design note that is cited must be shipped)."""
+    missing = [
+        name
+        for name in sorted(mentioned_pages(page.read_text(encoding="utf-8")))
+        if not (page.parent / name).is_file() and not (ROOT / name).is_file()
+    ]
+    assert missing == []
