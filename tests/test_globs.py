@@ -209,3 +209,29 @@ def test_a_run_that_matches_no_glob_never_imports_pathspec(tmp_path: Path) -> No
     assert code == 0
     assert "creds_lint" in packages
     assert "pathspec" not in packages
+
+
+@pytest.mark.slow  # a real git repository
+def test_a_named_configuration_anchors_its_globs_at_the_top(
+    repo: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--config .github/creds-lint.yml` (as the Action's args) says `deploy/envs/prod.yml` from the top of the
+    repository, like git's core.excludesFile: read from the index, from disk, from any working directory."""
+    store = bosh_store()
+    repo.write("deploy/envs/prod.yml", store)
+    write(
+        repo.root / ".github" / "creds-lint.yml",
+        'var-stores: ["deploy/envs/*.yml"]\nallow:\n'
+        "  - rule: regenerated-password\n    variable: hm_password\n    file: deploy/envs/prod.yml\n"
+        "    reason: documented as safe, OPS-42\n",
+    )
+    repo.commit("base")
+    repo.write("deploy/envs/prod.yml", {**store, "hm_password": password("new hm")})
+    repo.git("add", "--all")
+    allowed = {("regenerated-password", "hm_password", "deploy/envs/prod.yml", True)}
+
+    assert rules(cli("--staged", "--config", ".github/creds-lint.yml", "--format", "json")) == allowed
+    assert rules(cli("deploy/envs/prod.yml", "--config", ".github/creds-lint.yml", "--format", "json")) == allowed
+    monkeypatch.chdir(repo.root / "deploy")
+    in_folder = cli("envs/prod.yml", "--config", "../.github/creds-lint.yml", "--format", "json")
+    assert rules(in_folder) == {("regenerated-password", "hm_password", "envs/prod.yml", True)}

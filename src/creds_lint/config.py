@@ -347,10 +347,13 @@ def load(*, explicit: str | Path | None = None, start: Path | None = None, disab
 
 
 def load_file(path: Path, *, root: Root | None = None) -> Config:
-    """Read and validate one configuration file (YAML, or ``pyproject.toml``) on disk; its globs are anchored at
-    ``root`` (by default its folder on disk)."""
+    """Read and validate the configuration file named with ``--config`` (YAML, or ``pyproject.toml``) on disk. Its
+    globs are anchored at ``root``: by default the top of the git work tree the run is in (the working directory
+    outside one), wherever the file is, as git anchors ``core.excludesFile``."""
     if root is None:
-        root = Root.on_disk(path.parent, top=Disk.around(path.parent).top)
+        around = Disk.around(Path.cwd())
+        in_git = (around.top / ".git").exists()
+        root = Root.on_disk(around.top if in_git else Path.cwd(), top=around.top)
     config = _parse_content(read_file(path), name=path.name, source=str(path), base=path.parent, root=root)
     if config is None:
         raise CredsLintError(f"no {TOML_TABLE} table", source=str(path))
@@ -358,14 +361,15 @@ def load_file(path: Path, *, root: Root | None = None) -> Config:
 
 
 def load_from(tree: Tree, path: str) -> Config | None:
-    """The configuration file at ``path`` (relative to the tree's top) as the tree has it; ``None`` when the tree
-    has no such file. A ``pyproject.toml`` without a ``[tool.creds-lint]`` table is an error, as on disk."""
+    """The configuration file named with ``--config`` at ``path`` (relative to the tree's top) as the tree has it;
+    ``None`` when the tree has no such file. A ``pyproject.toml`` without a ``[tool.creds-lint]`` table is an
+    error, as on disk. Its globs are anchored at the top of the tree, as :func:`load_file`'s."""
     directory, name = posixpath.split(path)
     content = tree.read(directory, (name,)).get(name)
     if content is None:
         return None
     source = tree.label(path)
-    config = _parse_content(content, name=name, source=source, base=tree.top / directory, root=tree.root(directory))
+    config = _parse_content(content, name=name, source=source, base=tree.top / directory, root=tree.root(""))
     if config is None:
         raise CredsLintError(f"no {TOML_TABLE} table", source=source)
     return config
@@ -520,7 +524,7 @@ def in_index(repo: Repo, *, flags: Config, explicit: str | None = None, disabled
     if explicit is not None:
         tracked = _tracked(repo, explicit)
         found = load_from(tree, tracked) if tracked is not None else None
-        return Configurations(flags=flags, fixed=found or load_file(Path(explicit), root=_in_tree(repo, explicit)))
+        return Configurations(flags=flags, fixed=found or load_file(Path(explicit), root=TOP))
     return Configurations(flags=flags, walker=Walker(tree=tree))
 
 
@@ -539,16 +543,9 @@ def in_range(
         base_config = load_from(at_base, tracked) if tracked is not None else None
         head_config = load_from(at_head, tracked) if tracked is not None else None
         if base_config is None and head_config is None:
-            return Configurations(flags=flags, fixed=load_file(Path(explicit), root=_in_tree(repo, explicit)))
+            return Configurations(flags=flags, fixed=load_file(Path(explicit), root=TOP))
         return Configurations(flags=flags, fixed=base_config, fixed_head=head_config or DEFAULT_CONFIG)
     return Configurations(flags=flags, walker=Walker(tree=at_base), head=Walker(tree=at_head))
-
-
-def _in_tree(repo: Repo, path: str) -> Root:
-    """Where the globs of the configuration file at ``path`` on disk are anchored in a run that names files from
-    the top of the work tree: its folder there (``../``... for a file outside the tree)."""
-    folder = os.path.relpath(os.path.realpath(Path(path).parent), os.path.realpath(repo.root))
-    return Root(folder="" if folder == os.curdir else Path(folder).as_posix())
 
 
 def _tracked(repo: Repo, path: str) -> str | None:
