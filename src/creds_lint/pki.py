@@ -172,8 +172,7 @@ class Graph:
         cert = self.certificates.get(name)
         entry = self.store.get(name)
         pem = entry.text("private_key") if entry is not None else None
-        private = x509.load_private_key(pem) if pem else None
-        if cert is None or private is None or x509.public_key_der(private) != x509.info(cert).key_der:
+        if cert is None or not pem or x509.private_key_der(pem) != x509.info(cert).key_der:
             return None
         return cert
 
@@ -504,19 +503,17 @@ def mismatches(entry: Entry) -> tuple[Defect, ...]:
     the public key's, an ssh fingerprint of another key. Fields that do not parse are left to :func:`defects`."""
     private_pem = entry.text("private_key")
     private = x509.load_private_key(private_pem) if private_pem else None
-    if private is None:
+    if private_pem is None or private is None:
         return ()
     found: list[Defect] = []
     if entry.kind is Kind.CERTIFICATE:
         cert = certificate(entry)
-        public = x509.certificate_key(cert) if cert is not None else None
-        if public is not None and not x509.same_key_pair(private, public):
+        facts = x509.info(cert) if cert is not None else None  # a certificate that loads has read its key
+        if facts is not None and x509.private_key_der(private_pem) != facts.key_der:
             found.append(
                 Defect(
                     field="private_key",
-                    message=(
-                        f"the private key ({x509.key_id(private)}) is not the certificate's ({x509.key_id(public)})"
-                    ),
+                    message=f"the private key ({x509.key_id(private)}) is not the certificate's ({facts.key_id})",
                 )
             )
     elif entry.kind in (Kind.RSA, Kind.SSH):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
@@ -312,10 +313,24 @@ def load_public_key(text: str) -> PublicKeyTypes | None:
 
 def public_key_der(key: PublicKeyTypes | PrivateKeyTypes) -> bytes:
     """DER SubjectPublicKeyInfo of a key, the identity of a key pair whatever its encoding."""
+    public = key.public_key() if hasattr(key, "public_key") else key
+    return public.public_bytes(*_spki())
+
+
+@lru_cache(maxsize=1)
+def _spki() -> tuple[serialization.Encoding, serialization.PublicFormat]:
+    """The encoding of :func:`public_key_der` (imported once: it is asked for every key of a store)."""
     from cryptography.hazmat.primitives import serialization
 
-    public = key.public_key() if hasattr(key, "public_key") else key
-    return public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+
+
+@lru_cache(maxsize=_CACHE)
+def private_key_der(pem: str) -> bytes | None:
+    """:func:`public_key_der` of a PEM private key (as :func:`load_private_key` reads it), or ``None``: the key
+    pair a private key belongs to, worked out once per key of a run (each check that matches keys asks)."""
+    key = load_private_key(pem)
+    return public_key_der(key) if key is not None else None
 
 
 def key_id(key: PublicKeyTypes | PrivateKeyTypes) -> str:

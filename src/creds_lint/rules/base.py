@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from creds_lint import pki, rotations, x509
 from creds_lint.classify import Classification, identify
@@ -48,6 +48,34 @@ class Hit:
     details: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
 
 
+T = TypeVar("T")
+
+
+class Facts:
+    """What the rules work out about the versions of a variable, once per run: several rules ask the same
+    question of the same versions (a re-issued leaf's lost names, its key defects, the difference of its CA).
+
+    An answer is held under the question and the variable's name, with the versions it was worked out from: a
+    question about other versions of the variable (a promoted ``NAME_2``) is worked out again, never answered
+    from another pair. One is made with each :class:`Context` and lives as long as the run's context."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[str, str], tuple[Entry | None, Entry | None, object]] = {}
+
+    def once(self, question: str, old: Entry | None, new: Entry | None, answer: Callable[[], T]) -> T:
+        """``answer()``, worked out the first time ``question`` is asked of these versions (``old`` or ``new``
+        may be ``None`` for a question about one version)."""
+        named = new if new is not None else old
+        assert named is not None, "a question is about some version of a variable"
+        key = (question, named.name)
+        held = self._answers.get(key)
+        if held is not None and held[0] is old and held[1] is new:
+            return cast(T, held[2])
+        value = answer()
+        self._answers[key] = (old, new, value)
+        return value
+
+
 @dataclass(frozen=True, kw_only=True)
 class Context:
     """Everything a rule may look at: both stores, the changes between them, and the options that shape checks.
@@ -58,6 +86,7 @@ class Context:
     and keys are parsed on demand and cached.
     ``manifest`` holds the variables declared by ``--manifest`` files, when there are any. ``classes`` and
     ``old_classes`` say what each variable of the new and the old store is (:mod:`creds_lint.classify`).
+    ``facts`` holds what the rules worked out about the versions of a variable (:class:`Facts`).
     """
 
     new: VarStore
@@ -73,6 +102,7 @@ class Context:
     classes: Classification | None = None
     old_classes: Classification | None = None
     by_content: bool = False
+    facts: Facts = dataclasses.field(default_factory=Facts, compare=False, repr=False)
 
     def of(self, kind: ChangeKind) -> Iterator[Change]:
         return self.changes.of(kind)

@@ -5,14 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from creds_lint import der, pki, x509
+from creds_lint import der, x509
 from creds_lint.diff import ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Category, Entry, Kind, is_empty
 from creds_lint.pki import Trust
 from creds_lint.rules.base import MODIFIED, Context, Hit, rule
 from creds_lint.rules.describe import certificate_label, change_details, field_changes, sealed_certificate, what
-from creds_lint.rules.pki import CLOCK_SKEW, ca_keys_in, foreign_trust, signer_change
+from creds_lint.rules.pki import (
+    CLOCK_SKEW,
+    ca_keys_in,
+    defects,
+    foreign_trust,
+    lost_names,
+    lost_usages,
+    mismatches,
+    signer_change,
+)
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -49,20 +58,24 @@ def ca_key_pair_kept(ctx: Context, old: Entry, new: Entry) -> bool:
 
 
 def _ca_difference(ctx: Context, old: Entry, new: Entry) -> str | None:
-    """Why a changed CA no longer vouches for what the old one signed, or ``None`` when it still does."""
+    """Why a changed CA no longer vouches for what the old one signed, or ``None`` when it still does (worked out
+    once per run: the CA rules and each leaf it signed ask)."""
+    return ctx.facts.once("ca-difference", old, new, lambda: _difference(ctx, old, new))
+
+
+def _difference(ctx: Context, old: Entry, new: Entry) -> str | None:
     old_cert, new_cert = ctx.certificate(old), ctx.certificate(new)
     if (old_cert is None or new_cert is None) and sealed_certificate(new):
         return "has a certificate that is sops ciphertext, so it cannot be shown to keep its key without the keys"
     if old_cert is None or new_cert is None:
         return "has a certificate that does not parse, so it cannot be shown to keep its key"
-    old_key, new_key = x509.certificate_key(old_cert), x509.certificate_key(new_cert)
-    if old_key is None or new_key is None or not x509.same_key_pair(old_key, new_key):
+    new_key = x509.info(new_cert).key_der  # a certificate that loads has read its key
+    if x509.info(old_cert).key_der != new_key:
         return "was regenerated with a new key pair"
     if subject_der(old_cert) != subject_der(new_cert):
         return f"changed its subject ({x509.info(old_cert).subject} -> {x509.info(new_cert).subject})"
     new_pem = new.text("private_key")
-    new_private = x509.load_private_key(new_pem) if new_pem else None
-    if new_private is None or not x509.same_key_pair(new_private, new_key):
+    if not new_pem or x509.private_key_der(new_pem) != new_key:
         return "has a private key that no longer matches its certificate"
     return None
 
@@ -235,17 +248,16 @@ def rotation_problems(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
     problems = _signer_problems(ctx, old, new)
     if foreign_trust(ctx, old, new):
         problems.append("its 'ca' field now trusts a CA that is no version of its signer (see changed-trust)")
-    if pki.mismatches(new) or pki.defects(new):
+    if mismatches(ctx, new) or defects(ctx, new):
         problems.append("its key material does not match or does not parse (see key-mismatch, malformed-certificate)")
     if x509.info(cert).not_after <= ctx.now:
         problems.append("it has expired (see expired-certificate)")
     elif x509.info(cert).not_before > ctx.now + CLOCK_SKEW:
         problems.append("it is not valid yet (see not-yet-valid)")
-    cn, lost = pki.lost_names(old, new)
+    cn, lost = lost_names(ctx, old, new)
     if cn is not None or lost:
         problems.append("it lost a name it had (see subject-changed)")
-    before = ctx.certificate(old)
-    if before is not None and x509.lost_usages(before, cert):
+    if lost_usages(ctx, old, new):
         problems.append("it lost an extended key usage it had (see lost-key-usage)")
     if ca_keys_in(ctx, new):
         problems.append("its private key is a CA's (see ca-key-in-leaf)")

@@ -188,7 +188,7 @@ def key_mismatch(ctx: Context) -> Iterator[Hit]:
     halves differ signs tokens nobody can verify; an ssh key whose public half or fingerprint belongs to another
     key locks out whoever relies on it. bosh never checks: it deploys what the store holds."""
     for entry in ctx.subjects:
-        for defect in pki.mismatches(entry):
+        for defect in mismatches(ctx, entry):
             yield Hit(
                 variable=entry.name,
                 field=defect.field,
@@ -320,7 +320,7 @@ def malformed_certificate(ctx: Context) -> Iterator[Hit]:
     ``ca`` field that every client receives, a password after a certificate — goes out unseen: a key field must
     hold exactly one key, a certificate or ``ca`` field only certificates, and no field text outside its blocks."""
     for entry in ctx.subjects:
-        for defect in pki.defects(entry):
+        for defect in defects(ctx, entry):
             yield Hit(
                 variable=entry.name,
                 field=defect.field,
@@ -328,6 +328,32 @@ def malformed_certificate(ctx: Context) -> Iterator[Hit]:
                 message=f"{what(ctx, entry)}: {defect.message}: bosh deploys it as it is.",
                 details={"fingerprint": entry.fingerprint},
             )
+
+
+def mismatches(ctx: Context, entry: Entry) -> tuple[pki.Defect, ...]:
+    """:func:`creds_lint.pki.mismatches` of an entry, worked out once per run (two rules ask)."""
+    return ctx.facts.once("mismatches", None, entry, lambda: pki.mismatches(entry))
+
+
+def defects(ctx: Context, entry: Entry) -> tuple[pki.Defect, ...]:
+    """:func:`creds_lint.pki.defects` of an entry, worked out once per run (two rules ask)."""
+    return ctx.facts.once("defects", None, entry, lambda: pki.defects(entry))
+
+
+def lost_names(ctx: Context, old: Entry, new: Entry) -> tuple[str | None, tuple[str, ...]]:
+    """:func:`creds_lint.pki.lost_names` of a re-issued certificate, worked out once per run (two rules ask)."""
+    return ctx.facts.once("lost-names", old, new, lambda: pki.lost_names(old, new))
+
+
+def lost_usages(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
+    """The extended key usages that a re-issued certificate lost (:func:`creds_lint.x509.lost_usages`); ``()``
+    when either version does not parse. Worked out once per run (two rules ask)."""
+
+    def lost() -> tuple[str, ...]:
+        before, after = ctx.certificate(old), ctx.certificate(new)
+        return x509.lost_usages(before, after) if before is not None and after is not None else ()
+
+    return ctx.facts.once("lost-usages", old, new, lost)
 
 
 def _rotations(ctx: Context) -> Iterator[tuple[Change, Entry, Entry]]:
@@ -354,7 +380,7 @@ def subject_changed(ctx: Context) -> Iterator[Hit]:
     for change, old, new in _rotations(ctx):
         if old.kind is not Kind.CERTIFICATE:
             continue
-        cn, lost = pki.lost_names(old, new)
+        cn, lost = lost_names(ctx, old, new)
         if cn is None and not lost:
             continue
         what_changed = []
@@ -423,6 +449,10 @@ def signer_change(ctx: Context, old: Entry, new: Entry) -> tuple[str, str] | Non
     renewal). A value promoted from ``NAME_2`` is compared with ``NAME_2``'s old signer. A certificate that was
     self-signed, or whose signer was or is unknown, is left to the CA and chain rules, and so is one re-issued
     by its own CA variable with a new key: ``regenerated-ca`` reports that CA."""
+    return ctx.facts.once("signer-change", old, new, lambda: _signer_change(ctx, old, new))
+
+
+def _signer_change(ctx: Context, old: Entry, new: Entry) -> tuple[str, str] | None:
     if ctx.old is None or ctx.old_pki is None:
         return None
     reference: Entry | None = old
@@ -686,8 +716,8 @@ def lost_key_usage(ctx: Context) -> Iterator[Hit]:
     """A server presents its certificate for ``server_auth``, a client for ``client_auth``; verifiers reject a
     certificate whose extended key usages do not include the one it is used for. A re-issued certificate that lost
     one fails wherever it was used that way — often the sign of a changed ``extended_key_usage`` option."""
-    for change, _, new, before, after in _versions(ctx):
-        lost = x509.lost_usages(before, after)
+    for change, old, new, _, _ in _versions(ctx):
+        lost = lost_usages(ctx, old, new)
         if lost:
             yield Hit(
                 variable=change.name,
@@ -702,14 +732,19 @@ def lost_key_usage(ctx: Context) -> Iterator[Hit]:
 
 
 def ca_keys_in(ctx: Context, entry: Entry) -> tuple[str, ...]:
-    """The CAs of the new store whose key is the private key of ``entry``, a leaf or key pair."""
+    """The CAs of the new store whose key is the private key of ``entry``, a leaf or key pair (worked out once per
+    run: two rules ask)."""
+    return ctx.facts.once("ca-keys", None, entry, lambda: _ca_keys_in(ctx, entry))
+
+
+def _ca_keys_in(ctx: Context, entry: Entry) -> tuple[str, ...]:
     if entry.kind not in (Kind.CERTIFICATE, Kind.RSA, Kind.SSH) or ctx.is_ca(entry):
         return ()
     pem = entry.text("private_key")
-    private = x509.load_private_key(pem) if pem else None
-    if private is None:
+    key = x509.private_key_der(pem) if pem else None
+    if key is None:
         return ()
-    return tuple(name for name in ctx.pki.ca_keys.get(x509.public_key_der(private), ()) if name != entry.name)
+    return tuple(name for name in ctx.pki.ca_keys.get(key, ()) if name != entry.name)
 
 
 @rule(
