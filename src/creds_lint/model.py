@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import re
+import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -419,9 +420,16 @@ def _text_bits(text: str) -> float:
     return _class_bits(text)
 
 
+#: The ASCII characters of each class of :data:`_CLASSES`: for ASCII text the classes are these sets.
+_ASCII_CLASSES = (frozenset(string.digits), frozenset(string.ascii_lowercase), frozenset(string.ascii_uppercase))
+
+
 def _class_bits(text: str) -> float:
     distinct = set(text)  # one pass in C; the class tests look at each distinct character once
-    counts = [sum(map(test, distinct)) for test, _ in _CLASSES]  # the classes are disjoint
+    if text.isascii():  # every PEM block and generated password: set intersections rather than a test per character
+        counts = [len(distinct & chars) for chars in _ASCII_CLASSES]
+    else:
+        counts = [sum(map(test, distinct)) for test, _ in _CLASSES]  # the classes are disjoint
     pool = sum(size for count, (_, size) in zip(counts, _CLASSES, strict=True) if count)
     pool += 33 if sum(counts) < len(distinct) else 0  # any other character: punctuation, space, non-ASCII
     return min(len(text) * math.log2(max(pool, 2)), 8.0 * len(distinct))
