@@ -15,10 +15,10 @@ import re
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from types import MappingProxyType
 
 from creds_lint.findings import WITHHELD
+from creds_lint.memo import cached
 
 
 class Kind(enum.Enum):
@@ -161,7 +161,7 @@ class Classifier:
         }
         return Classifier(**grown, names=MappingProxyType({**self.names, **names}))
 
-    @cached_property
+    @cached
     def _compiled(self) -> dict[str, re.Pattern[str]]:
         def join(patterns: tuple[str, ...]) -> re.Pattern[str]:
             return re.compile("|".join(f"(?:{p})" for p in patterns) if patterns else r"(?!)")
@@ -464,7 +464,7 @@ class Entry:
     line: int
     field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
-    @cached_property
+    @cached
     def kind(self) -> Kind:
         return kind_of(self.value)
 
@@ -480,7 +480,7 @@ class Entry:
         value = self.fields.get(field_name)
         return value if isinstance(value, str) else None
 
-    @cached_property
+    @cached
     def fingerprint(self) -> str:
         """:func:`fingerprint` of the value, which is normalized already (every reader builds entries so)."""
         return _fingerprint_normalized(self.value)

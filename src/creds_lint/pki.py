@@ -21,11 +21,11 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from creds_lint import x509
 from creds_lint.findings import CertificateRecord
+from creds_lint.memo import cached
 from creds_lint.model import Entry, Kind, VarStore, is_ciphertext, is_empty
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class Graph:
         self._chains: dict[str, Chain] = {}
         self._foreign: dict[str, tuple[Entry, Entry, tuple[Certificate, ...]]] = {}
 
-    @cached_property
+    @cached
     def _by_pem(self) -> dict[str, str]:
         """Variable of every certificate entry, by its certificate's PEM (no parsing needed)."""
         index: dict[str, str] = {}
@@ -112,7 +112,7 @@ class Graph:
                 index.setdefault(pem_key(block), entry.name)
         return index
 
-    @cached_property
+    @cached
     def certificates(self) -> dict[str, Certificate]:
         """Every certificate of the store that parses, by variable."""
         found: dict[str, Certificate] = {}
@@ -121,19 +121,19 @@ class Graph:
                 found[entry.name] = cert
         return found
 
-    @cached_property
+    @cached
     def cas(self) -> dict[str, Certificate]:
         """Every CA certificate of the store (BasicConstraints CA=true), by variable."""
         return {name: cert for name, cert in self.certificates.items() if x509.is_ca(cert)}
 
-    @cached_property
+    @cached
     def _holders(self) -> dict[Certificate, str]:
         holders: dict[Certificate, str] = {}
         for name, cert in self.cas.items():
             holders.setdefault(cert, name)
         return holders
 
-    @cached_property
+    @cached
     def _by_subject(self) -> dict[bytes, list[tuple[str, Certificate]]]:
         """The CAs by subject (DER): the candidates for the issuer of a certificate, as verifiers find them."""
         index: dict[bytes, list[tuple[str, Certificate]]] = {}
@@ -141,7 +141,7 @@ class Graph:
             index.setdefault(x509.info(cert).subject_der, []).append((name, cert))
         return index
 
-    @cached_property
+    @cached
     def ca_keys(self) -> dict[bytes, tuple[str, ...]]:
         """The CAs by the DER of their public key."""
         index: dict[bytes, list[str]] = {}

@@ -12,8 +12,10 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from creds_lint.memo import cached
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -37,73 +39,73 @@ class CertInfo:
 
     cert: x509.Certificate = field(repr=False)
 
-    @cached_property
+    @cached
     def _subject(self) -> x509.Name:
         return self.cert.subject
 
-    @cached_property
+    @cached
     def common_name(self) -> str:
         from cryptography.x509.oid import NameOID
 
         names = self._subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(names[0].value) if names else ""
 
-    @cached_property
+    @cached
     def subject(self) -> str:
         return _rfc4514(self._subject)
 
-    @cached_property
+    @cached
     def issuer(self) -> str:
         return _rfc4514(self.cert.issuer)
 
-    @cached_property
+    @cached
     def serial(self) -> str:
         return format(self.cert.serial_number, "x")
 
-    @cached_property
+    @cached
     def not_before(self) -> datetime:
         return self.cert.not_valid_before_utc
 
-    @cached_property
+    @cached
     def not_after(self) -> datetime:
         return self.cert.not_valid_after_utc
 
-    @cached_property
+    @cached
     def fingerprint(self) -> str:
         from cryptography.hazmat.primitives import hashes
 
         return "sha256:" + self.cert.fingerprint(hashes.SHA256()).hex()[:8]
 
-    @cached_property
+    @cached
     def subject_der(self) -> bytes:
         """The subject as DER (re-encoded with the string types it was written with): how verifiers match a
         certificate to its issuer, never by its text. ``creds_lint.der`` reads the bytes as written, at 15 times
         the cost, where a renewal must keep them."""
         return self._subject.public_bytes()
 
-    @cached_property
+    @cached
     def issuer_der(self) -> bytes:
         return self.cert.issuer.public_bytes()
 
-    @cached_property
+    @cached
     def usages(self) -> tuple[str, ...]:
         return extended_key_usages(self.cert)
 
-    @cached_property
+    @cached
     def key_der(self) -> bytes:
         """The DER SubjectPublicKeyInfo of the certificate's key: who the certificate is, with the subject."""
         return public_key_der(self.cert.public_key())
 
-    @cached_property
+    @cached
     def key_id(self) -> str:
         """A short fingerprint of the certificate's key pair (as :func:`key_id`)."""
         return "sha256:" + hashlib.sha256(self.key_der).hexdigest()[:8]
 
-    @cached_property
+    @cached
     def is_ca(self) -> bool:
         return is_ca(self.cert)
 
-    @cached_property
+    @cached
     def sans(self) -> tuple[str, ...]:
         from cryptography import x509
 
@@ -115,7 +117,13 @@ class CertInfo:
             sorted(str(v) for v in san.get_values_for_type(x509.IPAddress))
         )
 
-    @cached_property
+    @cached
+    def label(self) -> str:
+        """``CN=..., serial ..., expires YYYY-MM-DD``: how messages name the certificate."""
+        serial = self.serial if len(self.serial) <= 16 else self.serial[:16] + "…"
+        return f"CN={self.common_name}, serial {serial}, expires {self.not_after:%Y-%m-%d}"
+
+    @cached
     def key_bits(self) -> int | None:
         try:
             return key_bits(self.cert.public_key())

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, partial
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar, cast
 
@@ -27,6 +27,7 @@ from creds_lint.classify import Classification, identify
 from creds_lint.diff import Change, ChangeKind, Changes
 from creds_lint.findings import Severity
 from creds_lint.manifest import Manifest
+from creds_lint.memo import cached
 from creds_lint.model import DEFAULT_CLASSIFIER, Category, Classifier, Entry, Identity, Kind, Role, VarStore
 from creds_lint.pki import Graph
 from creds_lint.sources import Removal
@@ -64,10 +65,9 @@ class Facts:
 
     def once(self, question: str, old: Entry | None, new: Entry | None, answer: Callable[[], T]) -> T:
         """``answer()``, worked out the first time ``question`` is asked of these versions (``old`` or ``new``
-        may be ``None`` for a question about one version)."""
+        is ``None`` for a question about one version, both for one about the run)."""
         named = new if new is not None else old
-        assert named is not None, "a question is about some version of a variable"
-        key = (question, named.name)
+        key = (question, named.name if named is not None else "")
         held = self._answers.get(key)
         if held is not None and held[0] is old and held[1] is new:
             return cast(T, held[2])
@@ -107,7 +107,7 @@ class Context:
     def of(self, kind: ChangeKind) -> Iterator[Change]:
         return self.changes.of(kind)
 
-    @cached_property
+    @cached
     def subjects(self) -> tuple[Entry, ...]:
         """The entries of the new store whose state is checked: those added or changed, or all of them when
         auditing one file or with ``--all``."""
@@ -115,7 +115,7 @@ class Context:
             return tuple(self.new)
         return tuple(c.new for c in self.changes if c.new is not None)
 
-    @cached_property
+    @cached
     def rotations(self) -> Mapping[str, rotations.Rotation]:
         """The changes that follow a documented rotation, by variable (see :mod:`creds_lint.rotations`)."""
         _ = self.pki, self.old_pki  # held here, the graphs are those that the rotations look up (pki.graph)
@@ -138,12 +138,12 @@ class Context:
 
     # --- certificates -----------------------------------------------------------------------------------------
 
-    @cached_property
+    @cached
     def pki(self) -> Graph:
         """The CA graph of the new store."""
         return pki.graph(self.new)
 
-    @cached_property
+    @cached
     def old_pki(self) -> Graph | None:
         """The CA graph of the old store (``None`` when auditing one file)."""
         return pki.graph(self.old) if self.old is not None else None
@@ -174,7 +174,10 @@ class Context:
 
     def change_category(self, change: Change) -> Category:
         """The category of a changed variable: a documented rotation is one whatever the variable; otherwise a
-        CA in either version counts as a CA."""
+        CA in either version counts as a CA (worked out once per run: every rule of a family asks)."""
+        return self.facts.once("category", change.old, change.new, lambda: self._change_category(change))
+
+    def _change_category(self, change: Change) -> Category:
         if change.name in self.rotations:
             return Category.ROTATION
         entries = [e for e in (change.old, change.new) if e is not None]

@@ -40,12 +40,7 @@ def sealed_certificate(entry: Entry) -> bool:
 
 def label(cert: Certificate) -> str:
     """``CN=..., serial ..., expires YYYY-MM-DD`` of a parsed certificate."""
-    info = x509.info(cert)
-    return f"CN={info.common_name}, serial {_short_serial(info.serial)}, expires {info.not_after:%Y-%m-%d}"
-
-
-def _short_serial(serial: str) -> str:
-    return serial if len(serial) <= 16 else serial[:16] + "…"
+    return x509.info(cert).label
 
 
 def unread_copy(ctx: Context, old: Entry) -> str:

@@ -198,7 +198,12 @@ def key_mismatch(ctx: Context) -> Iterator[Hit]:
             )
 
 
-def _expiry(ctx: Context) -> Iterator[tuple[Entry, x509.CertInfo]]:
+def _expiry(ctx: Context) -> tuple[tuple[Entry, x509.CertInfo], ...]:
+    """The subjects that are certificates that parse, with their facts (once per run: three rules read them)."""
+    return ctx.facts.once("expiry", None, None, lambda: tuple(_parsed(ctx)))
+
+
+def _parsed(ctx: Context) -> Iterator[tuple[Entry, x509.CertInfo]]:
     for entry in ctx.subjects:
         if entry.kind is Kind.CERTIFICATE and (cert := ctx.certificate(entry)) is not None:
             yield entry, x509.info(cert)
