@@ -25,9 +25,9 @@ def is_ca(entry: Entry, classifier: Classifier = DEFAULT_CLASSIFIER) -> bool:
     if entry.kind is not Kind.CERTIFICATE:
         return False
     pem = entry.text("certificate")
-    cert = x509.load_certificate(pem) if pem else None
-    if cert is not None:
-        return x509.is_ca(cert)
+    facts = x509.certificate_info(pem) if pem else None
+    if facts is not None:
+        return facts.is_ca
     return (pem is not None and pem == entry.text("ca")) or classifier.matches("ca", entry.name)
 
 

@@ -113,18 +113,23 @@ class Graph:
         return index
 
     @cached
+    def facts(self) -> dict[str, x509.CertInfo]:
+        """The facts of every certificate of the store that parses, by variable."""
+        found: dict[str, x509.CertInfo] = {}
+        for entry in self.store:
+            if entry.kind is Kind.CERTIFICATE and (facts := certificate_info(entry)) is not None:
+                found[entry.name] = facts
+        return found
+
+    @cached
     def certificates(self) -> dict[str, Certificate]:
         """Every certificate of the store that parses, by variable."""
-        found: dict[str, Certificate] = {}
-        for entry in self.store:
-            if entry.kind is Kind.CERTIFICATE and (cert := certificate(entry)) is not None:
-                found[entry.name] = cert
-        return found
+        return {name: facts.cert for name, facts in self.facts.items()}
 
     @cached
     def cas(self) -> dict[str, Certificate]:
         """Every CA certificate of the store (BasicConstraints CA=true), by variable."""
-        return {name: cert for name, cert in self.certificates.items() if x509.is_ca(cert)}
+        return {name: facts.cert for name, facts in self.facts.items() if facts.is_ca}
 
     @cached
     def _holders(self) -> dict[Certificate, str]:
@@ -138,15 +143,15 @@ class Graph:
         """The CAs by subject (DER): the candidates for the issuer of a certificate, as verifiers find them."""
         index: dict[bytes, list[tuple[str, Certificate]]] = {}
         for name, cert in self.cas.items():
-            index.setdefault(x509.info(cert).subject_der, []).append((name, cert))
+            index.setdefault(self.facts[name].subject_der, []).append((name, cert))
         return index
 
     @cached
     def ca_keys(self) -> dict[bytes, tuple[str, ...]]:
         """The CAs by the DER of their public key."""
         index: dict[bytes, list[str]] = {}
-        for name, cert in self.cas.items():
-            index.setdefault(x509.info(cert).key_der, []).append(name)
+        for name in self.cas:
+            index.setdefault(self.facts[name].key_der, []).append(name)
         return {key: tuple(names) for key, names in index.items()}
 
     def holder_of(self, pem: str | None) -> str | None:
@@ -169,12 +174,12 @@ class Graph:
 
     def own_certificate(self, name: str) -> Certificate | None:
         """The certificate of ``name`` when its private key is the certificate's key (a CA that can sign)."""
-        cert = self.certificates.get(name)
+        facts = self.facts.get(name)
         entry = self.store.get(name)
         pem = entry.text("private_key") if entry is not None else None
-        if cert is None or not pem or x509.private_key_der(pem) != x509.info(cert).key_der:
+        if facts is None or not pem or x509.private_key_der(pem) != facts.key_der:
             return None
-        return cert
+        return facts.cert
 
     def chain(self, entry: Entry) -> Chain:
         chain = self._chains.get(entry.name)
@@ -192,18 +197,19 @@ class Graph:
         if memo is not None and memo[0] is old and memo[1] is new:
             return memo[2]
         signers = [
-            (name, cert)
+            (name, facts)
             for graph_, entry in ((old_graph, old), (self, new))
-            if (name := graph_.signer(entry)) is not None and (cert := graph_.certificates.get(name)) is not None
+            if (name := graph_.signer(entry)) is not None and (facts := graph_.facts.get(name)) is not None
         ]
         found = foreign_trust(old, new, signers=signers, old_graph=old_graph, new_graph=self)
         self._foreign[new.name] = (old, new, found)
         return found
 
     def _resolve(self, entry: Entry) -> Chain:
-        cert = certificate(entry)
-        if cert is None:
+        facts = certificate_info(entry)
+        if facts is None:
             return Chain(variable=entry.name, trust=Trust.UNKNOWN)
+        cert = facts.cert
         claimed: list[tuple[str, Certificate]] = []
         foreign: list[Certificate] = []
         for block in x509.split_pem_certificates(entry.text("ca") or ""):
@@ -224,7 +230,7 @@ class Graph:
         named = entry.text("ca_name")
         if named is not None and not claimed and not foreign:
             return self._named(base, cert, entry, named)
-        if x509.self_signed(cert):
+        if facts.self_signed:
             trusted_certs = [c for _, c in claimed] + foreign
             if not trusted_certs or any(c == cert or x509.signed_by(cert, c) for c in trusted_certs):
                 return replace(base, signer=entry.name, link=Link.SELF)
@@ -344,12 +350,17 @@ def certificate(entry: Entry) -> Certificate | None:
     return x509.load_certificate(pem) if pem else None
 
 
+def certificate_info(entry: Entry) -> x509.CertInfo | None:
+    """The facts of an entry's certificate (:func:`creds_lint.x509.certificate_info`), or ``None``."""
+    pem = entry.text("certificate")
+    return x509.certificate_info(pem) if pem else None
+
+
 def lost_names(old: Entry, new: Entry) -> tuple[str | None, tuple[str, ...]]:
     """``(new common name if it changed, alternative names it lost)`` for a re-issued leaf certificate."""
-    old_cert, new_cert = certificate(old), certificate(new)
-    if old_cert is None or new_cert is None or x509.is_ca(new_cert) or old_cert == new_cert:
+    before, after = certificate_info(old), certificate_info(new)
+    if before is None or after is None or after.is_ca or before.cert == after.cert:
         return None, ()
-    before, after = x509.info(old_cert), x509.info(new_cert)
     cn = after.common_name if after.common_name != before.common_name else None
     kept = set(after.sans)
     return cn, tuple(name for name in before.sans if name not in kept)
@@ -378,17 +389,21 @@ def bundle_change(old: Entry, new: Entry) -> tuple[tuple[Certificate | None, ...
     return gained, lost
 
 
-def identity(cert: Certificate) -> tuple[bytes, bytes]:
+def identity(facts: x509.CertInfo) -> tuple[bytes, bytes]:
     """``(subject DER, public key DER)``: two certificates of one CA share both; a look-alike shares only the first."""
-    info = x509.info(cert)
-    return info.subject_der, info.key_der
+    return facts.subject_der, facts.key_der
+
+
+def _facts(blocks: Iterable[str]) -> dict[str, x509.CertInfo | None]:
+    """Each block by its whitespace-free PEM, with its certificate's facts (``None`` when it does not parse)."""
+    return {pem_key(block): x509.certificate_info(block) for block in blocks}
 
 
 def foreign_trust(
     old: Entry,
     new: Entry,
     *,
-    signers: Iterable[tuple[str, Certificate]],
+    signers: Iterable[tuple[str, x509.CertInfo]],
     old_graph: Graph,
     new_graph: Graph,
 ) -> tuple[Certificate, ...]:
@@ -397,21 +412,21 @@ def foreign_trust(
     CAs are told apart by their subject and their key, never by name or text. A version of a trusted CA has its
     subject and its key (a renewal, or a copy of it), or is the certificate of its next version ``NAME_2`` /
     ``NAME_new`` in either store, with that variable's own key (the next CA of a rotation by file). The trusted
-    CAs are those of the old ``ca`` field and ``signers`` (``(variable, certificate)`` of the CA that signed the
-    old version and of the one that signed the new one: ``signer-changed`` speaks for a new signer). Anything else
+    CAs are those of the old ``ca`` field and ``signers`` (``(variable, certificate facts)`` of the CA that signed
+    the old version and of the one that signed the new one: ``signer-changed`` speaks for a new signer). Anything else
     — another CA, or one that copies a trusted CA's subject with another key — makes every client given
     ``((name.ca))`` accept what another CA signs. Costs one dictionary look-up per certificate of the two fields."""
-    before = _certificates(x509.split_pem_certificates(old.text("ca") or ""))
+    before = _facts(x509.split_pem_certificates(old.text("ca") or ""))
     added = [
-        cert
-        for key, cert in _certificates(x509.split_pem_certificates(new.text("ca") or "")).items()
-        if key not in before and cert is not None
+        facts
+        for key, facts in _facts(x509.split_pem_certificates(new.text("ca") or "")).items()
+        if key not in before and facts is not None
     ]
     if not added:
         return ()
     signers = tuple(signers)
-    known = {identity(cert) for cert in before.values() if cert is not None}
-    known |= {identity(cert) for _, cert in signers}
+    known = {identity(facts) for facts in before.values() if facts is not None}
+    known |= {identity(facts) for _, facts in signers}
     names = {name for name, _ in signers}
     graphs = (old_graph, new_graph)
     names |= {name for store_graph in graphs for key in before if (name := store_graph.variable_of(key)) is not None}
@@ -420,8 +435,8 @@ def foreign_trust(
             for suffix in NEXT_SUFFIXES:
                 following = store_graph.own_certificate(name + suffix)
                 if following is not None:
-                    known.add(identity(following))
-    return tuple(cert for cert in added if identity(cert) not in known)
+                    known.add(identity(x509.info(following)))
+    return tuple(facts.cert for facts in added if identity(facts) not in known)
 
 
 # --- malformed values and key pairs ---------------------------------------------------------------------------
@@ -507,8 +522,7 @@ def mismatches(entry: Entry) -> tuple[Defect, ...]:
         return ()
     found: list[Defect] = []
     if entry.kind is Kind.CERTIFICATE:
-        cert = certificate(entry)
-        facts = x509.info(cert) if cert is not None else None  # a certificate that loads has read its key
+        facts = certificate_info(entry)  # a certificate that loads has read its key
         if facts is not None and x509.private_key_der(private_pem) != facts.key_der:
             found.append(
                 Defect(
@@ -576,10 +590,9 @@ def inventory(store: VarStore, *, now: datetime, graph: Graph | None = None) -> 
     for entry in store:
         if entry.kind is not Kind.CERTIFICATE:
             continue
-        cert = certificate(entry)
-        if cert is None:
+        info = certificate_info(entry)
+        if info is None:
             continue
-        info = x509.info(cert)
         records.append(
             CertificateRecord(
                 file=store.source,

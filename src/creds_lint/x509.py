@@ -103,7 +103,35 @@ class CertInfo:
 
     @cached
     def is_ca(self) -> bool:
-        return is_ca(self.cert)
+        """BasicConstraints CA=true."""
+        from cryptography import x509
+
+        try:
+            return bool(self.cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+        except x509.ExtensionNotFound:
+            return False
+        except ValueError:  # a malformed extension
+            return False
+
+    @cached
+    def self_signed(self) -> bool:
+        """Whether the certificate names itself as issuer and its own key verifies its signature (a root)."""
+        return self.issuer == self.subject and signed_by(self.cert, self.cert)
+
+    @cached
+    def signs_certificates(self) -> bool:
+        """Whether verifiers accept the certificate as the issuer of other certificates: BasicConstraints CA=true
+        and, when it has a KeyUsage extension, ``keyCertSign`` in it."""
+        from cryptography import x509
+
+        if not self.is_ca:
+            return False
+        try:
+            return bool(self.cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign)
+        except x509.ExtensionNotFound:
+            return True
+        except ValueError:  # a malformed extension
+            return False
 
     @cached
     def sans(self) -> tuple[str, ...]:
@@ -236,6 +264,15 @@ def load_certificate(pem: str) -> x509.Certificate | None:
     return cert
 
 
+@lru_cache(maxsize=_CACHE)
+def certificate_info(pem: str) -> CertInfo | None:
+    """The facts of the first certificate in ``pem`` (:func:`load_certificate`), or ``None`` when it does not
+    parse: looked up by the text, which costs less than by the certificate (hashing a certificate hashes its
+    parsed structure), and every rule asks for facts of the certificates it names."""
+    cert = load_certificate(pem)
+    return info(cert) if cert is not None else None
+
+
 @lru_cache(maxsize=1)
 def unreadable() -> tuple[type[Exception], ...]:
     """What ``cryptography`` raises for a certificate or key it cannot read: bad base64 or DER, a bad version,
@@ -351,16 +388,9 @@ def key_bits(key: PublicKeyTypes | PrivateKeyTypes) -> int | None:
     return size if isinstance(size, int) else None
 
 
-@lru_cache(maxsize=_CACHE)
 def is_ca(cert: x509.Certificate) -> bool:
-    from cryptography import x509
-
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
-    except ValueError:  # a malformed extension
-        return False
+    """BasicConstraints CA=true (:attr:`CertInfo.is_ca`)."""
+    return info(cert).is_ca
 
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
@@ -435,8 +465,7 @@ def key_identifiers(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]
 
 def self_signed(cert: x509.Certificate) -> bool:
     """Whether ``cert`` names itself as issuer and its own key verifies its signature (a root)."""
-    names = info(cert)  # the subject and issuer as text, worked out once per certificate
-    return names.issuer == names.subject and signed_by(cert, cert)
+    return info(cert).self_signed
 
 
 def key_type(key: PublicKeyTypes | PrivateKeyTypes) -> str:
@@ -501,26 +530,16 @@ def clear_caches() -> None:
 ANY_USAGE = "2.5.29.37.0"
 
 
-def lost_usages(old: x509.Certificate, new: x509.Certificate) -> tuple[str, ...]:
+def lost_usages(old: CertInfo, new: CertInfo) -> tuple[str, ...]:
     """The extended key usages ``old`` had and ``new`` does not allow (bosh names). A certificate without the
     extension, or with ``anyExtendedKeyUsage``, allows every usage."""
-    after = info(new).usages
+    after = new.usages
     if not after or ANY_USAGE in after:
         return ()
     kept = set(after)
-    return tuple(usage for usage in info(old).usages if usage not in kept and usage != ANY_USAGE)
+    return tuple(usage for usage in old.usages if usage not in kept and usage != ANY_USAGE)
 
 
 def signs_certificates(cert: x509.Certificate) -> bool:
-    """Whether verifiers accept ``cert`` as the issuer of other certificates: BasicConstraints CA=true and, when
-    it has a KeyUsage extension, ``keyCertSign`` in it."""
-    from cryptography import x509
-
-    if not is_ca(cert):
-        return False
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign)
-    except x509.ExtensionNotFound:
-        return True
-    except ValueError:  # a malformed extension
-        return False
+    """Whether verifiers accept ``cert`` as the issuer of other certificates (:attr:`CertInfo.signs_certificates`)."""
+    return info(cert).signs_certificates

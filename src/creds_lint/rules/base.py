@@ -152,6 +152,11 @@ class Context:
         pem = entry.text("certificate") if entry is not None else None
         return x509.load_certificate(pem) if pem else None
 
+    def certificate_info(self, entry: Entry | None) -> x509.CertInfo | None:
+        """The facts of an entry's certificate (:func:`creds_lint.x509.certificate_info`), or ``None``."""
+        pem = entry.text("certificate") if entry is not None else None
+        return x509.certificate_info(pem) if pem else None
+
     def identity(self, entry: Entry) -> Identity:
         """What ``entry`` (of either version) is: its store's classification, made by the engine before the rules
         ran (``classes``, ``old_classes``; without one, worked out by the same function)."""

@@ -69,11 +69,12 @@ def _difference(ctx: Context, old: Entry, new: Entry) -> str | None:
         return "has a certificate that is sops ciphertext, so it cannot be shown to keep its key without the keys"
     if old_cert is None or new_cert is None:
         return "has a certificate that does not parse, so it cannot be shown to keep its key"
-    new_key = x509.info(new_cert).key_der  # a certificate that loads has read its key
-    if x509.info(old_cert).key_der != new_key:
+    before, after = x509.info(old_cert), x509.info(new_cert)
+    new_key = after.key_der  # a certificate that loads has read its key
+    if before.key_der != new_key:
         return "was regenerated with a new key pair"
     if subject_der(old_cert) != subject_der(new_cert):
-        return f"changed its subject ({x509.info(old_cert).subject} -> {x509.info(new_cert).subject})"
+        return f"changed its subject ({before.subject} -> {after.subject})"
     new_pem = new.text("private_key")
     if not new_pem or x509.private_key_der(new_pem) != new_key:
         return "has a private key that no longer matches its certificate"
@@ -240,19 +241,19 @@ def _signer_problems(ctx: Context, old: Entry, new: Entry) -> list[str]:
 def rotation_problems(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
     """What makes a re-issued leaf unsafe, in words; empty when it is valid, signed by an unchanged CA of the
     store, matches its key and keeps its names. The pki rules report each problem in detail."""
-    cert = ctx.certificate(new)
-    if cert is None and sealed_certificate(new):
+    facts = ctx.certificate_info(new)
+    if facts is None and sealed_certificate(new):
         return ("its certificate is sops ciphertext and cannot be verified without the keys (--decrypt)",)
-    if cert is None:
+    if facts is None:
         return ("its certificate does not parse",)
     problems = _signer_problems(ctx, old, new)
     if foreign_trust(ctx, old, new):
         problems.append("its 'ca' field now trusts a CA that is no version of its signer (see changed-trust)")
     if mismatches(ctx, new) or defects(ctx, new):
         problems.append("its key material does not match or does not parse (see key-mismatch, malformed-certificate)")
-    if x509.info(cert).not_after <= ctx.now:
+    if facts.not_after <= ctx.now:
         problems.append("it has expired (see expired-certificate)")
-    elif x509.info(cert).not_before > ctx.now + CLOCK_SKEW:
+    elif facts.not_before > ctx.now + CLOCK_SKEW:
         problems.append("it is not valid yet (see not-yet-valid)")
     cn, lost = lost_names(ctx, old, new)
     if cn is not None or lost:

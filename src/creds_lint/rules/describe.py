@@ -27,10 +27,10 @@ def what(ctx: Context, entry: Entry) -> str:
 
 def certificate_label(ctx: Context, entry: Entry) -> str:
     """``CN=..., serial ..., expires YYYY-MM-DD``, or a note that the certificate does not parse."""
-    cert = ctx.certificate(entry)
-    if cert is None:
+    facts = ctx.certificate_info(entry)
+    if facts is None:
         return "sops ciphertext" if sealed_certificate(entry) else "unparseable certificate"
-    return label(cert)
+    return facts.label
 
 
 def sealed_certificate(entry: Entry) -> bool:
@@ -78,9 +78,8 @@ def entry_details(ctx: Context, entry: Entry, *, prefix: str) -> dict[str, str]:
     subject, serial, expiry and certificate fingerprint."""
     details = {f"{prefix}_fingerprint": entry.fingerprint}
     if entry.kind is Kind.CERTIFICATE:
-        cert = ctx.certificate(entry)
-        if cert is not None:
-            info = x509.info(cert)
+        info = ctx.certificate_info(entry)
+        if info is not None:
             details[f"{prefix}_subject"] = info.subject
             details[f"{prefix}_serial"] = info.serial
             details[f"{prefix}_not_after"] = info.not_after.isoformat()

@@ -205,8 +205,8 @@ def _expiry(ctx: Context) -> tuple[tuple[Entry, x509.CertInfo], ...]:
 
 def _parsed(ctx: Context) -> Iterator[tuple[Entry, x509.CertInfo]]:
     for entry in ctx.subjects:
-        if entry.kind is Kind.CERTIFICATE and (cert := ctx.certificate(entry)) is not None:
-            yield entry, x509.info(cert)
+        if entry.kind is Kind.CERTIFICATE and (facts := ctx.certificate_info(entry)) is not None:
+            yield entry, facts
 
 
 def _expiry_hit(ctx: Context, entry: Entry, when: str) -> Hit:
@@ -355,7 +355,7 @@ def lost_usages(ctx: Context, old: Entry, new: Entry) -> tuple[str, ...]:
     when either version does not parse. Worked out once per run (two rules ask)."""
 
     def lost() -> tuple[str, ...]:
-        before, after = ctx.certificate(old), ctx.certificate(new)
+        before, after = ctx.certificate_info(old), ctx.certificate_info(new)
         return x509.lost_usages(before, after) if before is not None and after is not None else ()
 
     return ctx.facts.once("lost-usages", old, new, lost)
@@ -469,8 +469,8 @@ def _signer_change(ctx: Context, old: Entry, new: Entry) -> tuple[str, str] | No
     before, after = ctx.old_pki.signer(reference), ctx.pki.signer(new)
     if before is None or after is None or before in (reference.name, after):
         return None  # unknown, self-signed before, or the same CA variable (regenerated-ca judges its key)
-    old_ca, new_ca = ctx.old_pki.certificates.get(before), ctx.pki.certificates.get(after)
-    if old_ca is None or new_ca is None or x509.info(old_ca).key_der == x509.info(new_ca).key_der:
+    old_ca, new_ca = ctx.old_pki.facts.get(before), ctx.pki.facts.get(after)
+    if old_ca is None or new_ca is None or old_ca.key_der == new_ca.key_der:
         return None
     return before, after
 
@@ -641,13 +641,21 @@ def not_yet_valid(ctx: Context) -> Iterator[Hit]:
             )
 
 
-def _versions(ctx: Context) -> Iterator[tuple[Change, Entry, Entry, Certificate, Certificate]]:
-    """Re-issued certificates whose two versions parse: ``(change, old, new, old certificate, new certificate)``."""
+#: A re-issued certificate whose two versions parse: ``(change, old, new, old facts, new facts)``.
+Versions = tuple[Change, Entry, Entry, x509.CertInfo, x509.CertInfo]
+
+
+def _versions(ctx: Context) -> tuple[Versions, ...]:
+    """The re-issued certificates whose two versions parse (once per run: three rules read them)."""
+    return ctx.facts.once("versions", None, None, lambda: tuple(_reissued(ctx)))
+
+
+def _reissued(ctx: Context) -> Iterator[Versions]:
     for change, old, new in _rotations(ctx):
         if old.kind is not Kind.CERTIFICATE:
             continue
-        before, after = ctx.certificate(old), ctx.certificate(new)
-        if before is not None and after is not None and before != after:
+        before, after = ctx.certificate_info(old), ctx.certificate_info(new)
+        if before is not None and after is not None and before.cert != after.cert:
             yield change, old, new, before, after
 
 
@@ -664,7 +672,7 @@ def became_ca(ctx: Context) -> Iterator[Hit]:
     trust, it lets whoever reads that key on any of those VMs issue certificates that every client of the
     signing CA accepts."""
     for change, _, new, before, after in _versions(ctx):
-        if not x509.is_ca(before) and x509.is_ca(after):
+        if not before.is_ca and after.is_ca:
             yield Hit(
                 variable=change.name,
                 field="certificate",
@@ -691,9 +699,9 @@ def no_longer_ca(ctx: Context) -> Iterator[Hit]:
     sign certificates (``keyCertSign``, when it has a KeyUsage extension). A CA re-issued without either keeps
     its key, so nothing looks regenerated, yet every certificate it signed stops verifying."""
     for change, _, new, before, after in _versions(ctx):
-        if not x509.signs_certificates(before) or x509.signs_certificates(after):
+        if not before.signs_certificates or after.signs_certificates:
             continue
-        lost = "CA=true (BasicConstraints)" if not x509.is_ca(after) else "keyCertSign (KeyUsage)"
+        lost = "CA=true (BasicConstraints)" if not after.is_ca else "keyCertSign (KeyUsage)"
         yield Hit(
             variable=change.name,
             field="certificate",
