@@ -9,10 +9,28 @@ from typing import Any
 import pytest
 
 from creds_lint.cli import main
-from factory import dump_store
+from factory import dump_store, pool_keys, preload
 
 #: Fixtures that run a real external tool: every test that uses one is in the slow lane (``pytest -m slow``).
 SLOW_FIXTURES = frozenset({"bosh_cli", "bosh_int"})
+
+
+#: Where pytest's cache keeps the test factory's RSA keys between sessions (.pytest_cache, never committed).
+_KEY_POOL = "creds-lint/rsa-key-pool"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The factory's keys of the last session are used again: real keys all the same, minus the generation."""
+    cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
+    if cache is not None:
+        kept = cache.get(_KEY_POOL, {})
+        preload(kept if isinstance(kept, dict) else {})
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        cache.set(_KEY_POOL, pool_keys())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

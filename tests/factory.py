@@ -83,6 +83,26 @@ def rsa_key(slot: int, bits: int = 2048) -> rsa.RSAPrivateKey:
     return key
 
 
+def pool_keys() -> dict[str, str]:
+    """The pool's keys as PKCS#1 PEM by ``"slot:bits"``, so that a test session can keep them for the next one
+    (tests/conftest.py keeps them in pytest's cache): generating them is most of the fast lane's time."""
+    return {f"{slot}:{bits}": _private_pem(key) for (slot, bits), key in _KEYS.items()}
+
+
+def preload(kept: Mapping[str, object]) -> None:
+    """Put keys kept by :func:`pool_keys` back in the pool; an entry that does not read as such a key is passed
+    over (its slot gets a new key when a test asks for it)."""
+    for name, pem in kept.items():
+        try:
+            slot, bits = (int(part) for part in name.split(":"))
+            key = _load_key(pem) if isinstance(pem, str) else None
+        except ValueError:
+            continue
+        if key is not None and key.key_size == bits and (slot, bits) not in _KEYS:
+            _KEYS[(slot, bits)] = key
+            _SLOT_OF[key.public_key().public_numbers().n] = (slot, bits)
+
+
 def _private_pem(key: rsa.RSAPrivateKey) -> str:
     fmt = serialization.PrivateFormat.TraditionalOpenSSL  # PKCS#1 "RSA PRIVATE KEY"
     return key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption()).decode("ascii")
