@@ -373,7 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help="OLD NEW, a FILE to pre-flight, or the PATHs to check in a git mode"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="OLD NEW (either may be -, standard input), a FILE to pre-flight, or the PATHs to check in a git mode",
     )
     add_git_options(parser)
     parser.add_argument(
@@ -407,7 +410,9 @@ def build_check_parser() -> argparse.ArgumentParser:
         ),
         epilog=CHECK_EPILOG,
     )
-    parser.add_argument("files", metavar="FILE", nargs="+", help="a var-store to audit (e.g. creds.yml)")
+    parser.add_argument(
+        "files", metavar="FILE", nargs="+", help="a var-store to audit (e.g. creds.yml; - reads standard input)"
+    )
     add_output_options(parser)
     add_decrypt_option(parser)
     add_clock_option(parser)
@@ -584,7 +589,12 @@ def build_diff_parser() -> argparse.ArgumentParser:
             "when comparing two files. In git modes a file that cannot be read is a note in the output, exit 0."
         ),
     )
-    parser.add_argument("files", metavar="FILE", nargs="*", help="OLD NEW, or git's diff-driver arguments")
+    parser.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="*",
+        help="OLD NEW (either may be -, standard input), or git's diff-driver arguments",
+    )
     parser.add_argument(
         "--textconv", metavar="FILE", help="print a redacted view of one var-store (for git's diff.*.textconv)"
     )
