@@ -71,7 +71,8 @@ class Config:
 
     ``severities`` maps a rule name to a severity, or to ``None`` for a rule turned off. ``patterns`` and
     ``names`` extend the built-in classification. ``manifests`` are paths resolved against the config file's
-    directory. ``var_stores`` and each allowance's ``file`` are anchored at that directory (:mod:`creds_lint.globs`).
+    directory. ``var_stores`` and each allowance's ``file`` are anchored at that directory (at the
+    top of the work tree for a ``--config`` file: :mod:`creds_lint.globs`).
     """
 
     source: str | None = None

@@ -6,8 +6,10 @@ hooks' ``files:`` regex is generated (:func:`hook_regex`). The rules are git's (
 
 * ``*`` and ``?`` never cross a ``/``; ``**`` does (``envs/**/creds.yml``);
 * a pattern without a ``/`` (or with one only at the end) matches a name in any folder: ``creds.yml``;
-* any other is anchored at its :class:`Root`, the folder of the configuration file that holds it (a leading ``/``
-  only says so): ``envs/*.yml`` matches ``envs/a.yml``, never ``envs/a/creds.yml`` nor ``old/envs/a.yml``;
+* any other is anchored at its :class:`Root` (a leading ``/`` only says so): the folder of the discovered
+  configuration file that holds it, like a ``.gitignore``; the top of the work tree for a ``--config`` file and
+  ``--var-store-glob``, like git's ``core.excludesFile``. ``envs/*.yml`` matches ``envs/a.yml``, never
+  ``envs/a/creds.yml`` nor ``old/envs/a.yml``;
 * a pattern that names a folder matches every file in it; ``!`` takes back what an earlier pattern matched, and
   the last pattern that matches a path decides.
 
