@@ -79,6 +79,11 @@ def test_a_scalar_reads_as_pyyaml_reads_it(text: str) -> None:
     assert type(read["k"]) is type(safe_load(document)["k"])
 
 
+def test_anchors_and_aliases_read_as_pyyaml_reads_them() -> None:
+    document = "a: &x foo\n*x : bar\nb: &k {c: 030}\nd: *k\ne: &s [1:30, *x]\nf: *s\n"
+    assert tree(document) == safe_load(document)
+
+
 def test_the_two_examples_of_issue_12_in_a_list_too() -> None:
     assert tree("- 030\n- 1:30\n- [030, {a: 1:30}]\n") == [24, 90, [24, {"a": 90}]]
 

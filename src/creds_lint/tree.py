@@ -199,6 +199,15 @@ class _TreeReader(Reader):
     def node(self, event: yaml.Event, depth: int) -> Built:
         return self.located(event, depth, "", None)
 
+    def key(self, event: yaml.Event) -> str:
+        """A key; an alias to a string value names it (the value was built as a :class:`Node`)."""
+        if isinstance(event, yaml.AliasEvent):
+            anchored = self.alias(event).value
+            if isinstance(anchored, Node) and isinstance(anchored.value, str):
+                return anchored.value
+            raise self.error(event, "a key must be a plain name, not a list or mapping")
+        return super().key(event)
+
     def located(self, event: yaml.Event, depth: int, path: str, line: int | None) -> Built:
         """The tree of the node that starts with ``event``, at key path ``path``; ``line`` is where its key was
         written (a list item's own line otherwise)."""
