@@ -16,11 +16,11 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 from types import MappingProxyType
 
 from creds_lint.findings import WITHHELD, Finding
 from creds_lint.globs import TOP, Globs, Root
+from creds_lint.memo import cached
 
 COMMAND_LINE = "command line"
 COMMAND_LINE_REASON = "allowed on the command line"
@@ -51,7 +51,7 @@ class Allowance:
             return False
         return self._files is None or self._files.matches(finding.file)
 
-    @cached_property
+    @cached
     def _files(self) -> Globs | None:
         """The ``file`` glob, compiled once."""
         return Globs(patterns=(self.file,), root=self.root) if self.file is not None else None

@@ -24,10 +24,10 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from creds_lint.memo import cached
 from creds_lint.origin import Origin
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class Globs:
     patterns: tuple[str, ...]
     root: Root = TOP
 
-    @cached_property
+    @cached
     def _spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
         """The patterns compiled (each was checked where it was read: :func:`problem`)."""
         return _compiled(self.patterns)
