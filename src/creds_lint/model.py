@@ -359,7 +359,7 @@ def _digest(normalized: object) -> str:
     elif isinstance(normalized, Typed):
         text = _typed_text(normalized)
     else:
-        text = json.dumps(normalized, sort_keys=True, default=_typed_json)
+        text = _CANONICAL.encode(normalized)
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
@@ -447,6 +447,10 @@ def _typed_json(value: object) -> object:
     return str(value)
 
 
+#: ``json.dumps(value, sort_keys=True, default=_typed_json)``, made once: ``dumps`` builds an encoder per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=_typed_json)
+
+
 def is_empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
@@ -477,8 +481,9 @@ class Entry:
 
     def text(self, field_name: str) -> str | None:
         """A string field of a structured value, or ``None``."""
-        value = self.fields.get(field_name)
-        return value if isinstance(value, str) else None
+        fields = self.value if type(self.value) is dict else self.fields  # the rules ask some 200,000 times a run
+        value = fields.get(field_name)
+        return value if type(value) is str or isinstance(value, str) else None
 
     @cached
     def fingerprint(self) -> str:

@@ -75,6 +75,19 @@ class Chain:
     issuer: Certificate | None = None
     foreign: tuple[Certificate, ...] = ()
 
+    def signed(self, signer: str, link: Link) -> Chain:
+        """This chain with its signer found: what :func:`dataclasses.replace` gives, built directly (it is built
+        for nearly every certificate of a store)."""
+        return Chain(
+            variable=self.variable,
+            trust=self.trust,
+            signer=signer,
+            link=link,
+            claimed=self.claimed,
+            issuer=self.issuer,
+            foreign=self.foreign,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class Defect:
@@ -233,7 +246,7 @@ class Graph:
         if facts.self_signed:
             trusted_certs = [c for _, c in claimed] + foreign
             if not trusted_certs or any(c == cert or x509.signed_by(cert, c) for c in trusted_certs):
-                return replace(base, signer=entry.name, link=Link.SELF)
+                return base.signed(entry.name, Link.SELF)
             return replace(base, trust=Trust.NOT_SIGNED)
         return self._issued(base, cert, entry, claimed)
 
@@ -242,12 +255,12 @@ class Graph:
         name = entry.name
         for ca_name, trusted in claimed:
             if x509.signed_by(cert, trusted):
-                return replace(base, signer=ca_name, link=Link.CA_FIELD)
+                return base.signed(ca_name, Link.CA_FIELD)
         bundled = x509.load_certificates(entry.text("certificate") or "") or ()
         through = _through(cert, bundled[1:], claimed)
         if through is not None:
             direct, anchor = through
-            return replace(base, signer=self.holder(direct) or anchor, link=Link.CA_FIELD)
+            return base.signed(self.holder(direct) or anchor, Link.CA_FIELD)
         issuer = next((c for c in base.foreign if x509.signed_by(cert, c)), None)
         signer = self._search(cert, exclude=name)
         link = Link.SIGNATURE if signer is not None else None

@@ -121,8 +121,12 @@ def field_changes(ctx: Context, old: Entry, new: Entry) -> tuple[list[str], list
         if _pem_only(was, now):
             changed.append(f"the formatting of {field_name(ctx, name)} changed")
             continue
-        counts = [len(x509.split_pem_certificates(v)) if isinstance(v, str) else 0 for v in (was, now)]
-        if name in ("certificate", "ca") and counts[0] != counts[1]:
+        counts = (
+            [len(x509.split_pem_certificates(v)) if isinstance(v, str) else 0 for v in (was, now)]
+            if name in ("certificate", "ca")
+            else None
+        )
+        if counts is not None and counts[0] != counts[1]:
             changed.append(f"its '{name}' now holds {counts[1]} certificates (was {counts[0]})")
         else:
             changed.append(f"{field_name(ctx, name)} changed")
