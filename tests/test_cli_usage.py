@@ -12,7 +12,8 @@ import pytest
 
 from conftest import RunCli, WriteStore
 from creds_lint import __version__
-from creds_lint.invocation import Color, fill
+from creds_lint.helptext import fill
+from creds_lint.invocation import Color
 from creds_lint.plan import use_color
 from creds_lint.rules import CATALOGUE
 from factory import bosh_store, leaf_rotation, password
