@@ -114,7 +114,6 @@ class Graph:
     def __init__(self, store: VarStore) -> None:
         self.store = store
         self._chains: dict[str, Chain] = {}
-        self._foreign: dict[str, tuple[Entry, Entry, tuple[Certificate, ...]]] = {}
 
     @cached
     def _by_pem(self) -> dict[str, str]:
@@ -205,18 +204,13 @@ class Graph:
 
     def foreign_trust(self, old: Entry, new: Entry, *, old_graph: Graph) -> tuple[Certificate, ...]:
         """:func:`foreign_trust` of ``new`` (an entry of this store) against ``old`` (of ``old_graph``'s), the
-        CAs that signed either version trusted; worked out once per certificate (two rules ask)."""
-        memo = self._foreign.get(new.name)
-        if memo is not None and memo[0] is old and memo[1] is new:
-            return memo[2]
+        CAs that signed either version trusted."""
         signers = [
             (name, facts)
             for graph_, entry in ((old_graph, old), (self, new))
             if (name := graph_.signer(entry)) is not None and (facts := graph_.facts.get(name)) is not None
         ]
-        found = foreign_trust(old, new, signers=signers, old_graph=old_graph, new_graph=self)
-        self._foreign[new.name] = (old, new, found)
-        return found
+        return foreign_trust(old, new, signers=signers, old_graph=old_graph, new_graph=self)
 
     def _resolve(self, entry: Entry) -> Chain:
         facts = certificate_info(entry)

@@ -524,10 +524,12 @@ def _signer_key(graph: pki.Graph | None, name: str) -> str:
 
 
 def foreign_trust(ctx: Context, old: Entry, new: Entry) -> tuple[Certificate, ...]:
-    """The CAs added to a changed certificate's ``ca`` field that are no version of one it trusted before."""
-    if ctx.old is None or ctx.old_pki is None:
+    """The CAs added to a changed certificate's ``ca`` field that are no version of one it trusted before; worked
+    out once per run (``changed-trust`` and ``rotated-certificate`` ask)."""
+    old_graph = ctx.old_pki
+    if ctx.old is None or old_graph is None:
         return ()
-    return ctx.pki.foreign_trust(old, new, old_graph=ctx.old_pki)
+    return ctx.facts.once("foreign-trust", old, new, lambda: ctx.pki.foreign_trust(old, new, old_graph=old_graph))
 
 
 def _named(ctx: Context, certs: tuple[Certificate | None, ...]) -> str:
