@@ -19,7 +19,15 @@ from creds_lint.allowances import Allowance, Uses
 from creds_lint.classify import classify
 from creds_lint.diff import NO_CHANGES, Changes
 from creds_lint.errors import CredsLintError
-from creds_lint.findings import CertificateRecord, ConfigurationChange, FileError, Finding, Report, Severity
+from creds_lint.findings import (
+    CertificateRecord,
+    ConfigurationChange,
+    Details,
+    FileError,
+    Finding,
+    Report,
+    Severity,
+)
 from creds_lint.loader import parse_store
 from creds_lint.manifest import Manifest
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore, field_label
@@ -130,7 +138,7 @@ def _lint(
     hits.extend(
         (verdicts.UNEXPLAINED_CHANGE, hit) for hit in verdicts.unclaimed(context.changes, claimed(hits, context))
     )
-    findings = [_fingerprinted(f, old, new) for f in _findings(hits, origins, options)]
+    findings = _findings(hits, origins, options, stores=(old, new))
     if new.export is not None:
         from creds_lint.rules import credhub
 
@@ -160,17 +168,25 @@ def classified(context: Context) -> Context:
     )
 
 
-def _fingerprinted(finding: Finding, old: VarStore | None, new: VarStore) -> Finding:
-    """The finding with the fingerprint of its variable's value: in ``new``, or the removed one in ``old``."""
-    if finding.variable is None:
-        return finding
-    entry = new.get(finding.variable) or (old.get(finding.variable) if old is not None else None)
-    return replace(finding, fingerprint=entry.fingerprint) if entry is not None else finding
+#: The old (``None``: audited alone) and the new version of a file.
+Stores = tuple[VarStore | None, VarStore]
 
 
-def _findings(hits: Sequence[tuple[Definition, Hit]], origins: Origins, options: Options) -> list[Finding]:
+def _fingerprint(variable: str | None, stores: Stores | None) -> str | None:
+    """The fingerprint of a finding's variable's value: in the new store, or the removed one in the old store."""
+    if variable is None or stores is None:
+        return None
+    old, new = stores
+    entry = new.get(variable) or (old.get(variable) if old is not None else None)
+    return entry.fingerprint if entry is not None else None
+
+
+def _findings(
+    hits: Sequence[tuple[Definition, Hit]], origins: Origins, options: Options, *, stores: Stores | None = None
+) -> list[Finding]:
+    """The findings of the hits whose rule is on; with ``stores``, each carries its variable's fingerprint."""
     return [
-        _finding(r, severity, hit, origins)
+        _finding(r, severity, hit, origins, fingerprint=_fingerprint(hit.variable, stores))
         for r, hit in hits
         if (severity := options.severities.get(r.name, r.severity)) is not None
     ]
@@ -193,7 +209,7 @@ def allowance_findings(uses: Uses, options: Options) -> list[Finding]:
     return findings
 
 
-def _finding(rule: Definition, severity: Severity, hit: Hit, origins: Origins) -> Finding:
+def _finding(rule: Definition, severity: Severity, hit: Hit, origins: Origins, *, fingerprint: str | None) -> Finding:
     return Finding(
         rule=rule.name,
         code=rule.code,
@@ -205,7 +221,8 @@ def _finding(rule: Definition, severity: Severity, hit: Hit, origins: Origins) -
         line=hit.line,
         old_line=hit.old_line,
         message=hit.message,
-        details=MappingProxyType(dict(hit.details)),
+        details=hit.details if isinstance(hit.details, Details) else MappingProxyType(dict(hit.details)),
+        fingerprint=fingerprint,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -14,6 +14,36 @@ from creds_lint.origin import Origin
 #: What every output shows instead of the fingerprint of a value that could be recovered from one: a short, all-digit
 #: or hand-set value (``creds_lint.model.guessable``).
 WITHHELD = "fingerprint withheld"
+
+
+class Details(Mapping[str, str]):
+    """A finding's details that are worked out when an output first reads them.
+
+    The details of a changed certificate are both versions' fingerprints, subjects, serials and dates: on a large
+    incident, working them out for every finding costs a tenth of the run, and the text output shows none of them
+    (JSON and SARIF show them all). ``work`` gives the details; it must be pure, since when it runs depends on the
+    reporter. It runs at most once."""
+
+    __slots__ = ("_facts", "_work")
+
+    def __init__(self, work: Callable[[], Mapping[str, str]]) -> None:
+        self._work: Callable[[], Mapping[str, str]] | None = work
+        self._facts: Mapping[str, str] | None = None
+
+    def _worked_out(self) -> Mapping[str, str]:
+        if self._facts is None:
+            assert self._work is not None
+            self._facts, self._work = MappingProxyType(dict(self._work())), None
+        return self._facts
+
+    def __getitem__(self, key: str) -> str:
+        return self._worked_out()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._worked_out())
+
+    def __len__(self) -> int:
+        return len(self._worked_out())
 
 
 class Severity(enum.Enum):

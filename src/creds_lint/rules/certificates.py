@@ -11,7 +11,14 @@ from creds_lint.findings import Severity
 from creds_lint.model import Category, Entry, Kind, is_empty
 from creds_lint.pki import Trust
 from creds_lint.rules.base import MODIFIED, Context, Hit, rule
-from creds_lint.rules.describe import certificate_label, change_details, field_changes, sealed_certificate, what
+from creds_lint.rules.describe import (
+    certificate_label,
+    change_details,
+    changed_fields,
+    sealed_certificate,
+    structure_changes,
+    what,
+)
 from creds_lint.rules.pki import (
     CLOCK_SKEW,
     ca_keys_in,
@@ -129,11 +136,11 @@ def renewed_ca(ctx: Context) -> Iterator[Hit]:
     for name, old, new in _ca_changes(ctx):
         if not ca_key_pair_kept(ctx, old, new) or _key_ids_changed(ctx, old, new) is not None:
             continue
-        changed, structure = field_changes(ctx, old, new)
+        structure = structure_changes(ctx, old, new)
         if ctx.certificate(old) == ctx.certificate(new):
             message = (
                 f"{what(ctx, new)} kept its certificate ({certificate_label(ctx, new)}), and "
-                f"{', '.join(changed + structure)}: existing signatures stay valid."
+                f"{', '.join(changed_fields(ctx, old, new) + structure)}: existing signatures stay valid."
             )
         else:
             message = (
@@ -288,8 +295,9 @@ def rotated_certificate(ctx: Context) -> Iterator[Hit]:
             continue
         problems = rotation_problems(ctx, old, new)
         signer = ctx.pki.signer(new)
-        changed, structure = field_changes(ctx, old, new)
-        if ctx.certificate(old) is not None and ctx.certificate(old) == ctx.certificate(new):
+        structure = structure_changes(ctx, old, new)
+        if (kept := ctx.certificate(old)) is not None and kept == ctx.certificate(new):
+            changed = changed_fields(ctx, old, new)
             done = f"kept its certificate ({certificate_label(ctx, new)}); {', '.join(changed + structure)}"
         else:
             done = f"was re-issued ({certificate_label(ctx, old)} -> {certificate_label(ctx, new)})" + "".join(
@@ -301,7 +309,7 @@ def rotated_certificate(ctx: Context) -> Iterator[Hit]:
             field="certificate",
             line=new.field_line("certificate"),
             message=f"{what(ctx, new)} {done}{verdict}",
-            details={**change_details(ctx, old, new), **({"signer": signer} if signer else {})},
+            details=change_details(ctx, old, new, extra={"signer": signer} if signer else {}),
         )
 
 

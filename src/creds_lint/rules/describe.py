@@ -5,15 +5,22 @@ Nothing here ever returns a value from the var-store: only fingerprints and cert
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from creds_lint import rotations, x509
+from creds_lint.findings import Details
 from creds_lint.model import CREDHUB_FIELDS, Entry, Kind, fingerprint, is_ciphertext, yaml_type
 from creds_lint.rules.base import Context
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
+
+#: No extra details.
+NO_DETAILS: Mapping[str, str] = MappingProxyType({})
 
 #: What to do first about a secret that was lost or regenerated, in every message that needs it.
 RESTORE = "Restore the old value from version control before the next deploy"
@@ -73,21 +80,29 @@ def _a(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
-def entry_details(ctx: Context, entry: Entry, *, prefix: str) -> dict[str, str]:
-    """Redacted facts about an entry for a finding's details: its fingerprint and, for a certificate, its
-    subject, serial, expiry and certificate fingerprint."""
-    details = {f"{prefix}_fingerprint": entry.fingerprint}
-    if entry.kind is Kind.CERTIFICATE:
-        info = ctx.certificate_info(entry)
+def entry_details(ctx: Context, entry: Entry, *, prefix: str, extra: Mapping[str, str] = NO_DETAILS) -> Details:
+    """Redacted facts about an entry for a finding's details, worked out when an output reads them: its
+    fingerprint and, for a certificate, its subject, serial and expiry (each key starts with ``prefix``); then
+    ``extra``."""
+    return Details(partial(_details, ctx, ((prefix, entry),), extra))
+
+
+def change_details(ctx: Context, old: Entry, new: Entry, *, extra: Mapping[str, str] = NO_DETAILS) -> Details:
+    """:func:`entry_details` of both versions of a changed entry (``old_...``, then ``new_...``), then ``extra``."""
+    return Details(partial(_details, ctx, (("old", old), ("new", new)), extra))
+
+
+def _details(ctx: Context, versions: tuple[tuple[str, Entry], ...], extra: Mapping[str, str]) -> dict[str, str]:
+    details: dict[str, str] = {}
+    for prefix, entry in versions:
+        details[f"{prefix}_fingerprint"] = entry.fingerprint
+        info = ctx.certificate_info(entry) if entry.kind is Kind.CERTIFICATE else None
         if info is not None:
             details[f"{prefix}_subject"] = info.subject
             details[f"{prefix}_serial"] = info.serial
             details[f"{prefix}_not_after"] = info.not_after.isoformat()
+    details.update(extra)
     return details
-
-
-def change_details(ctx: Context, old: Entry, new: Entry) -> dict[str, str]:
-    return {**entry_details(ctx, old, prefix="old"), **entry_details(ctx, new, prefix="new")}
 
 
 #: Fields of the values bosh generates: the only field names shown. Any other name could be a pasted secret.
@@ -109,9 +124,9 @@ def _pem_only(before: object, after: object) -> bool:
     return isinstance(before, str) and isinstance(after, str) and "".join(before.split()) == "".join(after.split())
 
 
-def field_changes(ctx: Context, old: Entry, new: Entry) -> tuple[list[str], list[str]]:
-    """``(changed, added or removed)``: what happened to each field of a structured value, in words; a field is
-    named only as :func:`field_name` allows, a certificate field by the number of certificates it holds."""
+def changed_fields(ctx: Context, old: Entry, new: Entry) -> list[str]:
+    """What happened to each field that both versions of a structured value have and that changed, in words; a
+    field is named only as :func:`field_name` allows, a certificate field by the number of certificates it holds."""
     before, after = old.fields, new.fields
     changed: list[str] = []
     for name in sorted(before.keys() & after.keys()):
@@ -130,6 +145,12 @@ def field_changes(ctx: Context, old: Entry, new: Entry) -> tuple[list[str], list
             changed.append(f"its '{name}' now holds {counts[1]} certificates (was {counts[0]})")
         else:
             changed.append(f"{field_name(ctx, name)} changed")
+    return changed
+
+
+def structure_changes(ctx: Context, old: Entry, new: Entry) -> list[str]:
+    """The fields that a structured value gained or lost, in words (named as :func:`field_name` allows)."""
+    before, after = old.fields, new.fields
     structure = [f"{field_name(ctx, name)} was added" for name in sorted(after.keys() - before.keys())]
     structure += [f"{field_name(ctx, name)} was removed" for name in sorted(before.keys() - after.keys())]
-    return changed, structure
+    return structure

@@ -125,7 +125,7 @@ def stale_ca_reference(ctx: Context) -> Iterator[Hit]:
             field=field,
             line=entry.field_line(field),
             message=message,
-            details={**entry_details(ctx, entry, prefix="new"), **_issuer_details(chain)},
+            details=entry_details(ctx, entry, prefix="new", extra=_issuer_details(chain)),
         )
 
 
@@ -171,7 +171,7 @@ def certificate_not_signed_by_ca(ctx: Context) -> Iterator[Hit]:
                 f"{_cert_what(ctx, entry)} does not verify against the CA in its 'ca' field ({', '.join(named)}): "
                 f"{actual}. Clients that trust that CA reject it."
             ),
-            details={**entry_details(ctx, entry, prefix="new"), **_issuer_details(chain)},
+            details=entry_details(ctx, entry, prefix="new", extra=_issuer_details(chain)),
         )
 
 
@@ -514,7 +514,7 @@ def signer_changed(ctx: Context) -> Iterator[Hit]:
                 f"{_cert_what(ctx, new)} {now}: VMs and clients that trust {before} reject it, whatever its 'ca' "
                 "field holds."
             ),
-            details={**change_details(ctx, old, new), "signer": after, "previous_signer": before},
+            details=change_details(ctx, old, new, extra={"signer": after, "previous_signer": before}),
         )
 
 
