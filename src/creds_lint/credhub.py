@@ -138,12 +138,12 @@ def _credential(builder: _Builder, event: yaml.Event, index: int) -> tuple[Crede
     lines: dict[str, int] = {}
     value_lines: Mapping[str, int] = MappingProxyType({})
     value_duplicates: tuple[tuple[str, tuple[int, ...]], ...] = ()
-    for key, line, node in builder.items(1):
+    for key, line, item, item_lines, item_duplicates in builder.items(1):
         field = key.lower()  # credhub import lowercases the keys of each credential (JSON writes Name, Type...)
-        fields[field] = node.value
+        fields[field] = item
         lines[field] = line
         if field == "value":
-            value_lines, value_duplicates = node.lines, node.duplicates
+            value_lines, value_duplicates = item_lines, item_duplicates
     start = lines.get("name", _line(event))
     name = fields.get("name")
     if not isinstance(name, str) or not name.strip():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -25,7 +25,7 @@ from creds_lint import encrypted, yamlv2
 from creds_lint.errors import CredsLintError
 from creds_lint.model import Duplicate, Entry, Kind, Typed, VarStore, normalize
 from creds_lint.origin import STDIN
-from creds_lint.yamlread import MAX_BYTES, MAX_DEPTH, Built, Reader, line_of, text_of
+from creds_lint.yamlread import MAX_BYTES, MAX_CHARS, MAX_DEPTH, MAX_VALUES, NO_LINES, Built, Reader, text_of
 
 _CONFLICT = re.compile(rb"^(<{7}|={7}|>{7})(?: |\r?$)", re.MULTILINE)
 _VAR_STORE = "a var-store"
@@ -125,18 +125,44 @@ def looks_like_var_store(data: bytes) -> bool:
     return all(isinstance(e.value, str) and _BOSH_PASSWORD.fullmatch(e.value) for e in store)
 
 
+#: The events, compared by class: the parser makes exactly these, and an identity test is the cheapest one.
+_SCALAR = yaml.ScalarEvent
+_ALIAS = yaml.AliasEvent
+_MAPPING = yaml.MappingStartEvent
+_MAPPING_END = yaml.MappingEndEvent
+_SEQUENCE = yaml.SequenceStartEvent
+_SEQUENCE_END = yaml.SequenceEndEvent
+_HINTED = yamlv2.HINTED
+
+#: Keys written more than once in a mapping, each with every line it is on.
+Duplicates = tuple[tuple[str, tuple[int, ...]], ...]
+#: One key of a mapping as :meth:`_Builder.items` gives it: its name, its line, its value, and for a mapping value
+#: the line of each of its keys and its :data:`Duplicates`.
+Item = tuple[str, int, object, Mapping[str, int], Duplicates]
+
+
 class _Builder(Reader):
-    """Builds a var-store's plain values straight from the reader's events, every scalar as yaml.v2 reads it."""
+    """Builds a var-store's plain values straight from the reader's events, every scalar as yaml.v2 reads it.
+
+    A var-store is some 60,000 events, so the common ones take a fast path: a plain name as a key, an untagged
+    string as a value, counted inline, with no :class:`Built` for a value nobody aliases. Anything else (aliases,
+    anchors, tags, a scalar that may be a number) goes through the same checks as it always did.
+    """
 
     scalar_tags = yamlv2.TAGS
     shape = "mapping"
 
     def __init__(self, text: str, source: str) -> None:
         super().__init__(text, source, what=_VAR_STORE)
+        #: What alias keys counted when they expanded (:meth:`name`): a key is one value in the size of the
+        #: mapping that holds it, whatever it aliases, so an anchored node's size leaves this out.
+        self.key_values = 0
+        self.key_chars = 0
 
     def node(self, event: yaml.Event, depth: int) -> Built:
-        """The node that starts with ``event``."""
-        if isinstance(event, yaml.AliasEvent):
+        """The node that starts with ``event``, with its size: the values and characters counted while it was
+        read (every event is counted as it is read, aliases expanded), which an alias to it counts again."""
+        if type(event) is _ALIAS:
             return self.alias(event)
         if depth > MAX_DEPTH:
             self.deep(event, depth)
@@ -144,55 +170,118 @@ class _Builder(Reader):
         anchor = event.anchor
         if anchor is not None:
             self.anchors[anchor] = None
-        if isinstance(event, yaml.ScalarEvent):
-            self.count(event, 1, len(event.value))
-            node = Built(value=self.scalar(event), size=1, chars=len(event.value))
-        elif isinstance(event, yaml.SequenceStartEvent):
-            self.check_collection_tag(event, "seq")
-            self.count(event, 1, 0)
-            items: list[object] = []
-            size, chars = 1, 0
-            while not isinstance(child := self.next(), yaml.SequenceEndEvent):
-                item = self.node(child, depth + 1)
-                items.append(item.value)
-                size += item.size
-                chars += item.chars
-            node = Built(value=items, size=size, chars=chars)
-        elif isinstance(event, yaml.MappingStartEvent):
+        values, chars = self.values - self.key_values, self.chars - self.key_chars
+        value: object
+        lines: dict[str, int]
+        if type(event) is _MAPPING:
             self.check_collection_tag(event, "map")
             self.count(event, 1, 0)
-            node = self.mapping(depth)
-        else:  # pragma: no cover - the parser emits no other node event
-            raise self.error(event, "unsupported YAML node")
+            value, lines, duplicates = self.mapping(depth)
+        else:
+            value, lines, duplicates = self.build(event, depth), {}, ()
+        node = Built(
+            value=value,
+            size=self.values - self.key_values - values,
+            chars=self.chars - self.key_chars - chars,
+            lines=MappingProxyType(lines) if lines else NO_LINES,
+            duplicates=duplicates,
+        )
         if anchor is not None:
             self.anchors[anchor] = node
         return node
 
-    def items(self, depth: int) -> Iterator[tuple[str, int, Built]]:
-        """(key, line of the key, value) of the rest of a mapping, in order, duplicates included."""
-        while not isinstance(key_event := self.next(), yaml.MappingEndEvent):
-            name = self.key(key_event)
-            self.count(key_event, 1, len(name))
-            yield name, line_of(key_event), self.node(self.next(), depth + 1)
+    def value(self, event: yaml.Event, depth: int) -> object:
+        """The value of the node that starts with ``event``: built directly unless an alias may ask for it."""
+        if type(event) is _ALIAS or depth > MAX_DEPTH or _anchor(event) is not None:
+            return self.node(event, depth).value
+        return self.build(event, depth)
 
-    def mapping(self, depth: int) -> Built:
-        # A duplicate key keeps its last value, as bosh does; every line it appears on is kept.
+    def build(self, event: yaml.Event, depth: int) -> object:
+        """The value of a scalar, list or mapping that starts with ``event``, which is neither an alias nor
+        anchored, at a depth within the bound."""
+        if type(event) is _SCALAR:
+            self.count(event, 1, len(event.value))
+            return self.scalar(event)
+        if type(event) is _SEQUENCE:
+            self.check_collection_tag(event, "seq")
+            self.count(event, 1, 0)
+            items: list[object] = []
+            while type(child := self.next()) is not _SEQUENCE_END:
+                items.append(self.value(child, depth + 1))
+            return items
+        if type(event) is _MAPPING:
+            self.check_collection_tag(event, "map")
+            self.count(event, 1, 0)
+            return self.mapping(depth)[0]
+        raise self.error(event, "unsupported YAML node")  # pragma: no cover - the parser emits no other node event
+
+    def name(self, event: yaml.Event) -> str:
+        """The name a key gives (:meth:`key`), counted as one value and its characters."""
+        if type(event) is _SCALAR and event.tag is None and event.anchor is None and event.value != "<<":
+            name: str = event.value  # the common key, a plain name, which key() would give as it is
+        elif type(event) is _ALIAS:
+            values, chars = self.values, self.chars
+            name = self.key(event)
+            self.key_values += self.values - values
+            self.key_chars += self.chars - chars
+        else:
+            name = self.key(event)
+        self.values += 1
+        self.chars += len(name)
+        if self.chars > MAX_CHARS or self.values > MAX_VALUES:
+            raise self.too_many(event)
+        return name
+
+    def items(self, depth: int) -> Iterator[Item]:
+        """The keys of the rest of a mapping (:data:`Item`), in order, duplicates included: a var-store's
+        variables, a credential's fields."""
+        child = depth + 1
+        while type(key := self.next()) is not _MAPPING_END:
+            name = self.name(key)
+            line = _line(key)
+            event = self.next()
+            if type(event) is _MAPPING and event.anchor is None and child <= MAX_DEPTH:
+                self.check_collection_tag(event, "map")
+                self.count(event, 1, 0)
+                value, lines, duplicates = self.mapping(child)
+                yield name, line, value, MappingProxyType(lines), duplicates
+            elif type(event) is _ALIAS or child > MAX_DEPTH or _anchor(event) is not None:
+                node = self.node(event, child)
+                yield name, line, node.value, node.lines, node.duplicates
+            else:
+                yield name, line, self.build(event, child), NO_LINES, ()
+
+    def mapping(self, depth: int) -> tuple[dict[str, object], dict[str, int], Duplicates]:
+        """The rest of a mapping: its value, the line of each key, and its :data:`Duplicates`. A duplicate key
+        keeps its last value, as bosh does; every line it appears on is kept."""
         result: dict[str, object] = {}
-        seen: dict[str, list[int]] = {}
-        size, chars = 1, 0
-        for name, line, node in self.items(depth):
-            result.pop(name, None)
-            result[name] = node.value
-            seen.setdefault(name, []).append(line)
-            size += 1 + node.size
-            chars += len(name) + node.chars
-        return Built(
-            value=result,
-            size=size,
-            chars=chars,
-            lines=MappingProxyType({name: lines[-1] for name, lines in seen.items()}),
-            duplicates=tuple((name, tuple(lines)) for name, lines in seen.items() if len(lines) > 1),
-        )
+        lines: dict[str, int] = {}
+        again: dict[str, list[int]] = {}
+        child = depth + 1
+        shallow = child <= MAX_DEPTH
+        while type(key := self.next()) is not _MAPPING_END:
+            name = self.name(key)
+            line = _line(key)
+            event = self.next()
+            # Most values are untagged strings (a PEM block, a password): counted and read here as build() would.
+            if shallow and type(event) is _SCALAR and event.anchor is None:
+                text: str = event.value
+                self.values += 1
+                self.chars += len(text)
+                if self.chars > MAX_CHARS or self.values > MAX_VALUES:
+                    raise self.too_many(event)
+                if event.tag is None and (not event.implicit[0] or (text and text[0] not in _HINTED)):
+                    value: object = text
+                else:
+                    value = self.scalar(event)
+            else:
+                value = self.value(event, child)
+            if name in lines:
+                again.setdefault(name, [lines[name]]).append(line)
+                del result[name]
+            result[name] = value
+            lines[name] = line
+        return result, lines, tuple((name, tuple(again[name])) for name in lines if name in again) if again else ()
 
     def scalar(self, event: yaml.ScalarEvent) -> str | Typed | None:
         """A scalar as bosh's yaml.v2 reads it (:mod:`creds_lint.yamlv2`): a string, ``None`` for a null, a
@@ -206,6 +295,15 @@ class _Builder(Reader):
             return yamlv2.resolve(text, tag=tag, plain=bool(event.implicit[0]) and event.tag is None)
         except yamlv2.Unreadable as exc:
             raise self.error(event, f"{exc}: bosh cannot read this file") from None
+
+
+def _anchor(event: yaml.Event) -> str | None:
+    return event.anchor if isinstance(event, yaml.NodeEvent) else None
+
+
+def _line(event: yaml.Event) -> int:
+    # The parser marks every event (line_of also allows for an event without a mark).
+    return event.start_mark.line + 1  # type: ignore[union-attr]
 
 
 def _build(text: str, source: str, digest: str) -> VarStore:
@@ -238,19 +336,23 @@ def _store(builder: _Builder, source: str, digest: str) -> VarStore:
     else:
         builder.unread(key)
     entries: dict[str, Entry] = {}
-    seen: dict[str, list[int]] = {}
+    first: dict[str, int] = {}  # the line of each name where it is first written, in that order
+    again: dict[str, list[int]] = {}
     field_duplicates: list[Duplicate] = []
-    for name, line, node in builder.items(0):
-        seen.setdefault(name, []).append(line)
-        field_duplicates.extend(Duplicate(name=name, field=f, lines=at) for f, at in node.duplicates)
-        # bosh keeps the last value of a duplicate key; so do we, and the duplicate is reported.
-        entries.pop(name, None)
-        entries[name] = Entry(name=name, value=normalize(node.value), line=line, field_lines=node.lines)
+    for name, line, item, lines, duplicates in builder.items(0):
+        if name in entries:
+            # bosh keeps the last value of a duplicate key; so do we, and the duplicate is reported.
+            again.setdefault(name, [entries[name].line]).append(line)
+            del entries[name]
+        else:
+            first[name] = line
+        if duplicates:
+            field_duplicates.extend(Duplicate(name=name, field=f, lines=at) for f, at in duplicates)
+        entries[name] = Entry(name=name, value=normalize(item), line=line, field_lines=lines)
     builder.finish()
-    duplicates = [Duplicate(name=n, lines=tuple(at)) for n, at in seen.items() if len(at) > 1]
     return VarStore(
         source=source,
         entries=MappingProxyType(entries),
-        duplicates=(*duplicates, *field_duplicates),
+        duplicates=(*(Duplicate(name=n, lines=tuple(again[n])) for n in first if n in again), *field_duplicates),
         digest=digest,
     )

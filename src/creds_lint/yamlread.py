@@ -45,7 +45,7 @@ MAX_CHARS = MAX_BYTES
 
 CORE = "tag:yaml.org,2002:"
 _QUOTED = re.compile(r"'[^']{4,}'|\"[^\"]{4,}\"")
-_NO_LINES: Mapping[str, int] = MappingProxyType({})
+NO_LINES: Mapping[str, int] = MappingProxyType({})
 _KNOWN_TAG = re.compile(r"!!?(?:python|ruby|perl|php|java)/[a-z/]{1,30}")
 
 
@@ -80,7 +80,7 @@ class Built:
     value: object
     size: int
     chars: int
-    lines: Mapping[str, int] = field(default_factory=lambda: _NO_LINES)
+    lines: Mapping[str, int] = field(default_factory=lambda: NO_LINES)
     duplicates: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
@@ -143,9 +143,14 @@ class Reader(ABC):
         self.values += size
         self.chars += chars
         if self.chars > MAX_CHARS or self.values > MAX_VALUES:
-            if self.aliased:
-                raise CredsLintError("YAML aliases expand to too many values (an alias bomb?)", source=self.source)
-            raise self.beyond(event, f"more than {MAX_VALUES:,} values: not {self.what}")
+            raise self.too_many(event)
+
+    def too_many(self, event: yaml.Event) -> CredsLintError:
+        """The values or their characters counted up to ``event`` are beyond their bounds (a caller that counts
+        inline checks ``values`` and ``chars`` against them as :meth:`count` does)."""
+        if self.aliased:
+            return CredsLintError("YAML aliases expand to too many values (an alias bomb?)", source=self.source)
+        return self.beyond(event, f"more than {MAX_VALUES:,} values: not {self.what}")
 
     def deep(self, event: yaml.Event, depth: int) -> None:
         if depth > MAX_DEPTH:

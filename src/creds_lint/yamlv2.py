@@ -45,7 +45,7 @@ _MAP: dict[str, Typed | None] = {
     **{text: Typed(type=YamlType.FLOAT, canonical="-inf") for text in ("-.inf", "-.Inf", "-.INF")},
 }
 #: First characters after which yaml.v2 looks further (resolveTable); any other first character is a string.
-_HINTED = frozenset("+-0123456789yYnNtTfFoO~.")
+HINTED = frozenset("+-0123456789yYnNtTfFoO~.")
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -66,7 +66,7 @@ class Unreadable(ValueError):
 def may_resolve(plain: str) -> bool:
     """Whether a plain scalar may be something other than the string it spells (empty, or its first character is
     one yaml.v2 looks further after)."""
-    return not plain or plain[0] in _HINTED
+    return not plain or plain[0] in HINTED
 
 
 def resolve(text: str, *, tag: str | None, plain: bool) -> str | Typed | None:
@@ -106,7 +106,7 @@ def _resolved(text: str) -> tuple[str, str | Typed | None]:
     """(the tag yaml.v2 resolves a plain scalar to, its value)."""
     if not text:
         return NULL, None
-    if text[0] not in _HINTED:
+    if text[0] not in HINTED:
         return STR, text
     if text in _MAP:
         value = _MAP[text]
