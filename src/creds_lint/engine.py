@@ -8,13 +8,14 @@ matched nothing or expired, and configurations that were not applied (:mod:`cred
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from creds_lint import allowances, encrypted, x509
+from creds_lint import allowances, background, encrypted, x509
 from creds_lint.allowances import Allowance, Uses
 from creds_lint.classify import classify
 from creds_lint.diff import NO_CHANGES, Changes
@@ -304,16 +305,12 @@ def _check_target(target: Target, options: Options) -> _Checked:
         return _Checked(
             findings=(), uses=MappingProxyType({})
         )  # the same git-crypt ciphertext: the same file, even while locked
-    new = parse_store(data, source=target.new.label, decrypt=options.decrypt)
-    if new.export is not None:
-        if options.manifest is not None:
-            raise CredsLintError(
-                "a CredHub export names its credentials by path, not as a manifest declares its variables: check it "
-                "without --manifest (or the configuration's manifests:)",
-                source=target.label,
-            )
-        new = replace(new, mode=target.new.mode())
-    old = _load_old(target.old, new, data, options) if target.old is not None else None
+    with _read_aside(target.old, data, options) as old_read:
+        new = _parse_new(target, target.new, data, options)
+        if old_read is not None:
+            old: VarStore | None = old_read.result()
+        else:
+            old = _load_old(target.old, new, data, options) if target.old is not None else None
     if old is not None and (old.export is None) is not (new.export is None):
         exports = {store.source for store in (old, new) if store.export is not None}
         raise CredsLintError(
@@ -341,6 +338,20 @@ def _check_target(target: Target, options: Options) -> _Checked:
     )
 
 
+def _parse_new(target: Target, source: Source, data: bytes, options: Options) -> VarStore:
+    """The new version of ``target`` (from ``source``), with its file's mode for a CredHub export."""
+    new = parse_store(data, source=source.label, decrypt=options.decrypt)
+    if new.export is None:
+        return new
+    if options.manifest is not None:
+        raise CredsLintError(
+            "a CredHub export names its credentials by path, not as a manifest declares its variables: check it "
+            "without --manifest (or the configuration's manifests:)",
+            source=target.label,
+        )
+    return replace(new, mode=source.mode())
+
+
 def _origin_of(error: CredsLintError, target: Target) -> Origin:
     """The file an error is about: a version of the target, or (a path named by the error) another file."""
     for source in (target.new, target.old):
@@ -351,6 +362,33 @@ def _origin_of(error: CredsLintError, target: Target) -> Origin:
 
 def _load(source: Source, options: Options) -> VarStore:
     return parse_store(source.read(), source=source.label, decrypt=options.decrypt)
+
+
+#: From this size on, the old version of a file is read on a second CPU while the new one is read: below it the
+#: fork and the pickled store cost more than half the reading saves (a bosh-deployment store is 0.1 MB).
+ASIDE_BYTES = 4 << 20
+
+
+@contextmanager
+def _read_aside(
+    source: Source | None, new_data: bytes, options: Options
+) -> Iterator[background.Pending[VarStore] | None]:
+    """The old version of a large file being read on a second CPU (:mod:`creds_lint.background`), or ``None``:
+    for a small file, without a second CPU, for the same bytes as the new version, or when the old version cannot
+    be read (then :func:`_load_old` says so, after the new version has been read, as it does without this)."""
+    if source is None or len(new_data) < ASIDE_BYTES or not background.available():
+        yield None
+        return
+    try:
+        data = source.read()
+    except CredsLintError:
+        yield None
+        return
+    if len(data) < ASIDE_BYTES or data == new_data:
+        yield None
+        return
+    with background.start(lambda: parse_store(data, source=source.label, decrypt=options.decrypt)) as pending:
+        yield pending
 
 
 def _load_old(source: Source, new: VarStore, new_data: bytes, options: Options) -> VarStore:

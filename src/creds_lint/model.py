@@ -7,15 +7,17 @@ rsa. Anything else is ``unknown`` and still protected.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import json
 import math
 import re
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from creds_lint.findings import WITHHELD
 from creds_lint.memo import cached
@@ -468,6 +470,10 @@ class Entry:
     line: int
     field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
+    def __reduce__(self) -> tuple[Callable[..., Entry], tuple[object, ...]]:
+        """Pickled as its fields (a var-store read on another CPU, :mod:`creds_lint.background`)."""
+        return _entry, (self.name, self.value, self.line, dict(self.field_lines))
+
     @cached
     def kind(self) -> Kind:
         return kind_of(self.value)
@@ -549,6 +555,11 @@ class VarStore:
     mode: int | None = None
     seal: Seal | None = None
 
+    def __reduce__(self) -> tuple[Callable[..., VarStore], tuple[object, ...]]:
+        """Pickled as its fields (a var-store read on another CPU, :mod:`creds_lint.background`)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return _var_store, ({**fields, "entries": dict(self.entries)},)
+
     def __contains__(self, name: object) -> bool:
         return name in self.entries
 
@@ -563,3 +574,11 @@ class VarStore:
 
     def values(self) -> dict[str, object]:
         return {name: entry.value for name, entry in self.entries.items()}
+
+
+def _entry(name: str, value: object, line: int, field_lines: dict[str, int]) -> Entry:
+    return Entry(name=name, value=value, line=line, field_lines=MappingProxyType(field_lines))
+
+
+def _var_store(fields: dict[str, Any]) -> VarStore:
+    return VarStore(**{**fields, "entries": MappingProxyType(fields["entries"])})
