@@ -1,4 +1,4 @@
-"""The var-store builder as it was before its fast paths (kept verbatim): the oracle of
+"""The var-store builder (and the search for ciphertext) as it was before their fast paths, kept verbatim: the oracle of
 tests/test_loader_differential.py, which checks that the loader still builds exactly what this one built, errors
 included. It reads the same events from the same :class:`~creds_lint.yamlread.Reader`; only the way values,
 sizes, lines and duplicates are built from them differs. Not used by creds-lint itself."""
@@ -25,7 +25,7 @@ def parse_store(data: bytes, *, source: str) -> VarStore:
     """:func:`creds_lint.loader.parse_store` of a file that is not sops (which both read alike)."""
     if len(data) > MAX_BYTES:
         raise CredsLintError(f"larger than {MAX_BYTES // 2**20} MiB: not a var-store", source=source)
-    cipher = encrypted.detect(data)
+    cipher = detect(data)
     if cipher is not None:
         raise CredsLintError(cipher.unreadable, source=source)
     text = text_of(data, source=source, what=_VAR_STORE)
@@ -38,6 +38,28 @@ def parse_store(data: bytes, *, source: str) -> VarStore:
     builder = _Builder(text, source)
     with builder.reading():
         return _store(builder, source, hashlib.sha256(data).hexdigest())
+
+
+def detect(data: bytes) -> encrypted.Cipher | None:
+    """:func:`creds_lint.encrypted.detect` as it was."""
+    return encrypted._whole_file(data) or _inside(data)
+
+
+_SOPS_MAP = re.compile(rb"^sops:[ \t]*\r?$", re.MULTILINE)
+_SOPS_JSON = re.compile(rb'^[ \t]*"sops"[ \t]*:[ \t]*\{', re.MULTILINE)
+
+
+def _inside(data: bytes) -> encrypted.Cipher | None:
+    if b"$ANSIBLE_VAULT;" in data:
+        return encrypted.Cipher.ANSIBLE_VAULT
+    if b"ENC[AES256_GCM," in data:
+        return encrypted.Cipher.SOPS
+    if b"sops" not in data:
+        return None
+    yaml_map = (data.startswith(b"sops:") or b"\nsops:" in data) and _SOPS_MAP.search(data)
+    if b"mac" in data and (yaml_map or (b'"sops"' in data and _SOPS_JSON.search(data))):
+        return encrypted.Cipher.SOPS
+    return None
 
 
 class _Builder(Reader):

@@ -96,9 +96,11 @@ def _whole_file(data: bytes) -> Cipher | None:
 
 def _inside(data: bytes) -> Cipher | None:
     """Ciphertext inside YAML: an ansible-vault file or value, a sops file."""
-    if b"$ANSIBLE_VAULT;" in data:
+    # A search for one byte is much faster than one for a marker, and a bosh var-store holds neither "$" nor "[":
+    # the markers that start with them are looked for only in a file that has them.
+    if b"$" in data and b"$ANSIBLE_VAULT;" in data:
         return Cipher.ANSIBLE_VAULT
-    if _SOPS_VALUE in data:
+    if b"[" in data and _SOPS_VALUE in data:
         return Cipher.SOPS
     if b"sops" not in data:  # one more scan of the file, and only a file that names sops is searched further
         return None
