@@ -8,7 +8,7 @@ matched nothing or expired, and configurations that were not applied (:mod:`cred
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -173,13 +173,15 @@ def classified(context: Context) -> Context:
 Stores = tuple[VarStore | None, VarStore]
 
 
-def _fingerprint(variable: str | None, stores: Stores | None) -> str | None:
-    """The fingerprint of a finding's variable's value: in the new store, or the removed one in the old store."""
+def _fingerprint(variable: str | None, stores: Stores | None) -> Callable[[], str] | None:
+    """What works out the fingerprint of a finding's variable's value (in the new store, or the removed one in the
+    old store) when it is first read: the text output never reads it, and for a changed certificate it is the
+    hash of some kilobytes of canonical JSON."""
     if variable is None or stores is None:
         return None
     old, new = stores
     entry = new.get(variable) or (old.get(variable) if old is not None else None)
-    return entry.fingerprint if entry is not None else None
+    return (lambda: entry.fingerprint) if entry is not None else None
 
 
 def _findings(
@@ -187,7 +189,7 @@ def _findings(
 ) -> list[Finding]:
     """The findings of the hits whose rule is on; with ``stores``, each carries its variable's fingerprint."""
     return [
-        _finding(r, severity, hit, origins, fingerprint=_fingerprint(hit.variable, stores))
+        _finding(r, severity, hit, origins, fingerprinted=_fingerprint(hit.variable, stores))
         for r, hit in hits
         if (severity := options.severities.get(r.name, r.severity)) is not None
     ]
@@ -210,7 +212,9 @@ def allowance_findings(uses: Uses, options: Options) -> list[Finding]:
     return findings
 
 
-def _finding(rule: Definition, severity: Severity, hit: Hit, origins: Origins, *, fingerprint: str | None) -> Finding:
+def _finding(
+    rule: Definition, severity: Severity, hit: Hit, origins: Origins, *, fingerprinted: Callable[[], str] | None
+) -> Finding:
     return Finding(
         rule=rule.name,
         code=rule.code,
@@ -223,7 +227,7 @@ def _finding(rule: Definition, severity: Severity, hit: Hit, origins: Origins, *
         old_line=hit.old_line,
         message=hit.message,
         details=hit.details if isinstance(hit.details, Details) else MappingProxyType(dict(hit.details)),
-        fingerprint=fingerprint,
+        fingerprinted=fingerprinted,
     )
 
 

@@ -88,7 +88,8 @@ class Finding:
     ``line`` is the line in the new file; for a variable that was removed it is ``None`` and ``old_line`` gives
     its line in the old file. ``details`` holds only redacted facts (fingerprints, subjects, serials, dates).
     ``fingerprint`` is the fingerprint of the variable's value in the new file (of the removed value for a removed
-    variable): what an allowance's ``fingerprint`` is compared with. ``file`` and ``old_file`` are where the two
+    variable): what an allowance's ``fingerprint`` is compared with, worked out by ``fingerprinted`` when an
+    allowance or an output first reads it (the text output does not). ``file`` and ``old_file`` are where the two
     versions come from (``str()`` of one is its label, ``REV:path`` for a git revision). ``remedy`` replaces the
     rule's remedy where the file's format needs other words (the commands of CredHub for an export).
     """
@@ -106,9 +107,13 @@ class Finding:
     details: Mapping[str, str] = dataclasses.field(default_factory=lambda: _EMPTY)
     allowed: bool = False
     reason: str | None = None
-    fingerprint: str | None = None
+    fingerprinted: Callable[[], str] | None = dataclasses.field(default=None, repr=False, compare=False)
     #: How to fix it when the file's format calls for other words than the rule's remedy (a CredHub export).
     remedy: str | None = None
+
+    @property
+    def fingerprint(self) -> str | None:
+        return self.fingerprinted() if self.fingerprinted is not None else None
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         """Stable order: by file, then position, then variable and rule."""

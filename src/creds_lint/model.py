@@ -306,7 +306,10 @@ def normalize(value: object) -> object:
     """
     if isinstance(value, str):
         if value.startswith(_KEY_TEXT_PREFIXES):
-            return value.replace("\r\n", "\n").rstrip("\n")
+            # Looking for one character is a memchr, several times faster than replace's search for two: the
+            # loader normalizes every PEM block of both files, and almost none has a carriage return.
+            unix = value.replace("\r\n", "\n") if "\r" in value else value
+            return unix.rstrip("\n")
         return value
     if isinstance(value, Mapping):
         return {str(k): normalize(v) for k, v in value.items()}
