@@ -182,6 +182,19 @@ class Context:
         CA in either version counts as a CA (worked out once per run: every rule of a family asks)."""
         return self.facts.once("category", change.old, change.new, lambda: self._change_category(change))
 
+    def changed(self, kind: ChangeKind, category: Category) -> tuple[Change, ...]:
+        """The changes of ``kind`` whose :meth:`change_category` is ``category``, in order: grouped once per run,
+        since every rule of a family (``removed-*``, ``regenerated-*``) and the certificate rules each want one
+        category of the ten thousand changes of a large incident."""
+        return self._by_category.get((kind, category), ())
+
+    @cached
+    def _by_category(self) -> dict[tuple[ChangeKind, Category], tuple[Change, ...]]:
+        grouped: dict[tuple[ChangeKind, Category], list[Change]] = {}
+        for change in self.changes:
+            grouped.setdefault((change.kind, self.change_category(change)), []).append(change)
+        return {key: tuple(changes) for key, changes in grouped.items()}
+
     def _change_category(self, change: Change) -> Category:
         if change.name in self.rotations:
             return Category.ROTATION

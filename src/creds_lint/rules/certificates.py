@@ -35,15 +35,11 @@ if TYPE_CHECKING:
 
 
 def _ca_changes(ctx: Context) -> Iterator[tuple[str, Entry, Entry]]:
-    for change in ctx.of(ChangeKind.MODIFIED):
+    for change in ctx.changed(ChangeKind.MODIFIED, Category.CA):
         old, new = change.old, change.new
         assert old is not None
         assert new is not None
-        if (
-            old.kind is Kind.CERTIFICATE
-            and new.kind is Kind.CERTIFICATE
-            and ctx.change_category(change) is (Category.CA)
-        ):
+        if old.kind is Kind.CERTIFICATE and new.kind is Kind.CERTIFICATE:
             yield change.name, old, new
 
 
@@ -285,13 +281,11 @@ def rotated_certificate(ctx: Context) -> Iterator[Hit]:
     CA accepts the new certificate. The message says whether this one is such a rotation; the pki rules report
     what would make it unsafe (a signer that is not in the store or was regenerated, a key that does not match,
     an expired certificate, lost names)."""
-    for change in ctx.of(ChangeKind.MODIFIED):
+    for change in ctx.changed(ChangeKind.MODIFIED, Category.CERTIFICATE):
         old, new = change.old, change.new
         assert old is not None
         assert new is not None
         if old.kind is not Kind.CERTIFICATE or new.kind is not Kind.CERTIFICATE or is_empty(new.value):
-            continue
-        if ctx.change_category(change) is not Category.CERTIFICATE:
             continue
         problems = rotation_problems(ctx, old, new)
         signer = ctx.pki.signer(new)

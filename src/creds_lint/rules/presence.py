@@ -27,9 +27,9 @@ class Removed(Definition):
 
 def removed(row: Removed, ctx: Context) -> Iterator[Hit]:
     """The body of the ``removed-*`` family: every removed variable of the row's category."""
-    for change in ctx.of(ChangeKind.REMOVED):
+    for change in ctx.changed(ChangeKind.REMOVED, row.category):
         old = change.old
-        if old is None or ctx.change_category(change) is not row.category:
+        if old is None:
             continue
         outcome = row.outcome.format(consequence=ctx.consequence(old), restore=RESTORE)
         yield Hit(

@@ -47,13 +47,11 @@ class Regenerated(Definition):
 
 def regenerated(row: Regenerated, ctx: Context) -> Iterator[Hit]:
     """The body of the ``regenerated-*`` family: every changed value of the row's category that counts."""
-    for change in ctx.of(ChangeKind.MODIFIED):
+    for change in ctx.changed(ChangeKind.MODIFIED, row.category):
         old, new = change.old, change.new
         assert old is not None
         assert new is not None
-        if old.kind is not new.kind or is_empty(new.value) or is_empty(old.value):
-            continue
-        if ctx.change_category(change) is not row.category or not row.changed(old, new):
+        if old.kind is not new.kind or is_empty(new.value) or is_empty(old.value) or not row.changed(old, new):
             continue
         noun = row.shapeless if row.shapeless is not None and new.kind is Kind.UNKNOWN else row.noun
         yield Hit(
