@@ -32,6 +32,7 @@ from creds_lint.model import Duplicate, Entry, Export, Kind, Typed, VarStore, no
 
 if TYPE_CHECKING:
     from creds_lint.loader import _Builder
+    from creds_lint.yamlread import Duplicates
 
 
 class CredentialType(enum.Enum):
@@ -137,7 +138,7 @@ def _credential(builder: _Builder, event: yaml.Event, index: int) -> tuple[Crede
     fields: dict[str, object] = {}
     lines: dict[str, int] = {}
     value_lines: Mapping[str, int] = MappingProxyType({})
-    value_duplicates: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    value_duplicates: Duplicates = ()
     for key, line, item, item_lines, item_duplicates in builder.items(1):
         field = key.lower()  # credhub import lowercases the keys of each credential (JSON writes Name, Type...)
         fields[field] = item

@@ -25,7 +25,17 @@ from creds_lint import encrypted, yamlv2
 from creds_lint.errors import CredsLintError
 from creds_lint.model import Duplicate, Entry, Kind, Typed, VarStore, normalize
 from creds_lint.origin import STDIN
-from creds_lint.yamlread import MAX_BYTES, MAX_CHARS, MAX_DEPTH, MAX_VALUES, NO_LINES, Built, Reader, text_of
+from creds_lint.yamlread import (
+    MAX_BYTES,
+    MAX_CHARS,
+    MAX_DEPTH,
+    MAX_VALUES,
+    NO_LINES,
+    Built,
+    Duplicates,
+    Reader,
+    text_of,
+)
 
 _CONFLICT = re.compile(rb"^(<{7}|={7}|>{7})(?: |\r?$)", re.MULTILINE)
 _VAR_STORE = "a var-store"
@@ -163,8 +173,6 @@ _SEQUENCE = yaml.SequenceStartEvent
 _SEQUENCE_END = yaml.SequenceEndEvent
 _HINTED = yamlv2.HINTED
 
-#: Keys written more than once in a mapping, each with every line it is on.
-Duplicates = tuple[tuple[str, tuple[int, ...]], ...]
 #: One key of a mapping as :meth:`_Builder.items` gives it: its name, its line, its value, and for a mapping value
 #: the line of each of its keys and its :data:`Duplicates`.
 Item = tuple[str, int, object, Mapping[str, int], Duplicates]

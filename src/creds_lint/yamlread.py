@@ -72,6 +72,10 @@ def text_of(data: bytes, *, source: str, what: str) -> str:
     return text
 
 
+#: Keys written more than once in a mapping, each with every line it is on.
+Duplicates = tuple[tuple[str, tuple[int, ...]], ...]
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Built:
     """A value built from events, its size in values and in characters (aliases expanded) and, for a mapping, the
@@ -81,7 +85,7 @@ class Built:
     size: int
     chars: int
     lines: Mapping[str, int] = field(default_factory=lambda: NO_LINES)
-    duplicates: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    duplicates: Duplicates = ()
 
 
 class Reader(ABC):
