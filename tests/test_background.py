@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from creds_lint import background, engine
+from creds_lint import background, engine, pki, x509
 from creds_lint.cli import main
+from creds_lint.diff import compare
 from creds_lint.loader import parse_store
 from creds_lint.model import Seal
-from factory import dump_store, scaled_scenarios
+from creds_lint.rules import Context
+from factory import dump_store, make_ca, make_leaf, scaled_scenarios
 
 needs_two = pytest.mark.skipif(not background.available(), reason="needs fork and a second CPU")
 PARENT = os.getpid()
@@ -126,6 +128,7 @@ def test_reading_aside_finds_what_reading_in_turn_finds(
     reports = []
     for aside in (1 << 40, 1):  # never, always
         monkeypatch.setattr(engine, "ASIDE_BYTES", aside)
+        monkeypatch.setattr(engine, "ASIDE_CERTIFICATES", aside)
         for form in ("text", "json"):
             reports.append(_run(old, new, form))
     assert reports[0] == reports[2]
@@ -163,3 +166,92 @@ def _run(old: Path, new: Path, form: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["--format", form, "--now", "2026-12-02T00:00:00Z", str(old), str(new)])
     return code, out.getvalue(), err.getvalue()
+
+
+def _certificates() -> dict[str, str]:
+    """Certificate texts of every shape a store holds: a root, an intermediate, a leaf with names and usages, a
+    bundle (leaf then CA), two CAs in one trust field, and one that does not parse."""
+    root = make_ca("facts-root", key_slot=0)
+    middle = make_ca("facts-intermediate", key_slot=1, signer=root)
+    leaf = make_leaf("facts.example", middle, key_slot=2, sans=("facts.example", "10.0.0.1"))
+    broken = leaf.certificate.replace(leaf.certificate.splitlines()[5], "A" * 64)
+    return {
+        "root": root.certificate,
+        "intermediate": middle.certificate,
+        "leaf": leaf.certificate,
+        "bundle": leaf.certificate + "\n" + middle.certificate,
+        "trust": root.certificate + "\n" + middle.certificate,
+        "broken": broken,
+    }
+
+
+def test_adopted_facts_are_the_facts_worked_out_here() -> None:
+    texts = _certificates()
+    x509.clear_caches()
+    here = {name: x509.shipped(pem) for name, pem in texts.items()}
+    assert here["broken"] is None
+    assert all(here[name] is not None for name in texts if name != "broken")
+    sent = pickle.loads(pickle.dumps({pem: here[name] for name, pem in texts.items()}))  # noqa: S301 - its own
+    x509.clear_caches()
+    x509.adopt(sent)
+    for name, pem in texts.items():
+        adopted = x509.certificate_info(pem)
+        if here[name] is None:
+            assert adopted is None
+            assert x509.load_certificate(pem) is None
+            continue
+        assert adopted is not None
+        assert "cert" not in vars(adopted)  # answered from the values, not parsed again
+        assert {fact: getattr(adopted, fact) for fact in x509.CertInfo.SHIPPED} == here[name]
+        cert = x509.load_certificate(pem)
+        assert cert is not None
+        assert cert == adopted.cert
+        facts = x509.info(cert)  # adopted facts (of this text, or of another text of the same certificate)
+        assert "_subject" not in vars(facts)  # never worked out again from the certificate
+        assert {fact: getattr(facts, fact) for fact in x509.CertInfo.SHIPPED} == here[name]
+    x509.clear_caches()
+
+
+def test_a_graph_adopts_the_chains_resolved_elsewhere() -> None:
+    # A stale chain carries certificates (its issuer, the foreign CAs of its trust field): they travel as DER.
+    retired = make_ca("retired-ca", key_slot=3)
+    leaf = make_leaf("stale.example", retired, key_slot=4)
+    current = make_ca("current-ca", key_slot=5)
+    store = parse_store(
+        dump_store({"current_ca": current.as_value(), "stale_tls": leaf.as_value()}).encode(), source="creds.yml"
+    )
+    x509.clear_caches()
+    there = pickle.loads(pickle.dumps(pki.shipped(pki.Graph(store), ["stale_tls", "current_ca"])))  # noqa: S301
+    assert there.chains["stale_tls"].trust is pki.Trust.STALE
+    assert there.chains["stale_tls"].issuer == retired.cert_obj
+    x509.clear_caches()
+    graph = pki.Graph(store)
+    graph.adopt(there)
+    stale = store.get("stale_tls")
+    assert stale is not None
+    assert graph.chain(stale) is there.chains["stale_tls"]
+    x509.clear_caches()
+    assert graph.chain(stale) == pki.Graph(store).chain(stale)
+    x509.clear_caches()
+
+
+@needs_two
+def test_the_old_version_is_decoded_by_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    scenarios = scaled_scenarios(130)
+    old = parse_store(dump_store(scenarios.store).encode(), source="old.yml")
+    new = parse_store(dump_store(scenarios.incident).encode(), source="new.yml")
+    monkeypatch.setattr(engine, "ASIDE_CERTIFICATES", 1)
+    x509.clear_caches()
+    context = Context(old=old, new=new, changes=compare(old, new))
+    old_graph, _ = engine.decoded(context)
+    assert old_graph is not None
+    ca = old.get("svc0_ca")
+    assert ca is not None
+    adopted = x509.certificate_info(ca.text("certificate") or "")
+    assert adopted is not None
+    assert "cert" not in vars(adopted)  # facts that came as values: this process never parsed it
+    assert old_graph.chain(ca).signer == "svc0_ca"
+    fresh = new.get("svc0_ca")
+    assert fresh is not None
+    assert "cert" in vars(x509.certificate_info(fresh.text("certificate") or ""))  # decoded here
+    x509.clear_caches()

@@ -15,7 +15,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from creds_lint import allowances, background, encrypted, x509
+from creds_lint import allowances, background, encrypted, pki, x509
 from creds_lint.allowances import Allowance, Uses
 from creds_lint.classify import classify
 from creds_lint.diff import NO_CHANGES, Changes
@@ -31,7 +31,7 @@ from creds_lint.findings import (
 )
 from creds_lint.loader import parse_store
 from creds_lint.manifest import Manifest
-from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, VarStore, field_label
+from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, VarStore, field_label
 from creds_lint.origin import Origin
 from creds_lint.rules import CATALOGUE, FILE_RULES, RULES, Context, Definition, Hit, Rule, verdicts
 from creds_lint.sources import Removal, Source, Target
@@ -130,6 +130,7 @@ def _lint(
         by_content=by_content,
         manifest=options.manifest,
     )
+    _graphs = decoded(context)  # held for the run: every later context finds them (pki.graph), and their chains
     context = classified(context)
     hits: list[tuple[Definition, Hit]] = [
         (r, hit) for r in (FILE_RULES if deleted else (*RULES, *FILE_RULES)) for hit in r(context)
@@ -156,6 +157,35 @@ def claimed(hits: list[tuple[Definition, Hit]], context: Context) -> frozenset[s
         for r, hit in hits
         if isinstance(r, Rule) and hit.variable is not None and kinds.get(hit.variable) in r.claims
     )
+
+
+#: From this many certificates in the old version on, the certificates of a file's two versions are decoded at
+#: once, the old version's on a second CPU (:func:`decoded`): below it the fork costs more than it saves.
+ASIDE_CERTIFICATES = 1000
+
+
+def decoded(context: Context) -> tuple[pki.Graph | None, pki.Graph]:
+    """The decoding stage, for a large file in which a certificate changed: every certificate of both versions
+    decoded and the chains of the changed ones resolved (what the rules would do on first use, one version after
+    the other), the old version's on a second CPU (:func:`creds_lint.pki.warm`). It changes when the work is done,
+    never what is found: a child that fails leaves it to this process. The graphs of both versions, which hold
+    what was worked out."""
+    old, graphs = context.old, (context.old_pki, context.pki)
+    old_graph = graphs[0]
+    if old is None or old_graph is None or not background.available():
+        return graphs
+    if sum(entry.kind is Kind.CERTIFICATE for entry in old) < ASIDE_CERTIFICATES:
+        return graphs
+    changed = [c.name for c in context.changes if Kind.CERTIFICATE in (_kind(c.old), _kind(c.new))]
+    if changed:
+        with background.start(lambda: pki.shipped(old_graph, changed)) as pending:
+            pki.warm(context.pki, changed)
+            old_graph.adopt(pending.result())
+    return graphs
+
+
+def _kind(entry: Entry | None) -> Kind | None:
+    return entry.kind if entry is not None else None
 
 
 def classified(context: Context) -> Context:
@@ -309,12 +339,12 @@ def _check_target(target: Target, options: Options) -> _Checked:
         return _Checked(
             findings=(), uses=MappingProxyType({})
         )  # the same git-crypt ciphertext: the same file, even while locked
-    with _read_aside(target.old, data, options) as old_read:
+    with _read_aside(target.old, data, options) as (old_read, old_data):
         new = _parse_new(target, target.new, data, options)
         if old_read is not None:
             old: VarStore | None = old_read.result()
         else:
-            old = _load_old(target.old, new, data, options) if target.old is not None else None
+            old = _load_old(target.old, new, data, options, old_data) if target.old is not None else None
     if old is not None and (old.export is None) is not (new.export is None):
         exports = {store.source for store in (old, new) if store.export is not None}
         raise CredsLintError(
@@ -333,8 +363,6 @@ def _check_target(target: Target, options: Options) -> _Checked:
     if old is not None:
         found, used = _lint(old, new, options, origins=origins, by_content=target.by_content)
         return _Checked(findings=found, uses=used, export=export)
-    from creds_lint import pki
-
     graph = pki.graph(new)  # held across both: the rules and the expiry table share the chains worked out
     found, used = _lint(old, new, options, origins=origins, by_content=target.by_content)
     return _Checked(
@@ -376,28 +404,30 @@ ASIDE_BYTES = 4 << 20
 @contextmanager
 def _read_aside(
     source: Source | None, new_data: bytes, options: Options
-) -> Iterator[background.Pending[VarStore] | None]:
-    """The old version of a large file being read on a second CPU (:mod:`creds_lint.background`), or ``None``:
-    for a small file, without a second CPU, for the same bytes as the new version, or when the old version cannot
-    be read (then :func:`_load_old` says so, after the new version has been read, as it does without this)."""
+) -> Iterator[tuple[background.Pending[VarStore] | None, bytes | None]]:
+    """The old version of a large file being read on a second CPU (:mod:`creds_lint.background`), with its bytes;
+    no reading (``None``) for a small file, without a second CPU, or for the same bytes as the new version (then
+    with the bytes read, for :func:`_load_old`), nor when the old version cannot be read (then :func:`_load_old`
+    says so, after the new version has been read, as it does without this)."""
     if source is None or len(new_data) < ASIDE_BYTES or not background.available():
-        yield None
+        yield None, None
         return
     try:
         data = source.read()
     except CredsLintError:
-        yield None
+        yield None, None
         return
     if len(data) < ASIDE_BYTES or data == new_data:
-        yield None
+        yield None, data
         return
     with background.start(lambda: parse_store(data, source=source.label, decrypt=options.decrypt)) as pending:
-        yield pending
+        yield pending, data
 
 
-def _load_old(source: Source, new: VarStore, new_data: bytes, options: Options) -> VarStore:
-    """The old version; bytes identical to the new version's are not parsed twice."""
-    data = source.read()
+def _load_old(source: Source, new: VarStore, new_data: bytes, options: Options, data: bytes | None = None) -> VarStore:
+    """The old version (its bytes read here unless ``data`` holds them); bytes identical to the new version's are
+    not parsed twice."""
+    data = source.read() if data is None else data
     if data == new_data:
         return replace(new, source=source.label)
     return parse_store(data, source=source.label, decrypt=options.decrypt)

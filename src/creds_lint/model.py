@@ -474,8 +474,9 @@ class Entry:
     field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     def __reduce__(self) -> tuple[Callable[..., Entry], tuple[object, ...]]:
-        """Pickled as its fields (a var-store read on another CPU, :mod:`creds_lint.background`)."""
-        return _entry, (self.name, self.value, self.line, dict(self.field_lines))
+        """Pickled as its fields, whatever its class (a var-store read on another CPU, :mod:`creds_lint.background`)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return _entry, (type(self), {**fields, "field_lines": dict(self.field_lines)})
 
     @cached
     def kind(self) -> Kind:
@@ -579,8 +580,8 @@ class VarStore:
         return {name: entry.value for name, entry in self.entries.items()}
 
 
-def _entry(name: str, value: object, line: int, field_lines: dict[str, int]) -> Entry:
-    return Entry(name=name, value=value, line=line, field_lines=MappingProxyType(field_lines))
+def _entry(kind: type[Entry], fields: dict[str, Any]) -> Entry:
+    return kind(**{**fields, "field_lines": MappingProxyType(fields["field_lines"])})
 
 
 def _var_store(fields: dict[str, Any]) -> VarStore:

@@ -15,13 +15,14 @@ Parsing is cached by :mod:`creds_lint.x509`, so each certificate and key is pars
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from creds_lint import x509
 from creds_lint.findings import CertificateRecord
@@ -75,6 +76,12 @@ class Chain:
     issuer: Certificate | None = None
     foreign: tuple[Certificate, ...] = ()
 
+    def __reduce__(self) -> tuple[Callable[..., Chain], tuple[object, ...]]:
+        """Pickled with its certificates as DER (a chain resolved on another CPU, :func:`warm`)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        issuer = _der(self.issuer) if self.issuer is not None else None
+        return _chain, ({**fields, "issuer": issuer, "foreign": tuple(_der(cert) for cert in self.foreign)},)
+
     def signed(self, signer: str, link: Link) -> Chain:
         """This chain with its signer found: what :func:`dataclasses.replace` gives, built directly (it is built
         for nearly every certificate of a store)."""
@@ -87,6 +94,63 @@ class Chain:
             issuer=self.issuer,
             foreign=self.foreign,
         )
+
+
+def _der(cert: Certificate) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return cert.public_bytes(Encoding.DER)
+
+
+def _chain(fields: dict[str, Any]) -> Chain:
+    from cryptography.x509 import load_der_x509_certificate
+
+    issuer, foreign = fields["issuer"], fields["foreign"]
+    return Chain(
+        **{
+            **fields,
+            "issuer": load_der_x509_certificate(issuer) if issuer is not None else None,
+            "foreign": tuple(load_der_x509_certificate(der) for der in foreign),
+        }
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Warmed:
+    """What :func:`warm` worked out for a store, as values: the plain facts of every certificate text of the store
+    (:func:`creds_lint.x509.shipped`) and the chains of the variables it was asked for."""
+
+    facts: dict[str, dict[str, object] | None]
+    chains: dict[str, Chain]
+
+
+def warm(graph: Graph, names: Iterable[str]) -> dict[str, Chain]:
+    """Every certificate of ``graph``'s store decoded and the chains of ``names`` resolved, as the rules would do
+    on first use: a check of a large store does this for its two versions at once (:func:`shipped`)."""
+    for facts in graph.facts.values():
+        _ = facts.self_signed
+    chains: dict[str, Chain] = {}
+    for name in names:
+        entry = graph.store.get(name)
+        if entry is not None and entry.kind is Kind.CERTIFICATE:
+            chains[name] = graph.chain(entry)
+    return chains
+
+
+def shipped(graph: Graph, names: Iterable[str]) -> Warmed:
+    """:func:`warm`, and what it worked out as values, to send to the process that will :meth:`Graph.adopt` it:
+    a second CPU warms the old version of a large store while the check warms the new one
+    (:mod:`creds_lint.background`). Every text of a certificate or trust field is shipped, each block of a bundle
+    too, so that nothing a rule looks up by its text is decoded again."""
+    chains = warm(graph, names)
+    texts: dict[str, None] = {}
+    for entry in graph.store:
+        if entry.kind is Kind.CERTIFICATE:
+            for text in (entry.text("certificate"), entry.text("ca")):
+                if text:
+                    texts[text] = None
+                    texts.update(dict.fromkeys(x509.split_pem_certificates(text)))
+    return Warmed(facts={pem: x509.shipped(pem) for pem in texts}, chains=chains)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,6 +256,13 @@ class Graph:
         if facts is None or not pem or x509.private_key_der(pem) != facts.key_der:
             return None
         return facts.cert
+
+    def adopt(self, warmed: Warmed) -> None:
+        """Take what :func:`warm` worked out for this store elsewhere: facts and chains worked out here already
+        are kept (they are the same)."""
+        x509.adopt(warmed.facts)
+        for name, chain in warmed.chains.items():
+            self._chains.setdefault(name, chain)
 
     def chain(self, entry: Entry) -> Chain:
         chain = self._chains.get(entry.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -29,15 +29,59 @@ _CERT_MARKER = "-----BEGIN CERTIFICATE-----"
 _CACHE = 1 << 16
 
 
-@dataclass(frozen=True, kw_only=True)
 class CertInfo:
     """What may be shown about a certificate: never the PEM, never a key.
 
     Each fact is worked out when first asked for: a run names every changed certificate but needs the key size
     or the alternative names of few, and every fact costs Python objects built from the parsed certificate.
+    Facts worked out on another CPU (:func:`shipped`, :func:`adopt`) arrive as values, and the certificate they
+    were read from is then parsed again only when something asks for it.
     """
 
-    cert: x509.Certificate = field(repr=False)
+    #: The facts that are plain values (no ``cryptography`` object): what :func:`shipped` sends.
+    SHIPPED = (
+        "common_name",
+        "subject",
+        "issuer",
+        "serial",
+        "not_before",
+        "not_after",
+        "fingerprint",
+        "subject_der",
+        "issuer_der",
+        "usages",
+        "key_der",
+        "key_id",
+        "is_ca",
+        "self_signed",
+        "signs_certificates",
+        "sans",
+        "label",
+        "key_bits",
+    )
+
+    def __init__(self, cert: x509.Certificate) -> None:
+        self.__dict__["cert"] = cert
+
+    @classmethod
+    def adopted(cls, pem: str, facts: Mapping[str, object]) -> CertInfo:
+        """The facts of the certificate ``pem`` begins with, as :func:`shipped` gave them."""
+        adopted = cls.__new__(cls)
+        adopted.__dict__.update(facts, _pem=pem)
+        return adopted
+
+    def __repr__(self) -> str:
+        return f"CertInfo({self.label})"
+
+    @cached
+    def cert(self) -> x509.Certificate:
+        """The certificate, for adopted facts: parsed when first asked for (it parsed, and every part of it was
+        read, where the facts were worked out)."""
+        from cryptography import x509
+
+        cert = x509.load_pem_x509_certificate(split_pem_certificates(self.__dict__["_pem"])[0].encode("ascii"))
+        _ADOPTED[cert] = self  # info(cert) gives these facts, not new ones worked out from the certificate
+        return cert
 
     @cached
     def _subject(self) -> x509.Name:
@@ -253,6 +297,9 @@ def load_certificate(pem: str) -> x509.Certificate | None:
     :func:`load_certificates` and :func:`pem_blocks`, never here."""
     from cryptography import x509
 
+    if pem in _SEEDS:
+        seeded = _SEEDS[pem]
+        return seeded.cert if seeded is not None else None
     blocks = split_pem_certificates(pem)
     if not blocks:
         return None
@@ -269,8 +316,32 @@ def certificate_info(pem: str) -> CertInfo | None:
     """The facts of the first certificate in ``pem`` (:func:`load_certificate`), or ``None`` when it does not
     parse: looked up by the text, which costs less than by the certificate (hashing a certificate hashes its
     parsed structure), and every rule asks for facts of the certificates it names."""
+    if pem in _SEEDS:
+        return _SEEDS[pem]
     cert = load_certificate(pem)
     return info(cert) if cert is not None else None
+
+
+#: Facts of certificates worked out on another CPU, by the PEM text they were read from (``None``: it does not
+#: parse); consulted when a text is first asked for, emptied with the caches (:func:`clear_caches`).
+_SEEDS: dict[str, CertInfo | None] = {}
+#: The adopted facts of each certificate parsed again for them (:attr:`CertInfo.cert`), until :func:`info` takes
+#: them.
+_ADOPTED: dict[x509.Certificate, CertInfo] = {}
+
+
+def shipped(pem: str) -> dict[str, object] | None:
+    """Every plain fact of the certificate ``pem`` begins with (:attr:`CertInfo.SHIPPED`), to send to the process
+    that will :func:`adopt` it; ``None`` when it does not parse."""
+    facts = certificate_info(pem)
+    return {name: getattr(facts, name) for name in CertInfo.SHIPPED} if facts is not None else None
+
+
+def adopt(found: Mapping[str, Mapping[str, object] | None]) -> None:
+    """Take the facts :func:`shipped` gave for each PEM text: a text asked for from now on is answered with them
+    (one this process has parsed already keeps its own, the same)."""
+    for pem, facts in found.items():
+        _SEEDS.setdefault(pem, CertInfo.adopted(pem, facts) if facts is not None else None)
 
 
 @lru_cache(maxsize=1)
@@ -414,7 +485,8 @@ def _rfc4514(name: x509.Name) -> str:
 
 @lru_cache(maxsize=_CACHE)
 def info(cert: x509.Certificate) -> CertInfo:
-    return CertInfo(cert=cert)
+    adopted = _ADOPTED.pop(cert, None)
+    return adopted if adopted is not None else CertInfo(cert)
 
 
 def same_key_pair(a: PublicKeyTypes | PrivateKeyTypes, b: PublicKeyTypes | PrivateKeyTypes) -> bool:
@@ -519,11 +591,14 @@ def extended_key_usages(cert: x509.Certificate) -> tuple[str, ...]:
 
 
 def clear_caches() -> None:
-    """Forget every parsed certificate and key (every ``lru_cache`` of this module): the end of a run."""
+    """Forget every parsed certificate and key (every ``lru_cache`` of this module, and the adopted facts): the end
+    of a run."""
     for value in tuple(globals().values()):
         clear = getattr(value, "cache_clear", None)
         if callable(clear):
             clear()
+    _SEEDS.clear()
+    _ADOPTED.clear()
 
 
 #: ``anyExtendedKeyUsage``: an extended key usage extension that allows every usage.
