@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         test = getattr(item, "obj", None)
         if SLOW_FIXTURES.intersection(fixtures) or (test is not None and is_hypothesis_test(test)):
             item.add_marker(pytest.mark.slow)
+
+
+#: ``CREDS_LINT_TEST_ASIDE=always``: every check reads and decodes the old version of a file on a second CPU, however
+#: small the file (``.ci/run`` runs the fast lane so once). Tests that count what a run does are marked ``counts``.
+ASIDE_ALWAYS = os.environ.get("CREDS_LINT_TEST_ASIDE") == "always"
+
+
+@pytest.fixture(autouse=True)
+def _aside_always(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not ASIDE_ALWAYS:
+        return
+    if request.node.get_closest_marker("counts") is not None:
+        pytest.skip("counts what a run reads or imports: a forced second CPU changes the count, not the findings")
+    from creds_lint import engine
+
+    monkeypatch.setattr(engine, "ASIDE_BYTES", 1)
+    monkeypatch.setattr(engine, "ASIDE_CERTIFICATES", 1)
 
 
 @dataclass(frozen=True)

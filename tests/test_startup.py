@@ -76,6 +76,7 @@ def test_a_change_of_bosh_values_does_not_import_deepdiff(tmp_path: Path, change
     assert ("cryptography" in packages) is (change == "incident")
 
 
+@pytest.mark.counts
 def test_a_bosh_sized_file_is_read_in_this_process(tmp_path: Path) -> None:
     # Only a large file is worth a fork (engine.ASIDE_BYTES): a bosh store is read without multiprocessing.
     code, packages = imported(tmp_path, bosh_store(), incident(bosh_store()))
