@@ -9,6 +9,7 @@ the documentation are named by their URL: a hook's or a CI job's reader has no d
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 import textwrap
@@ -217,12 +218,21 @@ def restore_block(
 
 
 def _wrapped(label: str, text: str, *, indent: str = _INDENT) -> list[str]:
-    return textwrap.wrap(
-        text,
-        width=_WIDTH,
-        initial_indent=f"{indent}{label}",
-        subsequent_indent=indent + " " * len(label),
-        break_on_hyphens=False,
+    return list(_wrap(label, text, indent))
+
+
+@functools.lru_cache(maxsize=256)
+def _wrap(label: str, text: str, indent: str) -> tuple[str, ...]:
+    """Wrapped once per text: every finding of a rule has the same ``fix:`` (a regenerated CA per service of a
+    large incident), and wrapping is most of the text output's time."""
+    return tuple(
+        textwrap.wrap(
+            text,
+            width=_WIDTH,
+            initial_indent=f"{indent}{label}",
+            subsequent_indent=indent + " " * len(label),
+            break_on_hyphens=False,
+        )
     )
 
 
