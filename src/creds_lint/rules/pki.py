@@ -28,8 +28,13 @@ if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
 
-def chain_subjects(ctx: Context) -> list[Entry]:
-    """Certificates whose chain is checked: the subjects, and those that trust a CA whose certificate changed."""
+def chain_subjects(ctx: Context) -> tuple[Entry, ...]:
+    """Certificates whose chain is checked: the subjects, and those that trust a CA whose certificate changed
+    (worked out once per run: two rules check them)."""
+    return ctx.facts.once("chain-subjects", None, None, lambda: tuple(_chain_subjects(ctx)))
+
+
+def _chain_subjects(ctx: Context) -> list[Entry]:
     subjects = [e for e in ctx.subjects if e.kind is Kind.CERTIFICATE]
     if ctx.old is None or ctx.check_all:
         return subjects
