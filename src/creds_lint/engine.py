@@ -176,7 +176,7 @@ def decoded(context: Context) -> tuple[pki.Graph | None, pki.Graph]:
         return graphs
     if sum(entry.kind is Kind.CERTIFICATE for entry in old) < ASIDE_CERTIFICATES:
         return graphs
-    changed = [c.name for c in context.changes if Kind.CERTIFICATE in (_kind(c.old), _kind(c.new))]
+    changed = frozenset(c.name for c in context.changes if Kind.CERTIFICATE in (_kind(c.old), _kind(c.new)))
     if changed:
         with background.start(lambda: pki.shipped(old_graph, changed)) as pending:
             pki.warm(context.pki, changed)

@@ -19,7 +19,7 @@ import dataclasses
 import enum
 import re
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -117,14 +117,15 @@ def _chain(fields: dict[str, Any]) -> Chain:
 
 @dataclass(frozen=True, kw_only=True)
 class Warmed:
-    """What :func:`warm` worked out for a store, as values: the plain facts of every certificate text of the store
-    (:func:`creds_lint.x509.shipped`) and the chains of the variables it was asked for."""
+    """What :func:`warm` worked out for a store, as values: the plain facts of each certificate text of the store
+    (:func:`creds_lint.x509.shipped`), in the order of :func:`_texts` (the texts themselves stay where they are:
+    both processes hold the store), and the chains of the variables it was asked for."""
 
-    facts: dict[str, dict[str, object] | None]
+    facts: tuple[dict[str, object] | None, ...]
     chains: dict[str, Chain]
 
 
-def warm(graph: Graph, names: Iterable[str]) -> dict[str, Chain]:
+def warm(graph: Graph, names: Collection[str]) -> dict[str, Chain]:
     """Every certificate of ``graph``'s store decoded and the chains of ``names`` resolved, as the rules would do
     on first use: a check of a large store does this for its two versions at once (:func:`shipped`)."""
     for facts in graph.facts.values():
@@ -137,20 +138,29 @@ def warm(graph: Graph, names: Iterable[str]) -> dict[str, Chain]:
     return chains
 
 
-def shipped(graph: Graph, names: Iterable[str]) -> Warmed:
+def shipped(graph: Graph, names: Collection[str]) -> Warmed:
     """:func:`warm`, and what it worked out as values, to send to the process that will :meth:`Graph.adopt` it:
     a second CPU warms the old version of a large store while the check warms the new one
-    (:mod:`creds_lint.background`). Every text of a certificate or trust field is shipped, each block of a bundle
-    too, so that nothing a rule looks up by its text is decoded again."""
+    (:mod:`creds_lint.background`). Each text of a certificate or trust field is shipped (each block of a bundle
+    too, so that nothing a rule looks up by its text is decoded again): with every fact a rule may ask for when
+    its variable is one of ``names``, else with the facts that warming worked out."""
     chains = warm(graph, names)
-    texts: dict[str, None] = {}
-    for entry in graph.store:
+    facts = tuple(x509.shipped(pem, every=name in names) for pem, name in _texts(graph.store).items())
+    return Warmed(facts=facts, chains=chains)
+
+
+def _texts(store: VarStore) -> dict[str, str]:
+    """Every text of a certificate or trust field of ``store`` and each of its blocks, in the store's order, with
+    the variable it is first found in."""
+    texts: dict[str, str] = {}
+    for entry in store:
         if entry.kind is Kind.CERTIFICATE:
             for text in (entry.text("certificate"), entry.text("ca")):
                 if text:
-                    texts[text] = None
-                    texts.update(dict.fromkeys(x509.split_pem_certificates(text)))
-    return Warmed(facts={pem: x509.shipped(pem) for pem in texts}, chains=chains)
+                    texts.setdefault(text, entry.name)
+                    for block in x509.split_pem_certificates(text):
+                        texts.setdefault(block, entry.name)
+    return texts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,7 +270,7 @@ class Graph:
     def adopt(self, warmed: Warmed) -> None:
         """Take what :func:`warm` worked out for this store elsewhere: facts and chains worked out here already
         are kept (they are the same)."""
-        x509.adopt(warmed.facts)
+        x509.adopt(dict(zip(_texts(self.store), warmed.facts, strict=True)))
         for name, chain in warmed.chains.items():
             self._chains.setdefault(name, chain)
 

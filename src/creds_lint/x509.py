@@ -38,7 +38,8 @@ class CertInfo:
     were read from is then parsed again only when something asks for it.
     """
 
-    #: The facts that are plain values (no ``cryptography`` object): what :func:`shipped` sends.
+    #: The facts that are plain values (no ``cryptography`` object) and that the rules ask of a changed
+    #: certificate: what :func:`shipped` sends. Any other is worked out where it is asked for.
     SHIPPED = (
         "common_name",
         "subject",
@@ -46,18 +47,14 @@ class CertInfo:
         "serial",
         "not_before",
         "not_after",
-        "fingerprint",
         "subject_der",
-        "issuer_der",
         "usages",
         "key_der",
-        "key_id",
         "is_ca",
         "self_signed",
         "signs_certificates",
         "sans",
         "label",
-        "key_bits",
     )
 
     def __init__(self, cert: x509.Certificate) -> None:
@@ -330,11 +327,15 @@ _SEEDS: dict[str, CertInfo | None] = {}
 _ADOPTED: dict[x509.Certificate, CertInfo] = {}
 
 
-def shipped(pem: str) -> dict[str, object] | None:
-    """Every plain fact of the certificate ``pem`` begins with (:attr:`CertInfo.SHIPPED`), to send to the process
-    that will :func:`adopt` it; ``None`` when it does not parse."""
+def shipped(pem: str, *, every: bool = True) -> dict[str, object] | None:
+    """The plain facts of the certificate ``pem`` begins with, to send to the process that will :func:`adopt`
+    them: every one of :attr:`CertInfo.SHIPPED` (``every``), or those worked out already; ``None`` when it does
+    not parse."""
     facts = certificate_info(pem)
-    return {name: getattr(facts, name) for name in CertInfo.SHIPPED} if facts is not None else None
+    if facts is None:
+        return None
+    known = vars(facts)
+    return {name: getattr(facts, name) for name in CertInfo.SHIPPED if every or name in known}
 
 
 def adopt(found: Mapping[str, Mapping[str, object] | None]) -> None:
