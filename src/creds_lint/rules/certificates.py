@@ -112,7 +112,7 @@ def regenerated_ca(ctx: Context) -> Iterator[Hit]:
                 f"{certificate_label(ctx, new)}): every certificate it signed stops verifying, and "
                 f"{ctx.consequence(new)}. Restore the old CA from version control."
             ),
-            details=change_details(ctx, old, new),
+            details=change_details(old, new),
         )
 
 
@@ -149,7 +149,7 @@ def renewed_ca(ctx: Context) -> Iterator[Hit]:
             field="certificate",
             line=new.field_line("certificate"),
             message=message,
-            details=change_details(ctx, old, new),
+            details=change_details(old, new),
         )
 
 
@@ -217,7 +217,7 @@ def changed_key_identifier(ctx: Context) -> Iterator[Hit]:
                 f"({_key_id(before)} -> {_key_id(after)}): {consequence}. Renew it from its previous version with "
                 "the identifier copied, or restore the previous version."
             ),
-            details=change_details(ctx, old, new),
+            details=change_details(old, new),
         )
 
 
@@ -303,7 +303,7 @@ def rotated_certificate(ctx: Context) -> Iterator[Hit]:
             field="certificate",
             line=new.field_line("certificate"),
             message=f"{what(ctx, new)} {done}{verdict}",
-            details=change_details(ctx, old, new, extra={"signer": signer} if signer else {}),
+            details=change_details(old, new, extra={"signer": signer} if signer else {}),
         )
 
 

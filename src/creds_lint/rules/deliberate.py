@@ -54,7 +54,7 @@ def disposable_changed(ctx: Context) -> Iterator[Hit]:
                 variable=change.name,
                 old_line=old.line,
                 message=f"{what(ctx, old)} was removed: BOSH generates a new value on the next deploy, which is safe.",
-                details=entry_details(ctx, old, prefix="old"),
+                details=entry_details(old, prefix="old"),
             )
         else:
             yield Hit(
@@ -64,7 +64,7 @@ def disposable_changed(ctx: Context) -> Iterator[Hit]:
                     f"{what(ctx, new)} has a new value ({old.fingerprint} -> {new.fingerprint}): declared "
                     "disposable, so this is safe."
                 ),
-                details=change_details(ctx, old, new),
+                details=change_details(old, new),
             )
 
 

@@ -80,23 +80,25 @@ def _a(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
-def entry_details(ctx: Context, entry: Entry, *, prefix: str, extra: Mapping[str, str] = NO_DETAILS) -> Details:
+def entry_details(entry: Entry, *, prefix: str, extra: Mapping[str, str] = NO_DETAILS) -> Details:
     """Redacted facts about an entry for a finding's details, worked out when an output reads them: its
     fingerprint and, for a certificate, its subject, serial and expiry (each key starts with ``prefix``); then
-    ``extra``."""
-    return Details(partial(_details, ctx, ((prefix, entry),), extra))
+    ``extra``. They hold on to the entry only, not to the run's context: a run over many files keeps every
+    finding until the report is written."""
+    return Details(partial(_details, ((prefix, entry),), extra))
 
 
-def change_details(ctx: Context, old: Entry, new: Entry, *, extra: Mapping[str, str] = NO_DETAILS) -> Details:
+def change_details(old: Entry, new: Entry, *, extra: Mapping[str, str] = NO_DETAILS) -> Details:
     """:func:`entry_details` of both versions of a changed entry (``old_...``, then ``new_...``), then ``extra``."""
-    return Details(partial(_details, ctx, (("old", old), ("new", new)), extra))
+    return Details(partial(_details, (("old", old), ("new", new)), extra))
 
 
-def _details(ctx: Context, versions: tuple[tuple[str, Entry], ...], extra: Mapping[str, str]) -> dict[str, str]:
+def _details(versions: tuple[tuple[str, Entry], ...], extra: Mapping[str, str]) -> dict[str, str]:
     details: dict[str, str] = {}
     for prefix, entry in versions:
         details[f"{prefix}_fingerprint"] = entry.fingerprint
-        info = ctx.certificate_info(entry) if entry.kind is Kind.CERTIFICATE else None
+        pem = entry.text("certificate") if entry.kind is Kind.CERTIFICATE else None
+        info = x509.certificate_info(pem) if pem else None
         if info is not None:
             details[f"{prefix}_subject"] = info.subject
             details[f"{prefix}_serial"] = info.serial

@@ -130,7 +130,7 @@ def stale_ca_reference(ctx: Context) -> Iterator[Hit]:
             field=field,
             line=entry.field_line(field),
             message=message,
-            details=entry_details(ctx, entry, prefix="new", extra=_issuer_details(chain)),
+            details=entry_details(entry, prefix="new", extra=_issuer_details(chain)),
         )
 
 
@@ -176,7 +176,7 @@ def certificate_not_signed_by_ca(ctx: Context) -> Iterator[Hit]:
                 f"{_cert_what(ctx, entry)} does not verify against the CA in its 'ca' field ({', '.join(named)}): "
                 f"{actual}. Clients that trust that CA reject it."
             ),
-            details=entry_details(ctx, entry, prefix="new", extra=_issuer_details(chain)),
+            details=entry_details(entry, prefix="new", extra=_issuer_details(chain)),
         )
 
 
@@ -199,7 +199,7 @@ def key_mismatch(ctx: Context) -> Iterator[Hit]:
                 field=defect.field,
                 line=entry.field_line(defect.field),
                 message=f"{what(ctx, entry)}: {defect.message}. Restore the matching key material.",
-                details=entry_details(ctx, entry, prefix="new"),
+                details=entry_details(entry, prefix="new"),
             )
 
 
@@ -220,7 +220,7 @@ def _expiry_hit(ctx: Context, entry: Entry, when: str) -> Hit:
         field="certificate",
         line=entry.field_line("certificate"),
         message=f"{_cert_what(ctx, entry)} {when}",
-        details=entry_details(ctx, entry, prefix="new"),
+        details=entry_details(entry, prefix="new"),
     )
 
 
@@ -266,7 +266,7 @@ def expired_certificate(ctx: Context) -> Iterator[Hit]:
                     f"{_cert_what(ctx, entry)} is never valid: its validity starts on {info.not_before:%Y-%m-%d}, "
                     f"after it ends on {info.not_after:%Y-%m-%d}; every TLS connection that uses it fails."
                 ),
-                details=entry_details(ctx, entry, prefix="new"),
+                details=entry_details(entry, prefix="new"),
             )
         elif info.not_after <= ctx.now:
             days = -info.days_left(ctx.now)  # 35.5 days ago: 36, as the table's -36
@@ -406,7 +406,7 @@ def subject_changed(ctx: Context) -> Iterator[Hit]:
                 f"{_cert_what(ctx, new)} was re-issued but {' and '.join(what_changed)}: clients that connect "
                 "by the old name reject it."
             ),
-            details=change_details(ctx, old, new),
+            details=change_details(old, new),
         )
 
 
@@ -449,7 +449,7 @@ def weaker_key(ctx: Context) -> Iterator[Hit]:
             field=field,
             line=entry.field_line(field),
             message=f"{what(ctx, entry)}: {' and '.join(reasons)}.",
-            details=entry_details(ctx, entry, prefix="new"),
+            details=entry_details(entry, prefix="new"),
         )
 
 
@@ -519,7 +519,7 @@ def signer_changed(ctx: Context) -> Iterator[Hit]:
                 f"{_cert_what(ctx, new)} {now}: VMs and clients that trust {before} reject it, whatever its 'ca' "
                 "field holds."
             ),
-            details=change_details(ctx, old, new, extra={"signer": after, "previous_signer": before}),
+            details=change_details(old, new, extra={"signer": after, "previous_signer": before}),
         )
 
 
@@ -593,7 +593,7 @@ def changed_trust(ctx: Context) -> Iterator[Hit]:
                     field="certificate",
                     line=new.field_line("certificate"),
                     message=f"{_cert_what(ctx, new)}: its 'certificate' field {'; it '.join(changed)}.",
-                    details=change_details(ctx, old, new),
+                    details=change_details(old, new),
                 )
         foreign = foreign_trust(ctx, old, new)
         if foreign:
@@ -613,7 +613,7 @@ def changed_trust(ctx: Context) -> Iterator[Hit]:
                     f"version of {trusted}: everything given (({change.name}.ca)) now also accepts what that CA "
                     "signs. Remove it; to rotate the CA, add its next version as NAME_2 and trust that."
                 ),
-                details=change_details(ctx, old, new),
+                details=change_details(old, new),
             )
 
 
@@ -689,7 +689,7 @@ def became_ca(ctx: Context) -> Iterator[Hit]:
                     "CA=true): whoever reads its private key on a VM can issue certificates that every client of "
                     "its signer accepts."
                 ),
-                details=entry_details(ctx, new, prefix="new"),
+                details=entry_details(new, prefix="new"),
             )
 
 
@@ -717,7 +717,7 @@ def no_longer_ca(ctx: Context) -> Iterator[Hit]:
                 f"{_cert_what(ctx, new)} was re-issued without {lost}: verifiers no longer accept it as the issuer "
                 f"of anything, so every certificate it signed stops verifying, and {ctx.consequence(new)}."
             ),
-            details=entry_details(ctx, new, prefix="new"),
+            details=entry_details(new, prefix="new"),
         )
 
 
@@ -747,7 +747,7 @@ def lost_key_usage(ctx: Context) -> Iterator[Hit]:
                     f"{_cert_what(ctx, new)} was re-issued without the extended key usage {', '.join(lost)}: "
                     "peers that check it for that use reject it."
                 ),
-                details=entry_details(ctx, new, prefix="new"),
+                details=entry_details(new, prefix="new"),
             )
 
 
@@ -793,7 +793,7 @@ def ca_key_in_leaf(ctx: Context) -> Iterator[Hit]:
                     f"{what(ctx, entry)}: its private key is the key of the CA {', '.join(cas)}: it is deployed "
                     "with it, and whoever reads it can issue certificates that everything trusting that CA accepts."
                 ),
-                details=entry_details(ctx, entry, prefix="new"),
+                details=entry_details(entry, prefix="new"),
             )
 
 

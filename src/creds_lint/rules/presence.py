@@ -36,7 +36,7 @@ def removed(row: Removed, ctx: Context) -> Iterator[Hit]:
             variable=old.name,
             old_line=old.line,
             message=f"{what(ctx, old)} was removed: {outcome}{unread_copy(ctx, old)}",
-            details=entry_details(ctx, old, prefix="old"),
+            details=entry_details(old, prefix="old"),
         )
 
 
@@ -176,7 +176,7 @@ def added_variable(ctx: Context) -> Iterator[Hit]:
             variable=change.name,
             line=new.line,
             message=f"{what(ctx, new)} was added.",
-            details=entry_details(ctx, new, prefix="new"),
+            details=entry_details(new, prefix="new"),
         )
 
 

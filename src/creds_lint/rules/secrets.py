@@ -62,7 +62,7 @@ def regenerated(row: Regenerated, ctx: Context) -> Iterator[Hit]:
                 f"{what(ctx, new)} has {noun} ({old.fingerprint} -> {new.fingerprint}){read_as(old, new)}: "
                 f"{ctx.consequence(new)}. {RESTORE}.{unread_copy(ctx, old)}"
             ),
-            details=change_details(ctx, old, new),
+            details=change_details(old, new),
         )
 
 
@@ -154,7 +154,7 @@ def changed_type(ctx: Context) -> Iterator[Hit]:
                     f"{change.name} changed from {old.kind.value} to {new.kind.value}: jobs that read it expect "
                     f"a {old.kind.value}. {RESTORE}."
                 ),
-                details=change_details(ctx, old, new),
+                details=change_details(old, new),
             )
 
 
