@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,15 +52,24 @@ ASIDE_ALWAYS = os.environ.get("CREDS_LINT_TEST_ASIDE") == "always"
 
 
 @pytest.fixture(autouse=True)
-def _aside_always(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def _aside_always(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """With ``CREDS_LINT_TEST_ASIDE=always``: the test's checks read and decode old versions on a second CPU, and
+    every child answers (a child that failed would leave the work to the parent, and the lane would prove
+    nothing)."""
     if not ASIDE_ALWAYS:
+        yield
         return
-    if request.node.get_closest_marker("counts") is not None:
-        pytest.skip("counts what a run reads or imports: a forced second CPU changes the count, not the findings")
-    from creds_lint import engine
+    from creds_lint import background, engine
 
+    if not background.available():
+        pytest.exit("CREDS_LINT_TEST_ASIDE=always needs Linux, fork and a second CPU", returncode=2)
+    if request.node.get_closest_marker("counts") is not None:
+        pytest.skip("counts what a run reads, imports or falls back to: a forced second CPU changes the count")
     monkeypatch.setattr(engine, "ASIDE_BYTES", 1)
     monkeypatch.setattr(engine, "ASIDE_CERTIFICATES", 1)
+    before = background.fallbacks
+    yield
+    assert background.fallbacks == before, "a child sent no value: the parent did the work itself"
 
 
 @dataclass(frozen=True)

@@ -37,17 +37,21 @@ def test_the_value_is_worked_out_by_a_child() -> None:
 
 
 @needs_two
+@pytest.mark.counts
 def test_a_child_that_fails_leaves_the_work_to_this_process() -> None:
     def work() -> str:
         if in_child():
             raise RuntimeError("only in the child")
         return "here"
 
+    before = background.fallbacks
     with background.start(work) as pending:
         assert pending.result() == "here"
+    assert background.fallbacks == before + 1
 
 
 @needs_two
+@pytest.mark.counts
 def test_a_value_that_does_not_pickle_is_worked_out_here() -> None:
     def work() -> object:
         return (lambda: None) if in_child() else "here"
@@ -106,6 +110,38 @@ def test_the_child_says_nothing(tmp_path: Path) -> None:
     assert run.stderr == ""
 
 
+@needs_two
+def test_an_interrupt_while_waiting_stops_the_child(tmp_path: Path) -> None:
+    # Ctrl-C (here SIGINT to this process alone, while it waits) ends the run at once: the child is stopped, not
+    # waited for, and nothing but the one line of an interrupted run is written.
+    script = textwrap.dedent(
+        """
+        import multiprocessing, os, signal, time
+        from creds_lint import background
+
+        parent = os.getpid()
+
+        def work():
+            if os.getpid() != parent:
+                time.sleep(120)
+            return "late"
+
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        signal.signal(signal.SIGALRM, lambda *_: os.kill(parent, signal.SIGINT))
+        try:
+            with background.start(work) as pending:
+                pending.result()
+        except KeyboardInterrupt:
+            print("interrupted", multiprocessing.active_children())
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60, cwd=tmp_path
+    )
+    assert run.stdout.splitlines() == ["interrupted []"]
+    assert run.stderr == ""
+
+
 def test_a_var_store_pickles_as_it_is() -> None:
     store = parse_store(dump_store(scaled_scenarios(40).store).encode() + b"svc0_ca: dup\n", source="creds.yml")
     sealed = type(store)(source="s", entries=store.entries, seal=Seal(decrypted=True, data_key="k"), mode=0o600)
@@ -117,6 +153,7 @@ def test_a_var_store_pickles_as_it_is() -> None:
         assert [e.line for e in back] == [e.line for e in kept]
 
 
+@needs_two
 @pytest.mark.parametrize("case", ["incident", "rotation"])
 def test_reading_aside_finds_what_reading_in_turn_finds(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -126,6 +163,7 @@ def test_reading_aside_finds_what_reading_in_turn_finds(
     old.write_text(dump_store(scenarios.store))
     new.write_text(dump_store(getattr(scenarios, case)))
     reports = []
+    before = background.fallbacks
     for aside in (1 << 40, 1):  # never, always
         monkeypatch.setattr(engine, "ASIDE_BYTES", aside)
         monkeypatch.setattr(engine, "ASIDE_CERTIFICATES", aside)
@@ -133,8 +171,10 @@ def test_reading_aside_finds_what_reading_in_turn_finds(
             reports.append(_run(old, new, form))
     assert reports[0] == reports[2]
     assert reports[1] == reports[3]
+    assert background.fallbacks == before  # every child answered: the second reports are theirs
 
 
+@needs_two
 @pytest.mark.parametrize(
     ("old_text", "message"),
     [
@@ -221,7 +261,7 @@ def test_a_graph_adopts_the_chains_resolved_elsewhere() -> None:
         dump_store({"current_ca": current.as_value(), "stale_tls": leaf.as_value()}).encode(), source="creds.yml"
     )
     x509.clear_caches()
-    there = pickle.loads(pickle.dumps(pki.shipped(pki.Graph(store), ["stale_tls", "current_ca"])))  # noqa: S301
+    there = pickle.loads(pickle.dumps(pki.shipped(pki.Graph(store), frozenset({"stale_tls", "current_ca"}))))  # noqa: S301
     assert there.chains["stale_tls"].trust is pki.Trust.STALE
     assert there.chains["stale_tls"].issuer == retired.cert_obj
     x509.clear_caches()

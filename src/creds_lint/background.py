@@ -1,15 +1,16 @@
 """Work on a second CPU: a value worked out by a forked copy of this process while this one goes on.
 
-A check of a large var-store spends much of its time reading YAML, and the two versions of a file are read
-independently. :func:`start` forks a child (through :mod:`multiprocessing`'s ``fork`` context: the work and all
-it reads are inherited, nothing is pickled on the way in) that works the value out and sends it back pickled;
-:meth:`Pending.result` waits for it.
+A check of a large var-store spends much of its time reading YAML and decoding certificates, and the two versions
+of a file are independent. :func:`start` forks a child (through :mod:`multiprocessing`'s ``fork`` context: the
+work and all it reads are inherited, nothing is pickled on the way in) that works the value out and sends it back
+pickled; :meth:`Pending.result` waits for it.
 
 The second CPU only ever changes how long a run takes, never what it finds: whatever goes wrong in the child (an
 exception, a value that does not pickle, a child that was killed), :meth:`Pending.result` works the value out in
-this process instead, where an error is raised as it would have been without a child. The child says nothing:
-its standard streams go to ``/dev/null`` (an error's text, or a traceback, could quote a secret), and it leaves
-through ``os._exit`` without running this process's clean-ups.
+this process instead, where an error is raised as it would have been without a child. The child says nothing: it
+starts with SIGINT and SIGTERM blocked, sends its standard streams (Python's and the descriptors) to
+``/dev/null``, ignores Ctrl-C (this process stops it), and leaves through ``os._exit`` without running this
+process's clean-ups: an error's text, or a traceback, could quote a secret.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -27,28 +30,46 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: The signals a child must not act on before its streams are closed (a traceback on the terminal).
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+#: Values this process worked out itself because a child it started sent none (and the work did not fail here
+#: either): a run whose children all answer leaves it unchanged. The tests that force the second CPU check it.
+fallbacks = 0
+
 
 def cpus() -> int:
-    """The CPUs this process may run on."""
+    """The CPUs this process may use: those it may run on, capped by a cgroup v2 CPU quota (a container limited
+    to one CPU on a large host)."""
     affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    count = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="ascii").split()[:2]
+    except (OSError, ValueError):
+        return count
+    if quota == "max" or not quota.isdigit() or not period.isdigit() or int(period) == 0:
+        return count
+    return max(1, min(count, int(quota) // int(period)))
 
 
 def available() -> bool:
-    """Whether a child can work in parallel: a second CPU, ``fork`` (POSIX; not Windows), and no other thread
-    running (a thread's locks would be held for ever in the child)."""
+    """Whether a child can work in parallel: Linux (``fork`` is its start method; macOS's system frameworks are
+    not safe to fork), a second CPU, and no other thread running (its locks would be held for ever in the
+    child)."""
     threading = sys.modules.get("threading")
     alone = threading is None or threading.active_count() == 1
-    return hasattr(os, "fork") and alone and cpus() > 1
+    return sys.platform == "linux" and alone and cpus() > 1
 
 
 class Pending(Generic[T]):
-    """A value being worked out: :meth:`result` gives it."""
+    """A value being worked out, by a child when ``process`` is given: :meth:`result` gives it."""
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(
+        self, work: Callable[[], T], *, receiver: Connection | None = None, process: BaseProcess | None = None
+    ) -> None:
         self._work = work
-        self._receiver: Connection | None = None
-        self._process: BaseProcess | None = None
+        self._receiver = receiver
+        self._process = process
 
     def __enter__(self) -> Pending[T]:
         return self
@@ -57,7 +78,7 @@ class Pending(Generic[T]):
         self.close()
 
     def close(self) -> None:
-        """Stop a child whose value was not asked for (the run ended early, on an error)."""
+        """Stop a child whose value was not asked for (the run ended early, on an error or an interrupt)."""
         receiver, process = self._receiver, self._process
         self._receiver = self._process = None
         if receiver is not None and process is not None:
@@ -67,28 +88,32 @@ class Pending(Generic[T]):
 
     def result(self) -> T:
         """The value: the child's, or (when there is no child, or it failed) worked out here."""
+        global fallbacks  # noqa: PLW0603 - a count of the whole process, for the tests
         receiver, process = self._receiver, self._process
-        self._receiver = self._process = None
         if receiver is None or process is None:
             return self._work()
         try:
             payload = receiver.recv_bytes()
         except (EOFError, OSError):
             payload = b""  # the child died before it answered
-        finally:
-            receiver.close()
-            process.join()
-        if not payload:
-            return self._work()
-        value: T = pickle.loads(payload)  # noqa: S301 - written by this process's own fork, through its own pipe
+        except BaseException:  # an interrupt while waiting: the child goes with this process
+            self.close()
+            raise
+        self._receiver = self._process = None
+        receiver.close()
+        process.join()
+        try:
+            value: T = pickle.loads(payload)  # noqa: S301 - written by this process's own child, through its pipe
+        except Exception:  # no value (an empty message), or none that loads: work it out here
+            value = self._work()
+            fallbacks += 1
         return value
 
 
 def start(work: Callable[[], T]) -> Pending[T]:
     """``work()`` worked out in a forked child when :func:`available`, else when the result is asked for."""
-    pending = Pending(work)
     if not available():
-        return pending
+        return Pending(work)
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -96,18 +121,31 @@ def start(work: Callable[[], T]) -> Pending[T]:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # what this process buffered must not be written a second time by the child
     process = context.Process(target=_answer, args=(work, sender), daemon=True)
-    process.start()
+    with _signals_held():
+        process.start()
     sender.close()
-    pending._receiver, pending._process = receiver, process
-    return pending
+    return Pending(work, receiver=receiver, process=process)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM blocked while the child is forked: it starts with them blocked, and this process gets
+    any that came meanwhile when they are unblocked."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _answer(work: Callable[[], object], sender: Connection) -> None:
     """In the child: send ``work()`` pickled, or an empty message when it cannot be had; never a word."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the child
     devnull = open(os.devnull, "w")  # noqa: SIM115 - the child's streams until it exits
     for descriptor in (1, 2):
         os.dup2(devnull.fileno(), descriptor)
     sys.stdout = sys.stderr = devnull
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     try:
         payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException:  # any failure: the parent works the value out itself

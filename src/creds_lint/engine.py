@@ -130,7 +130,7 @@ def _lint(
         by_content=by_content,
         manifest=options.manifest,
     )
-    _graphs = decoded(context)  # held for the run: every later context finds them (pki.graph), and their chains
+    _held = decoded(context)  # the graphs, held for the run: every later context finds them (pki.graph)
     context = classified(context)
     hits: list[tuple[Definition, Hit]] = [
         (r, hit) for r in (FILE_RULES if deleted else (*RULES, *FILE_RULES)) for hit in r(context)

@@ -19,7 +19,7 @@ import dataclasses
 import enum
 import re
 import weakref
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -125,9 +125,10 @@ class Warmed:
     chains: dict[str, Chain]
 
 
-def warm(graph: Graph, names: Collection[str]) -> dict[str, Chain]:
-    """Every certificate of ``graph``'s store decoded and the chains of ``names`` resolved, as the rules would do
-    on first use: a check of a large store does this for its two versions at once (:func:`shipped`)."""
+def warm(graph: Graph, names: Iterable[str]) -> dict[str, Chain]:
+    """Every certificate of ``graph``'s store decoded (and whether it is self-signed, where every chain starts)
+    and the chains of ``names`` resolved, which the rules would otherwise do on first use: a check of a large
+    store does this for its two versions at once (:func:`shipped`)."""
     for facts in graph.facts.values():
         _ = facts.self_signed
     chains: dict[str, Chain] = {}
@@ -138,28 +139,28 @@ def warm(graph: Graph, names: Collection[str]) -> dict[str, Chain]:
     return chains
 
 
-def shipped(graph: Graph, names: Collection[str]) -> Warmed:
+def shipped(graph: Graph, names: frozenset[str]) -> Warmed:
     """:func:`warm`, and what it worked out as values, to send to the process that will :meth:`Graph.adopt` it:
     a second CPU warms the old version of a large store while the check warms the new one
     (:mod:`creds_lint.background`). Each text of a certificate or trust field is shipped (each block of a bundle
     too, so that nothing a rule looks up by its text is decoded again): with every fact a rule may ask for when
     its variable is one of ``names``, else with the facts that warming worked out."""
     chains = warm(graph, names)
-    facts = tuple(x509.shipped(pem, every=name in names) for pem, name in _texts(graph.store).items())
+    texts = _texts(graph.store)
+    facts = tuple(x509.shipped(pem, every=not names.isdisjoint(found_in)) for pem, found_in in texts.items())
     return Warmed(facts=facts, chains=chains)
 
 
-def _texts(store: VarStore) -> dict[str, str]:
+def _texts(store: VarStore) -> dict[str, list[str]]:
     """Every text of a certificate or trust field of ``store`` and each of its blocks, in the store's order, with
-    the variable it is first found in."""
-    texts: dict[str, str] = {}
+    the variables it is found in (a CA's certificate is in the trust field of each certificate it signed)."""
+    texts: dict[str, list[str]] = {}
     for entry in store:
         if entry.kind is Kind.CERTIFICATE:
             for text in (entry.text("certificate"), entry.text("ca")):
                 if text:
-                    texts.setdefault(text, entry.name)
-                    for block in x509.split_pem_certificates(text):
-                        texts.setdefault(block, entry.name)
+                    for found in dict.fromkeys((text, *x509.split_pem_certificates(text))):
+                        texts.setdefault(found, []).append(entry.name)
     return texts
 
 

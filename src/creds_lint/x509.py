@@ -340,7 +340,11 @@ def shipped(pem: str, *, every: bool = True) -> dict[str, object] | None:
 
 def adopt(found: Mapping[str, Mapping[str, object] | None]) -> None:
     """Take the facts :func:`shipped` gave for each PEM text: a text asked for from now on is answered with them
-    (one this process has parsed already keeps its own, the same)."""
+    (the same facts this process would work out). Bounded as the caches are: a library caller that never clears
+    them forgets the oldest run's facts first."""
+    if len(_SEEDS) + len(found) > _CACHE:
+        _SEEDS.clear()
+        _ADOPTED.clear()
     for pem, facts in found.items():
         _SEEDS.setdefault(pem, CertInfo.adopted(pem, facts) if facts is not None else None)
 
