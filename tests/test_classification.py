@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli, WriteStore
-from creds_lint.classify import identify
+from creds_lint.classify import classify, identify
 from creds_lint.loader import parse_store
 from creds_lint.model import DEFAULT_CLASSIFIER, Category, Role
 from factory import dump_store, make_ca, make_leaf, make_rsa, make_ssh
@@ -137,3 +137,18 @@ def test_one_decision_gives_role_category_and_words() -> None:
     assert (identity.category, identity.role, identity.label) == (Category.KEYPAIR, Role.ENCRYPTION_KEY, "rsa key pair")
     assert identity.consequence == "data encrypted with its public key can no longer be decrypted"
     assert "CredHub" not in identity.consequence
+
+
+def test_an_old_version_of_another_kind_or_ca_status_is_classified_on_its_own() -> None:
+    ca = make_ca("default_ca")
+    old_values = {"admin": "x" * 20, "nats": make_leaf("nats", ca).as_value(), "blobstore": ca.as_value()}
+    new_values = {"admin": make_rsa(3), "nats": make_ca("nats").as_value(), "blobstore": ca.as_value()}
+    old = parse_store(dump_store(old_values).encode(), source="old.yml")
+    new = parse_store(dump_store(new_values).encode(), source="new.yml")
+    classes = classify(new)
+    old_classes = classify(old, other=classes)
+    for entry in old:
+        assert old_classes.of(entry) == identify(entry), entry.name
+    assert old_classes.of(old.entries["blobstore"]) is classes.of(new.entries["blobstore"])  # the same: not again
+    assert old_classes.of(old.entries["nats"]).category is Category.CERTIFICATE
+    assert classes.of(new.entries["nats"]).category is Category.CA

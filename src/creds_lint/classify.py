@@ -51,9 +51,19 @@ class Classification:
         return identify(entry, self.classifier)
 
 
-def classify(entries: Iterable[Entry], classifier: Classifier = DEFAULT_CLASSIFIER) -> Classification:
-    """The classification of ``entries`` (of one store)."""
-    return Classification(
-        classifier=classifier,
-        identities=MappingProxyType({entry.name: identify(entry, classifier) for entry in entries}),
-    )
+def classify(
+    entries: Iterable[Entry], classifier: Classifier = DEFAULT_CLASSIFIER, *, other: Classification | None = None
+) -> Classification:
+    """The classification of ``entries`` (of one store). ``other``: the classification of the other version of the
+    store, under the same classifier. A variable that has the same kind and CA status there has the same identity
+    (the rest comes from its name), which is not worked out again: the old versions of ten thousand changed
+    variables would each match their name against every role's patterns once more."""
+    known = other.identities if other is not None and other.classifier is classifier else {}
+    identities: dict[str, Identity] = {}
+    for entry in entries:
+        ca = is_ca(entry, classifier)
+        same = known.get(entry.name)
+        if same is None or same.kind is not entry.kind or same.ca != (entry.kind is Kind.CERTIFICATE and ca):
+            same = classifier.identify(entry.name, entry.kind, is_ca=ca)
+        identities[entry.name] = same
+    return Classification(classifier=classifier, identities=MappingProxyType(identities))

@@ -192,11 +192,8 @@ def classified(context: Context) -> Context:
     """The context with its classification stage done: every variable the rules look at (each changed variable
     in both versions, each variable whose state is checked) classified once, before any rule runs."""
     changed_old = (c.old for c in context.changes if c.old is not None)
-    return replace(
-        context,
-        classes=classify(context.subjects, context.classifier),
-        old_classes=classify(changed_old, context.classifier),
-    )
+    classes = classify(context.subjects, context.classifier)
+    return replace(context, classes=classes, old_classes=classify(changed_old, context.classifier, other=classes))
 
 
 #: The old (``None``: audited alone) and the new version of a file.
