@@ -4,12 +4,14 @@ from __future__ import annotations
 # forked child (creds_lint.background), and whatever goes wrong there, the value is worked out in this process.
 import contextlib
 import io
+import itertools
 import multiprocessing
 import os
 import pickle
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,35 @@ def test_the_child_says_nothing(tmp_path: Path) -> None:
     )
     assert run.stdout.splitlines() == ["before", "worked out here"]
     assert run.stderr == ""
+
+
+@needs_two
+def test_the_wait_is_filled_with_work_until_the_value_is_ready() -> None:
+    done: list[int] = []
+
+    def pieces() -> Iterator[None]:
+        for n in itertools.count():  # more work than any wait: it stops when the child's value is ready
+            done.append(n)
+            yield
+
+    with background.start(os.getpid) as pending:
+        pending.meanwhile(pieces())
+        assert pending.result() != PARENT
+    assert done
+
+
+def test_without_a_child_nothing_is_done_meanwhile() -> None:
+    done: list[int] = []
+
+    def pieces() -> Iterator[None]:
+        for n in range(3):
+            done.append(n)
+            yield
+
+    pending = background.Pending(lambda: "here")
+    pending.meanwhile(pieces())
+    assert done == []
+    assert pending.result() == "here"
 
 
 @needs_two

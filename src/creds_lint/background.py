@@ -20,7 +20,7 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -85,6 +85,16 @@ class Pending(Generic[T]):
             receiver.close()
             process.terminate()
             process.join()
+
+    def meanwhile(self, work: Iterable[object]) -> None:
+        """Do ``work`` (each item a small piece of what this process would do later anyway) until the child's
+        value is ready or the work is done: the time this process would spend waiting."""
+        receiver = self._receiver
+        if receiver is None:
+            return
+        for _ in work:
+            if receiver.poll():
+                return
 
     def result(self) -> T:
         """The value: the child's, or (when there is no child, or it failed) worked out here."""

@@ -180,6 +180,7 @@ def decoded(context: Context) -> tuple[pki.Graph | None, pki.Graph]:
     if changed:
         with background.start(lambda: pki.shipped(old_graph, changed)) as pending:
             pki.warm(context.pki, changed)
+            pending.meanwhile(pki.describing(context.pki, changed))  # what the rules will ask of the new versions
             old_graph.adopt(pending.result())
     return graphs
 
@@ -339,6 +340,7 @@ def _check_target(target: Target, options: Options) -> _Checked:
     with _read_aside(target.old, data, options) as (old_read, old_data):
         new = _parse_new(target, target.new, data, options)
         if old_read is not None:
+            old_read.meanwhile(pki.decoding(new))  # what the rules will ask first, whatever changed
             old: VarStore | None = old_read.result()
         else:
             old = _load_old(target.old, new, data, options, old_data) if target.old is not None else None

@@ -19,7 +19,7 @@ import dataclasses
 import enum
 import re
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -137,6 +137,27 @@ def warm(graph: Graph, names: Iterable[str]) -> dict[str, Chain]:
         if entry is not None and entry.kind is Kind.CERTIFICATE:
             chains[name] = graph.chain(entry)
     return chains
+
+
+def decoding(store: VarStore) -> Iterator[None]:
+    """Every certificate of ``store`` decoded, one at a time (a piece of work to fill a wait with: the graph of
+    the store decodes them all when first asked)."""
+    for entry in store:
+        if entry.kind is Kind.CERTIFICATE:
+            certificate_info(entry)
+            yield
+
+
+def describing(graph: Graph, names: Iterable[str]) -> Iterator[None]:
+    """Every fact a rule may ask of the changed certificates ``names`` (:attr:`creds_lint.x509.CertInfo.SHIPPED`),
+    one certificate at a time (a piece of work to fill a wait with)."""
+    for name in names:
+        entry = graph.store.get(name)
+        facts = certificate_info(entry) if entry is not None and entry.kind is Kind.CERTIFICATE else None
+        if facts is not None:
+            for fact in x509.CertInfo.SHIPPED:
+                getattr(facts, fact)
+            yield
 
 
 def shipped(graph: Graph, names: frozenset[str]) -> Warmed:
