@@ -326,3 +326,20 @@ def test_the_old_version_is_decoded_by_a_child(monkeypatch: pytest.MonkeyPatch) 
     assert fresh is not None
     assert "cert" in vars(x509.certificate_info(fresh.text("certificate") or ""))  # decoded here
     x509.clear_caches()
+
+
+def test_the_same_certificate_is_told_by_its_der_whatever_its_text() -> None:
+    ca = make_ca("same-ca", key_slot=0)
+    leaf = make_leaf("same.example", ca, key_slot=2)
+    again = make_leaf("same.example", ca, key_slot=2, serial=leaf.cert_obj.serial_number)  # another signature
+    x509.clear_caches()
+    text = leaf.certificate
+    rewrapped = "\n".join(text.splitlines()) + "\n\n"  # other whitespace, the same DER
+    facts = [x509.certificate_info(t) for t in (text, rewrapped, again.certificate, ca.certificate)]
+    assert all(f is not None for f in facts)
+    first, second, third, other = (f for f in facts if f is not None)
+    assert x509.same_certificate(first, first)
+    assert x509.same_certificate(first, second)
+    assert not x509.same_certificate(first, other)
+    assert x509.same_certificate(first, third) is (leaf.cert_obj == again.cert_obj)
+    x509.clear_caches()

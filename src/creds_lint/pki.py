@@ -469,7 +469,7 @@ def certificate_info(entry: Entry) -> x509.CertInfo | None:
 def lost_names(old: Entry, new: Entry) -> tuple[str | None, tuple[str, ...]]:
     """``(new common name if it changed, alternative names it lost)`` for a re-issued leaf certificate."""
     before, after = certificate_info(old), certificate_info(new)
-    if before is None or after is None or after.is_ca or before.cert == after.cert:
+    if before is None or after is None or after.is_ca or x509.same_certificate(before, after):
         return None, ()
     cn = after.common_name if after.common_name != before.common_name else None
     kept = set(after.sans)

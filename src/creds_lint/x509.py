@@ -206,6 +206,17 @@ class CertInfo:
         return (self.not_after - now).days  # timedelta.days is the floor of the difference in days
 
 
+def same_certificate(a: CertInfo, b: CertInfo) -> bool:
+    """Whether ``a`` and ``b`` are facts of the same certificate (the same DER). Facts that every re-issue changes
+    (the serial, the validity, the key) tell most apart; only when they all agree are the certificates compared,
+    which parses again a certificate whose facts came from another CPU."""
+    if a is b:
+        return True
+    if a.serial != b.serial or a.not_before != b.not_before or a.not_after != b.not_after or a.key_der != b.key_der:
+        return False
+    return a.cert == b.cert
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 

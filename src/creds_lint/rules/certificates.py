@@ -67,16 +67,15 @@ def _ca_difference(ctx: Context, old: Entry, new: Entry) -> str | None:
 
 
 def _difference(ctx: Context, old: Entry, new: Entry) -> str | None:
-    old_cert, new_cert = ctx.certificate(old), ctx.certificate(new)
-    if (old_cert is None or new_cert is None) and sealed_certificate(new):
+    before, after = ctx.certificate_info(old), ctx.certificate_info(new)
+    if (before is None or after is None) and sealed_certificate(new):
         return "has a certificate that is sops ciphertext, so it cannot be shown to keep its key without the keys"
-    if old_cert is None or new_cert is None:
+    if before is None or after is None:
         return "has a certificate that does not parse, so it cannot be shown to keep its key"
-    before, after = x509.info(old_cert), x509.info(new_cert)
     new_key = after.key_der  # a certificate that loads has read its key
     if before.key_der != new_key:
         return "was regenerated with a new key pair"
-    if subject_der(old_cert) != subject_der(new_cert):
+    if subject_der(before.cert) != subject_der(after.cert):
         return f"changed its subject ({before.subject} -> {after.subject})"
     new_pem = new.text("private_key")
     if not new_pem or x509.private_key_der(new_pem) != new_key:
@@ -133,7 +132,7 @@ def renewed_ca(ctx: Context) -> Iterator[Hit]:
         if not ca_key_pair_kept(ctx, old, new) or _key_ids_changed(ctx, old, new) is not None:
             continue
         structure = structure_changes(ctx, old, new)
-        if ctx.certificate(old) == ctx.certificate(new):
+        if _same_certificate(ctx, old, new):
             message = (
                 f"{what(ctx, new)} kept its certificate ({certificate_label(ctx, new)}), and "
                 f"{', '.join(changed_fields(ctx, old, new) + structure)}: existing signatures stay valid."
@@ -151,6 +150,12 @@ def renewed_ca(ctx: Context) -> Iterator[Hit]:
             message=message,
             details=change_details(old, new),
         )
+
+
+def _same_certificate(ctx: Context, old: Entry, new: Entry) -> bool:
+    """Whether both versions hold the same certificate (one that parses)."""
+    before, after = ctx.certificate_info(old), ctx.certificate_info(new)
+    return before is not None and after is not None and x509.same_certificate(before, after)
 
 
 def _key_ids_changed(ctx: Context, old: Entry, new: Entry) -> tuple[bytes | None, bytes | None] | None:
@@ -290,7 +295,7 @@ def rotated_certificate(ctx: Context) -> Iterator[Hit]:
         problems = rotation_problems(ctx, old, new)
         signer = ctx.pki.signer(new)
         structure = structure_changes(ctx, old, new)
-        if (kept := ctx.certificate(old)) is not None and kept == ctx.certificate(new):
+        if _same_certificate(ctx, old, new):
             changed = changed_fields(ctx, old, new)
             done = f"kept its certificate ({certificate_label(ctx, new)}); {', '.join(changed + structure)}"
         else:
