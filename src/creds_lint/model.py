@@ -473,10 +473,8 @@ class Entry:
     line: int
     field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
-    def __reduce__(self) -> tuple[Callable[..., Entry], tuple[object, ...]]:
-        """Pickled as its fields, whatever its class (a var-store read on another CPU, :mod:`creds_lint.background`)."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return _entry, (type(self), {**fields, "field_lines": dict(self.field_lines)})
+    def __reduce__(self) -> Pickled:
+        return _pickled(self)
 
     @cached
     def kind(self) -> Kind:
@@ -559,10 +557,8 @@ class VarStore:
     mode: int | None = None
     seal: Seal | None = None
 
-    def __reduce__(self) -> tuple[Callable[..., VarStore], tuple[object, ...]]:
-        """Pickled as its fields (a var-store read on another CPU, :mod:`creds_lint.background`)."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return _var_store, ({**fields, "entries": dict(self.entries)},)
+    def __reduce__(self) -> Pickled:
+        return _pickled(self)
 
     def __contains__(self, name: object) -> bool:
         return name in self.entries
@@ -580,9 +576,19 @@ class VarStore:
         return {name: entry.value for name, entry in self.entries.items()}
 
 
-def _entry(kind: type[Entry], fields: dict[str, Any]) -> Entry:
-    return kind(**{**fields, "field_lines": MappingProxyType(fields["field_lines"])})
+#: How :func:`_pickled` says to rebuild a value: a function and its arguments (``object.__reduce__``).
+Pickled = tuple[Callable[..., Any], tuple[object, ...]]
 
 
-def _var_store(fields: dict[str, Any]) -> VarStore:
-    return VarStore(**{**fields, "entries": MappingProxyType(fields["entries"])})
+def _pickled(value: Any) -> Pickled:  # noqa: ANN401 - any frozen dataclass of this module
+    """How an entry or a var-store pickles (a var-store read on another CPU, :mod:`creds_lint.background`): by its
+    fields, whatever its class (a CredHub ``Credential`` too), each read-only mapping (which does not pickle) as a
+    dict made read-only again."""
+    fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    proxies = frozenset(name for name, field_value in fields.items() if isinstance(field_value, MappingProxyType))
+    plain = {name: dict(v) if name in proxies else v for name, v in fields.items()}
+    return _unpickled, (type(value), plain, proxies)
+
+
+def _unpickled(kind: Callable[..., Any], fields: dict[str, Any], proxies: frozenset[str]) -> Any:  # noqa: ANN401
+    return kind(**{name: MappingProxyType(v) if name in proxies else v for name, v in fields.items()})
