@@ -105,9 +105,7 @@ def test_the_child_says_nothing(tmp_path: Path) -> None:
             print(pending.result())
         """
     )
-    run = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120, cwd=tmp_path
-    )
+    run = _python(script, tmp_path)
     assert run.stdout.splitlines() == ["before", "worked out here"]
     assert run.stderr == ""
 
@@ -166,11 +164,16 @@ def test_an_interrupt_while_waiting_stops_the_child(tmp_path: Path) -> None:
             print("interrupted", multiprocessing.active_children())
         """
     )
-    run = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60, cwd=tmp_path
-    )
+    run = _python(script, tmp_path)
     assert run.stdout.splitlines() == ["interrupted []"]
     assert run.stderr == ""
+
+
+def _python(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run by a Python process of its own: what it prints, at the descriptor level too."""
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120, cwd=cwd
+    )
 
 
 def test_a_var_store_pickles_as_it_is() -> None:

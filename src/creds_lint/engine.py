@@ -170,19 +170,18 @@ def decoded(context: Context) -> tuple[pki.Graph | None, pki.Graph]:
     the other), the old version's on a second CPU (:func:`creds_lint.pki.warm`). It changes when the work is done,
     never what is found: a child that fails leaves it to this process. The graphs of both versions, which hold
     what was worked out."""
-    old, graphs = context.old, (context.old_pki, context.pki)
-    old_graph = graphs[0]
-    if old is None or old_graph is None or not background.available():
-        return graphs
-    if sum(entry.kind is Kind.CERTIFICATE for entry in old) < ASIDE_CERTIFICATES:
-        return graphs
+    old_graph, new_graph = context.old_pki, context.pki
+    if old_graph is None or not background.available():
+        return old_graph, new_graph
+    if sum(entry.kind is Kind.CERTIFICATE for entry in old_graph.store) < ASIDE_CERTIFICATES:
+        return old_graph, new_graph
     changed = frozenset(c.name for c in context.changes if Kind.CERTIFICATE in (_kind(c.old), _kind(c.new)))
     if changed:
         with background.start(lambda: pki.shipped(old_graph, changed)) as pending:
-            pki.warm(context.pki, changed)
-            pending.meanwhile(pki.describing(context.pki, changed))  # what the rules will ask of the new versions
+            pki.warm(new_graph, changed)
+            pending.meanwhile(pki.describing(new_graph, changed))  # what the rules will ask of the new versions
             old_graph.adopt(pending.result())
-    return graphs
+    return old_graph, new_graph
 
 
 def _kind(entry: Entry | None) -> Kind | None:
