@@ -66,7 +66,6 @@ def _aside_always(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     if request.node.get_closest_marker("counts") is not None:
         pytest.skip("counts what a run reads, imports or falls back to: a forced second CPU changes the count")
     monkeypatch.setattr(engine, "ASIDE_BYTES", 1)
-    monkeypatch.setattr(engine, "ASIDE_CERTIFICATES", 1)
     before = background.fallbacks
     yield
     assert background.fallbacks == before, "a child sent no value: the parent did the work itself"

@@ -169,6 +169,65 @@ def test_an_interrupt_while_waiting_stops_the_child(tmp_path: Path) -> None:
     assert run.stderr == ""
 
 
+def _sequel(value: int) -> background.Sequel[int, tuple[int, int, int]]:
+    """Work a question will need (more than any wait: it stops when the question comes), then the answer: the
+    value, the question and the process that answered."""
+    return background.Sequel(meanwhile=itertools.count(), answer=lambda question: (value, question, os.getpid()))
+
+
+@needs_two
+def test_a_staged_child_answers_the_question_after_its_value() -> None:
+    with background.start_staged(lambda: 7, _sequel) as staged:
+        assert staged.result() == 7
+        long = 1 << (8 * 200_000)  # a question longer than a pipe holds, asked while the child is at work
+        with staged.ask(long) as pending:
+            value, question, pid = pending.result()
+    assert (value, question) == (7, long)
+    assert pid != PARENT
+    assert not multiprocessing.active_children()
+
+
+@needs_two
+def test_a_staged_child_that_is_not_asked_is_stopped() -> None:
+    with background.start_staged(lambda: 7, _sequel) as staged:
+        assert staged.result() == 7
+        assert multiprocessing.active_children()  # at work on what a question would need
+    assert not multiprocessing.active_children()
+
+
+@needs_two
+@pytest.mark.counts
+@pytest.mark.parametrize("fails", ["value", "sequel", "answer"])
+def test_a_staged_child_that_fails_leaves_the_answer_to_this_process(fails: str) -> None:
+    def work() -> int:
+        if fails == "value" and in_child():
+            raise RuntimeError("only in the child")
+        return 7
+
+    def sequel(value: int) -> background.Sequel[int, tuple[int, int, int]]:
+        if fails == "sequel" and in_child():
+            raise RuntimeError("only in the child")
+
+        def answer(question: int) -> tuple[int, int, int]:
+            if fails == "answer" and in_child():
+                raise RuntimeError("only in the child")
+            return value, question, os.getpid()
+
+        return background.Sequel(meanwhile=range(3), answer=answer)
+
+    before = background.fallbacks
+    with background.start_staged(work, sequel) as staged:
+        assert staged.result() == 7
+        assert staged.ask(5).result() == (7, 5, PARENT)
+    assert background.fallbacks == before + 1
+    assert not multiprocessing.active_children()
+
+
+def test_without_a_child_the_sequel_answers_here() -> None:
+    staged = background.Staged(lambda: 7, _sequel)
+    assert staged.ask(5).result() == (7, 5, PARENT)
+
+
 def _python(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``script`` run by a Python process of its own: what it prints, at the descriptor level too."""
     return subprocess.run(
@@ -200,7 +259,6 @@ def test_reading_aside_finds_what_reading_in_turn_finds(
     before = background.fallbacks
     for aside in (1 << 40, 1):  # never, always
         monkeypatch.setattr(engine, "ASIDE_BYTES", aside)
-        monkeypatch.setattr(engine, "ASIDE_CERTIFICATES", aside)
         for form in ("text", "json"):
             reports.append(_run(old, new, form))
     assert reports[0] == reports[2]
@@ -310,14 +368,15 @@ def test_a_graph_adopts_the_chains_resolved_elsewhere() -> None:
 
 
 @needs_two
-def test_the_old_version_is_decoded_by_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_old_version_is_decoded_by_the_child_that_read_it() -> None:
     scenarios = scaled_scenarios(130)
-    old = parse_store(dump_store(scenarios.store).encode(), source="old.yml")
+    old_text = dump_store(scenarios.store).encode()
     new = parse_store(dump_store(scenarios.incident).encode(), source="new.yml")
-    monkeypatch.setattr(engine, "ASIDE_CERTIFICATES", 1)
     x509.clear_caches()
-    context = Context(old=old, new=new, changes=compare(old, new))
-    old_graph, _ = engine.decoded(context)
+    with background.start_staged(lambda: parse_store(old_text, source="old.yml"), engine._decoding) as aside:
+        old = aside.result()
+        context = Context(old=old, new=new, changes=compare(old, new))
+        old_graph, _ = engine.decoded(context, aside)
     assert old_graph is not None
     ca = old.get("svc0_ca")
     assert ca is not None
@@ -328,6 +387,7 @@ def test_the_old_version_is_decoded_by_a_child(monkeypatch: pytest.MonkeyPatch) 
     fresh = new.get("svc0_ca")
     assert fresh is not None
     assert "cert" in vars(x509.certificate_info(fresh.text("certificate") or ""))  # decoded here
+    assert not multiprocessing.active_children()
     x509.clear_caches()
 
 

@@ -3,7 +3,9 @@
 A check of a large var-store spends much of its time reading YAML and decoding certificates, and the two versions
 of a file are independent. :func:`start` forks a child (through :mod:`multiprocessing`'s ``fork`` context: the
 work and all it reads are inherited, nothing is pickled on the way in) that works the value out and sends it back
-pickled; :meth:`Pending.result` waits for it.
+pickled; :meth:`Pending.result` waits for it. A child started with a sequel (:func:`start_staged`) goes on after
+its value: it works on what any later question about the value needs, and answers the one question this process
+asks (:meth:`Staged.ask`), or none.
 
 The second CPU only ever changes how long a run takes, never what it finds: whatever goes wrong in the child (an
 exception, a value that does not pickle, a child that was killed), :meth:`Pending.result` works the value out in
@@ -21,14 +23,29 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
+Q = TypeVar("Q")
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class Sequel(Generic[Q, U]):
+    """What a child goes on with after it sent its value (:func:`start_staged`): ``meanwhile``, pieces of the work
+    that any question will need, done until the question comes, then ``answer`` for the question. The question
+    can be long (a pipe holds 64 KiB): the child reads it as soon as it comes, and the asking never waits for the
+    child's work."""
+
+    meanwhile: Iterable[object]
+    answer: Callable[[Q], U]
+
 
 #: The signals a child must not act on before its streams are closed (a traceback on the terminal).
 _HELD = {signal.SIGINT, signal.SIGTERM}
@@ -61,17 +78,41 @@ def available() -> bool:
     return sys.platform == "linux" and alone and cpus() > 1
 
 
+@dataclass(frozen=True)
+class _Child:
+    """A forked child: its process, the pipe it answers through and, for a child with a sequel, the pipe this
+    process asks through."""
+
+    process: BaseProcess
+    answers: Connection
+    questions: Connection | None = None
+
+    def stop(self) -> None:
+        self.answers.close()
+        if self.questions is not None:
+            self.questions.close()
+        self.process.terminate()
+        self.process.join()
+
+    def receive(self) -> bytes:
+        """The child's next message; empty when it died before it answered. An interrupt while waiting stops it."""
+        try:
+            return self.answers.recv_bytes()
+        except (EOFError, OSError):
+            return b""
+        except BaseException:  # an interrupt while waiting: the child goes with this process
+            self.stop()
+            raise
+
+
 class Pending(Generic[T]):
-    """A value being worked out, by a child when ``process`` is given: :meth:`result` gives it."""
+    """A value being worked out, by a child when ``child`` is given: :meth:`result` gives it."""
 
-    def __init__(
-        self, work: Callable[[], T], *, receiver: Connection | None = None, process: BaseProcess | None = None
-    ) -> None:
+    def __init__(self, work: Callable[[], T], *, child: _Child | None = None) -> None:
         self._work = work
-        self._receiver = receiver
-        self._process = process
+        self._child = child
 
-    def __enter__(self) -> Pending[T]:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -79,39 +120,36 @@ class Pending(Generic[T]):
 
     def close(self) -> None:
         """Stop a child whose value was not asked for (the run ended early, on an error or an interrupt)."""
-        receiver, process = self._receiver, self._process
-        self._receiver = self._process = None
-        if receiver is not None and process is not None:
-            receiver.close()
-            process.terminate()
-            process.join()
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop()
 
     def meanwhile(self, work: Iterable[object]) -> None:
         """Do ``work`` (each item a small piece of what this process would do later anyway) until the child's
         value is ready or the work is done: the time this process would spend waiting."""
-        receiver = self._receiver
-        if receiver is None:
+        if self._child is None:
             return
+        answers = self._child.answers
         for _ in work:
-            if receiver.poll():
+            if answers.poll():
                 return
 
     def result(self) -> T:
         """The value: the child's, or (when there is no child, or it failed) worked out here."""
-        global fallbacks  # noqa: PLW0603 - a count of the whole process, for the tests
-        receiver, process = self._receiver, self._process
-        if receiver is None or process is None:
+        child, self._child = self._child, None
+        if child is None:
             return self._work()
-        try:
-            payload = receiver.recv_bytes()
-        except (EOFError, OSError):
-            payload = b""  # the child died before it answered
-        except BaseException:  # an interrupt while waiting: the child goes with this process
-            self.close()
-            raise
-        self._receiver = self._process = None
-        receiver.close()
-        process.join()
+        payload = child.receive()
+        self._done(child, payload)
+        return self._loaded(payload)
+
+    def _done(self, child: _Child, payload: bytes) -> None:
+        """The child's part is over once it has sent this message (``payload``)."""
+        child.answers.close()
+        child.process.join()
+
+    def _loaded(self, payload: bytes) -> T:
+        global fallbacks  # noqa: PLW0603 - a count of the whole process, for the tests
         try:
             value: T = pickle.loads(payload)  # noqa: S301 - written by this process's own child, through its pipe
         except Exception:  # no value (an empty message), or none that loads: work it out here
@@ -120,21 +158,84 @@ class Pending(Generic[T]):
         return value
 
 
+class Staged(Pending[T], Generic[T, Q, U]):
+    """A value being worked out by a child that goes on with its sequel: :meth:`ask` it one question about the
+    value, after :meth:`result`. Without a child, or when it failed, the sequel runs here on this process's value."""
+
+    def __init__(
+        self, work: Callable[[], T], sequel: Callable[[T], Sequel[Q, U]], *, child: _Child | None = None
+    ) -> None:
+        super().__init__(work, child=child)
+        self._sequel = sequel
+        self._asked: _Child | None = None  # the child, after its value, until it is asked (or stopped)
+        self._value: tuple[T] | None = None
+
+    def close(self) -> None:
+        super().close()
+        asked, self._asked = self._asked, None
+        if asked is not None:
+            asked.stop()
+
+    def _done(self, child: _Child, payload: bytes) -> None:
+        if payload:
+            self._asked = child  # it goes on with the sequel, and waits for the question
+        else:
+            child.stop()
+
+    def result(self) -> T:
+        if self._value is None:
+            self._value = (super().result(),)
+        return self._value[0]
+
+    def ask(self, question: Q) -> Pending[U]:
+        """The answer to ``question`` about the value (:meth:`result`): from the child when it is still there
+        (it has been working on it meanwhile), else worked out here."""
+        value = self.result()
+        child, self._asked = self._asked, None
+
+        def here() -> U:
+            return self._sequel(value).answer(question)
+
+        if child is None or child.questions is None:
+            return Pending(here)
+        try:
+            child.questions.send_bytes(pickle.dumps(question, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:  # the child has gone
+            child.stop()
+            return Pending(here)
+        child.questions.close()
+        return Pending(here, child=child)
+
+
 def start(work: Callable[[], T]) -> Pending[T]:
     """``work()`` worked out in a forked child when :func:`available`, else when the result is asked for."""
     if not available():
         return Pending(work)
+    return Pending(work, child=_fork(work, None))
+
+
+def start_staged(work: Callable[[], T], sequel: Callable[[T], Sequel[Q, U]]) -> Staged[T, Q, U]:
+    """:func:`start`, with a child that then goes on with ``sequel(value)`` and answers one question with it."""
+    if not available():
+        return Staged(work, sequel)
+    return Staged(work, sequel, child=_fork(work, sequel))
+
+
+def _fork(work: Callable[[], object], sequel: Callable[[Any], Sequel[Any, Any]] | None) -> _Child:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
+    answers, answer_end = context.Pipe(duplex=False)
+    question_end, questions = context.Pipe(duplex=False) if sequel is not None else (None, None)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # what this process buffered must not be written a second time by the child
-    process = context.Process(target=_answer, args=(work, sender), daemon=True)
+    process = context.Process(target=_answer, args=(work, sequel, answer_end, question_end), daemon=True)
     with _signals_held():
         process.start()
-    sender.close()
-    return Pending(work, receiver=receiver, process=process)
+    answer_end.close()
+    if question_end is not None:
+        question_end.close()
+    return _Child(process=process, answers=answers, questions=questions)
 
 
 @contextlib.contextmanager
@@ -148,17 +249,45 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _answer(work: Callable[[], object], sender: Connection) -> None:
-    """In the child: send ``work()`` pickled, or an empty message when it cannot be had; never a word."""
+def _answer(
+    work: Callable[[], object],
+    sequel: Callable[[Any], Sequel[Any, Any]] | None,
+    answers: Connection,
+    questions: Connection | None,
+) -> None:
+    """In the child: send ``work()`` pickled, or an empty message when it cannot be had; with a sequel, then work
+    on it until the question comes, and send the answer, or an empty message. Never a word."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the child
     devnull = open(os.devnull, "w")  # noqa: SIM115 - the child's streams until it exits
     for descriptor in (1, 2):
         os.dup2(devnull.fileno(), descriptor)
     sys.stdout = sys.stderr = devnull
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+    value = _send(answers, work)
+    if sequel is None or questions is None or value is _FAILED:
+        return
     try:
-        payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+        follow = sequel(value)
+        for _ in follow.meanwhile:
+            if questions.poll():
+                break
+        question = pickle.loads(questions.recv_bytes())  # noqa: S301 - written by the parent, through its pipe
+    except BaseException:  # the sequel failed, or the parent asks nothing: it stops this child, or has gone
+        return
+    _send(answers, lambda: follow.answer(question))
+
+
+#: What :func:`_send` gives for work that failed (or whose value did not pickle).
+_FAILED = object()
+
+
+def _send(answers: Connection, work: Callable[[], object]) -> object:
+    """``work()`` sent pickled (an empty message when it cannot be had), and given."""
+    try:
+        value = work()
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException:  # any failure: the parent works the value out itself
-        payload = b""
+        value, payload = _FAILED, b""
     with contextlib.suppress(OSError):  # the parent has gone
-        sender.send_bytes(payload)
+        answers.send_bytes(payload)
+    return value

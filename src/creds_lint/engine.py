@@ -115,8 +115,10 @@ def _lint(
     deleted: bool = False,
     removal: Removal = Removal.DELETED,
     by_content: bool = False,
+    aside: Aside | None = None,
 ) -> tuple[tuple[Finding, ...], Uses]:
-    """The findings about one file, allowances applied, and what each allowance matched in it."""
+    """The findings about one file, allowances applied, and what each allowance matched in it (``aside``: the
+    child that read the old version, for :func:`decoded`)."""
     context = Context(
         new=new,
         old=old,
@@ -130,7 +132,7 @@ def _lint(
         by_content=by_content,
         manifest=options.manifest,
     )
-    _held = decoded(context)  # the graphs, held for the run: every later context finds them (pki.graph)
+    _held = decoded(context, aside)  # the graphs, held for the run: every later context finds them (pki.graph)
     context = classified(context)
     hits: list[tuple[Definition, Hit]] = [
         (r, hit) for r in (FILE_RULES if deleted else (*RULES, *FILE_RULES)) for hit in r(context)
@@ -159,28 +161,28 @@ def claimed(hits: list[tuple[Definition, Hit]], context: Context) -> frozenset[s
     )
 
 
-#: From this many certificates in the old version on, the certificates of a file's two versions are decoded at
-#: once, the old version's on a second CPU (:func:`decoded`): below it the fork costs more than it saves.
-ASIDE_CERTIFICATES = 1000
+#: The old version of a file being read on a second CPU, whose child then decodes its certificates and answers
+#: which facts and chains the changed certificates have (:func:`_read_aside`).
+Aside = background.Staged[VarStore, frozenset[str], pki.Warmed]
 
 
-def decoded(context: Context) -> tuple[pki.Graph | None, pki.Graph]:
+def decoded(context: Context, aside: Aside | None = None) -> tuple[pki.Graph | None, pki.Graph]:
     """The decoding stage, for a large file in which a certificate changed: every certificate of both versions
     decoded and the chains of the changed ones resolved (what the rules would do on first use, one version after
-    the other), the old version's on a second CPU (:func:`creds_lint.pki.warm`). It changes when the work is done,
-    never what is found: a child that fails leaves it to this process. The graphs of both versions, which hold
-    what was worked out."""
+    the other), the old version's by the child that read it (``aside``), which has been decoding them since.
+    It changes when the work is done, never what is found: a child that fails leaves it to this process. The
+    graphs of both versions, which hold what was worked out."""
     old_graph, new_graph = context.old_pki, context.pki
-    if old_graph is None or not background.available():
-        return old_graph, new_graph
-    if sum(entry.kind is Kind.CERTIFICATE for entry in old_graph.store) < ASIDE_CERTIFICATES:
+    if old_graph is None or aside is None:
         return old_graph, new_graph
     changed = frozenset(c.name for c in context.changes if Kind.CERTIFICATE in (_kind(c.old), _kind(c.new)))
-    if changed:
-        with background.start(lambda: pki.shipped(old_graph, changed)) as pending:
-            pki.warm(new_graph, changed)
-            pending.meanwhile(pki.describing(new_graph, changed))  # what the rules will ask of the new versions
-            old_graph.adopt(pending.result())
+    if not changed:
+        aside.close()  # no certificate changed: the rules decode what they ask for, on first use
+        return old_graph, new_graph
+    with aside.ask(changed) as pending:
+        pki.warm(new_graph, changed)
+        pending.meanwhile(pki.describing(new_graph, changed))  # what the rules will ask of the new versions
+        old_graph.adopt(pending.result())
     return old_graph, new_graph
 
 
@@ -336,31 +338,31 @@ def _check_target(target: Target, options: Options) -> _Checked:
         return _Checked(
             findings=(), uses=MappingProxyType({})
         )  # the same git-crypt ciphertext: the same file, even while locked
-    with _read_aside(target.old, data, options) as (old_read, old_data):
+    with _read_aside(target.old, data, options) as (aside, old_data):
         new = _parse_new(target, target.new, data, options)
-        if old_read is not None:
-            old_read.meanwhile(pki.decoding(new))  # what the rules will ask first, whatever changed
-            old: VarStore | None = old_read.result()
+        if aside is not None:
+            aside.meanwhile(pki.decoding(new))  # what the rules will ask first, whatever changed
+            old: VarStore | None = aside.result()
         else:
             old = _load_old(target.old, new, data, options, old_data) if target.old is not None else None
-    if old is not None and (old.export is None) is not (new.export is None):
-        exports = {store.source for store in (old, new) if store.export is not None}
-        raise CredsLintError(
-            f"{old.source} and {new.source} are not the same kind of file: "
-            f"{', '.join(sorted(exports))} is a CredHub export, the other a var-store; compare like with like",
-            source=target.label,
-        )
-    if old is not None and (old.seal is not None or new.seal is not None):
-        from creds_lint import sops
+        if old is not None and (old.export is None) is not (new.export is None):
+            exports = {store.source for store in (old, new) if store.export is not None}
+            raise CredsLintError(
+                f"{old.source} and {new.source} are not the same kind of file: "
+                f"{', '.join(sorted(exports))} is a CredHub export, the other a var-store; compare like with like",
+                source=target.label,
+            )
+        if old is not None and (old.seal is not None or new.seal is not None):
+            from creds_lint import sops
 
-        problem = sops.comparison_problem(old, new)
-        if problem is not None:
-            raise CredsLintError(problem, source=target.new.label)
-    origins = (target.new.origin, target.old.origin if target.old is not None else None)
-    export = new.export is not None
-    if old is not None:
-        found, used = _lint(old, new, options, origins=origins, by_content=target.by_content)
-        return _Checked(findings=found, uses=used, export=export)
+            problem = sops.comparison_problem(old, new)
+            if problem is not None:
+                raise CredsLintError(problem, source=target.new.label)
+        origins = (target.new.origin, target.old.origin if target.old is not None else None)
+        export = new.export is not None
+        if old is not None:
+            found, used = _lint(old, new, options, origins=origins, by_content=target.by_content, aside=aside)
+            return _Checked(findings=found, uses=used, export=export)
     graph = pki.graph(new)  # held across both: the rules and the expiry table share the chains worked out
     found, used = _lint(old, new, options, origins=origins, by_content=target.by_content)
     return _Checked(
@@ -402,11 +404,12 @@ ASIDE_BYTES = 4 << 20
 @contextmanager
 def _read_aside(
     source: Source | None, new_data: bytes, options: Options
-) -> Iterator[tuple[background.Pending[VarStore] | None, bytes | None]]:
+) -> Iterator[tuple[Aside | None, bytes | None]]:
     """The old version of a large file being read on a second CPU (:mod:`creds_lint.background`), with its bytes;
     no reading (``None``) for a small file, without a second CPU, or for the same bytes as the new version (then
     with the bytes read, for :func:`_load_old`), nor when the old version cannot be read (then :func:`_load_old`
-    says so, after the new version has been read, as it does without this)."""
+    says so, after the new version has been read, as it does without this). The child that reads it goes on
+    decoding its certificates, for :func:`decoded`, until it is asked or stopped."""
     if source is None or len(new_data) < ASIDE_BYTES or not background.available():
         yield None, None
         return
@@ -418,8 +421,18 @@ def _read_aside(
     if len(data) < ASIDE_BYTES or data == new_data:
         yield None, data
         return
-    with background.start(lambda: parse_store(data, source=source.label, decrypt=options.decrypt)) as pending:
-        yield pending, data
+    with background.start_staged(
+        lambda: parse_store(data, source=source.label, decrypt=options.decrypt), _decoding
+    ) as aside:
+        yield aside, data
+
+
+def _decoding(store: VarStore) -> background.Sequel[frozenset[str], pki.Warmed]:
+    """What the child that read the old version of a file goes on with: decoding its certificates (any change of
+    a certificate needs them all), then, for the certificates that changed, the facts and chains the rules will
+    ask for (:func:`creds_lint.pki.shipped`)."""
+    graph = pki.graph(store)  # held by the answer: the registry of graphs holds them weakly
+    return background.Sequel(meanwhile=pki.decoding(store), answer=lambda names: pki.shipped(graph, names))
 
 
 def _load_old(source: Source, new: VarStore, new_data: bytes, options: Options, data: bytes | None = None) -> VarStore:

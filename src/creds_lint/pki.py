@@ -129,8 +129,8 @@ def warm(graph: Graph, names: Iterable[str]) -> dict[str, Chain]:
     """Every certificate of ``graph``'s store decoded (and whether it is self-signed, where every chain starts)
     and the chains of ``names`` resolved, which the rules would otherwise do on first use: a check of a large
     store does this for its two versions at once (:func:`shipped`)."""
-    for facts in graph.facts.values():
-        _ = facts.self_signed
+    for _ in decoding(graph.store):
+        pass
     chains: dict[str, Chain] = {}
     for name in names:
         entry = graph.store.get(name)
@@ -140,11 +140,14 @@ def warm(graph: Graph, names: Iterable[str]) -> dict[str, Chain]:
 
 
 def decoding(store: VarStore) -> Iterator[None]:
-    """Every certificate of ``store`` decoded, one at a time (a piece of work to fill a wait with: the graph of
-    the store decodes them all when first asked)."""
+    """Every certificate of ``store`` decoded and whether it is self-signed found, one at a time: the first part
+    of :func:`warm`, and a piece of work to fill a wait with (the graph of the store decodes them all when first
+    asked)."""
     for entry in store:
         if entry.kind is Kind.CERTIFICATE:
-            certificate_info(entry)
+            facts = certificate_info(entry)
+            if facts is not None:
+                _ = facts.self_signed
             yield
 
 
