@@ -16,7 +16,7 @@ from creds_lint.helptext import fill
 from creds_lint.invocation import Color
 from creds_lint.plan import use_color
 from creds_lint.rules import CATALOGUE
-from factory import bosh_store, leaf_rotation, password
+from factory import bosh_store, incident, leaf_rotation, password
 
 
 def test_an_abbreviated_option_is_refused(cli: RunCli) -> None:
@@ -107,6 +107,38 @@ def test_errors_first_then_warnings_and_info_as_one_line(cli: RunCli, write_stor
     assert info == ["  8 info (8 rotated-certificate): safe changes, listed with -v"]
     verbose = cli(old, new, "--no-config", "-v")
     assert sum(" info CL205 rotated-certificate" in line for line in verbose.out.splitlines()) == 8
+
+
+#: The leaves that nats_ca signs in the bosh-deployment store.
+NATS_LEAVES = ("nats_server_tls", "nats_clients_director_tls", "nats_clients_health_monitor_tls")
+
+
+def test_info_that_depends_on_a_problem_is_never_called_safe(cli: RunCli, write_store: WriteStore) -> None:
+    """Every leaf re-issued; nats_ca regenerated, and its leaves re-issued by the new nats_ca: those three info
+    findings name the regenerated CA, so the summaries count them apart from the six safe rotations."""
+    store = bosh_store()
+    new_store, regenerated = leaf_rotation(store), incident(store)
+    for name in ("nats_ca", *NATS_LEAVES):
+        new_store[name] = regenerated[name]
+    old, new = write_store("old.yml", store), write_store("new.yml", new_store)
+    run = cli(old, new, "--no-config")
+    assert run.code == 1
+    assert [line for line in run.out.splitlines() if " info (" in line] == [
+        "  9 info (9 rotated-certificate): 6 safe changes, 3 not safe on their own, each message says why, "
+        "listed with -v"
+    ]
+    markdown = cli(old, new, "--no-config", "--format", "markdown").out
+    assert "9 info findings (6 safe changes, 3 not safe on their own, each message says why, listed by" in markdown
+    sarif = cli(old, new, "--no-config", "--format", "sarif").json
+    assert sarif["runs"][0]["properties"] == {"infoFindings": 9, "infoFindingsDependingOnProblems": 3}
+
+    only_nats = write_store("nats.yml", {**store, **{n: regenerated[n] for n in ("nats_ca", *NATS_LEAVES)}})
+    run = cli(old, only_nats, "--no-config")
+    assert [line for line in run.out.splitlines() if " info (" in line] == [
+        "  3 info (3 rotated-certificate): not safe on their own, each message says why, listed with -v"
+    ]
+    assert "safe changes" not in run.out
+    assert "safe changes" not in cli(old, only_nats, "--no-config", "--format", "markdown").out
 
 
 def test_a_leaf_rotation_reads_in_a_few_lines(cli: RunCli, write_store: WriteStore) -> None:

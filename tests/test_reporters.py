@@ -83,7 +83,7 @@ def test_sarif_catalogue_has_every_rule() -> None:
 
 def test_sarif_results() -> None:
     results = json.loads(REPORTERS["sarif"](REPORT))["runs"][0]["results"]
-    # info findings (CL107 here) are safe changes: never a code scanning alert
+    # info findings (CL107 here) are not problems themselves: never a code scanning alert
     assert [(r["ruleId"], r["level"]) for r in results] == [
         ("CL204", "error"),
         ("CL101", "error"),
@@ -91,7 +91,10 @@ def test_sarif_results() -> None:
         ("CL202", "error"),
         ("CL302", "error"),
     ]
-    assert json.loads(REPORTERS["sarif"](REPORT))["runs"][0]["properties"] == {"infoFindings": 1}
+    assert json.loads(REPORTERS["sarif"](REPORT))["runs"][0]["properties"] == {
+        "infoFindings": 1,
+        "infoFindingsDependingOnProblems": 0,
+    }
     where = [
         (
             r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],

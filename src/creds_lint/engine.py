@@ -257,6 +257,7 @@ def _finding(
         message=hit.message,
         details=hit.details if isinstance(hit.details, Details) else MappingProxyType(dict(hit.details)),
         fingerprinted=fingerprinted,
+        depends_on_problem=hit.depends_on_problem,
     )
 
 

@@ -92,6 +92,9 @@ class Finding:
     allowance or an output first reads it (the text output does not). ``file`` and ``old_file`` are where the two
     versions come from (``str()`` of one is its label, ``REV:path`` for a git revision). ``remedy`` replaces the
     rule's remedy where the file's format needs other words (the commands of CredHub for an export).
+    ``depends_on_problem``: an info finding whose change is not safe on its own, because it depends on a problem
+    that its message names (a leaf re-issued by a CA that was regenerated); the summaries never count it as a safe
+    change.
     """
 
     rule: str
@@ -110,6 +113,7 @@ class Finding:
     fingerprinted: Callable[[], str] | None = dataclasses.field(default=None, repr=False, compare=False)
     #: How to fix it when the file's format calls for other words than the rule's remedy (a CredHub export).
     remedy: str | None = None
+    depends_on_problem: bool = False
 
     @property
     def fingerprint(self) -> str | None:

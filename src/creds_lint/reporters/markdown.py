@@ -2,9 +2,10 @@
 or as a pull-request comment.
 
 A heading with the verdict, then one table row per error and warning (severity, rule, variable, where, message),
-then the info findings as one count line (safe changes: a leaf re-issued under its unchanged CA, a renewal), the
-files that could not be checked, the configuration and the summary line. Cells are escaped: a variable or file
-name can neither end a cell (``|``), start markup, nor carry a control character.
+then the info findings as one count line (safe changes, such as a leaf re-issued under its unchanged CA or a
+renewal, counted apart from those that depend on a problem their message names, such as a leaf re-issued by a
+regenerated CA), the files that could not be checked, the configuration and the summary line. Cells are escaped: a
+variable or file name can neither end a cell (``|``), start markup, nor carry a control character.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from creds_lint.findings import Finding, Report, Severity
 from creds_lint.reporters import location
 from creds_lint.reporters.style import PLAIN, Style, clean
-from creds_lint.reporters.text import configuration_line, summary
+from creds_lint.reporters.text import configuration_line, info_verdict, summary
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -45,9 +46,10 @@ def render(report: Report, style: Style = PLAIN) -> str:
         out += ["| severity | rule | variable | where | message |", "|---|---|---|---|---|"]
         out += [_row(f) for f in shown]
         out.append("")
-    info = sum(1 for f in report.findings if f.severity is Severity.INFO)
+    info = [f for f in report.findings if f.severity is Severity.INFO]
     if info and not style.quiet:
-        out += [f"{info} info finding{'s' if info != 1 else ''} (safe changes, listed by the text and JSON output)", ""]
+        count = f"{len(info)} info finding{'s' if len(info) != 1 else ''}"
+        out += [f"{count} ({info_verdict(info)}, listed by the text and JSON output)", ""]
     for error in report.errors:
         out += [f"- could not check {cell(error.file.path)}: {cell(error.message)}"]
     if report.errors:

@@ -6,11 +6,13 @@ built from the rule, the file, the variable and the field — never from a line 
 finding keeps its identity across unrelated edits. Allowed findings are reported with an external suppression
 carrying the reason.
 
-Info findings (a leaf re-issued under its unchanged CA, a renewed CA, a documented rotation step) are safe changes,
-not problems: they are left out of the results, so that code scanning never raises an alert for them, and counted
-in the run's ``properties.infoFindings``. The rules whose default is info carry no ``security-severity`` and no
-``security`` tag either. Every location is in the new version of the file (see :mod:`location`): a removed
-variable or file points at the file, and its message names the old line.
+Info findings (a leaf re-issued under its unchanged CA, a renewed CA, a documented rotation step) are not problems
+themselves: they are left out of the results, so that code scanning never raises an alert for them, and counted in
+the run's ``properties.infoFindings``. Those whose change is not safe on its own, because it depends on a problem
+their message names (a leaf re-issued by a regenerated CA, whose regenerated-ca error is a result), are counted
+again in ``properties.infoFindingsDependingOnProblems``. The rules whose default is info carry no
+``security-severity`` and no ``security`` tag either. Every location is in the new version of the file (see
+:mod:`location`): a removed variable or file points at the file, and its message names the old line.
 """
 
 from __future__ import annotations
@@ -148,7 +150,12 @@ def document(report: Report) -> dict[str, Any]:
                     }
                 ],
                 "results": [result(f, index) for f in shown(report)],
-                "properties": {"infoFindings": len(report.findings) - len(shown(report))},
+                "properties": {
+                    "infoFindings": len(report.findings) - len(shown(report)),
+                    "infoFindingsDependingOnProblems": sum(
+                        1 for f in report.findings if f.severity is Severity.INFO and f.depends_on_problem
+                    ),
+                },
             }
         ],
     }

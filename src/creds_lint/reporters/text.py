@@ -3,7 +3,8 @@ finding on one line, then what to do about it; a summary.
 
 A finding's message already says what happened and what breaks; the ``fix:`` line below it gives the rule's
 remedy (``creds-lint --explain CODE`` gives the whole rationale). An allowed finding starts with ``allowed`` and
-shows its reason instead. Info findings (safe changes) are one count line per file unless ``--verbose``. Pages of
+shows its reason instead. Info findings are one count line per file unless ``--verbose``, which says whether they
+are safe changes or depend on a problem their messages name (a leaf re-issued by a regenerated CA). Pages of
 the documentation are named by their URL: a hook's or a CI job's reader has no docs folder.
 """
 
@@ -56,13 +57,28 @@ def _rank(finding: Finding) -> int:
     return {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 4}[finding.severity]
 
 
+#: What the summaries say of info findings that depend on a problem (:attr:`Finding.depends_on_problem`).
+NOT_SAFE_ALONE = "not safe on their own, each message says why"
+
+
+def info_verdict(findings: Sequence[Finding]) -> str:
+    """What info findings are, in words: safe changes, or not safe on their own when their change depends on a
+    problem their message names (a leaf re-issued by a regenerated CA); both counted when they are mixed."""
+    depending = sum(1 for f in findings if f.depends_on_problem)
+    if not depending:
+        return "safe changes"
+    if depending == len(findings):
+        return NOT_SAFE_ALONE
+    return f"{len(findings) - depending} safe changes, {depending} {NOT_SAFE_ALONE}"
+
+
 def info_line(findings: Sequence[Finding]) -> str:
-    """The info findings of one file as one line: how many, of which rules."""
+    """The info findings of one file as one line: how many, of which rules, and whether they are safe."""
     counts: dict[str, int] = {}
     for finding in findings:
         counts[finding.rule] = counts.get(finding.rule, 0) + 1
     rules = ", ".join(f"{n} {rule}" for rule, n in counts.items())
-    return f"  {len(findings)} info ({rules}): safe changes, listed with -v"
+    return f"  {len(findings)} info ({rules}): {info_verdict(findings)}, listed with -v"
 
 
 #: The rules of a report's catalogue by name.

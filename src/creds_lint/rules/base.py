@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, kw_only=True)
 class Hit:
     """One thing a rule found. ``line`` is in the new file, ``old_line`` in the old one; ``details`` must hold
-    only redacted facts (fingerprints, subjects, serials, dates)."""
+    only redacted facts (fingerprints, subjects, serials, dates). ``depends_on_problem``: the change is not safe on
+    its own, it depends on a problem the message names (:attr:`creds_lint.findings.Finding.depends_on_problem`)."""
 
     variable: str | None
     message: str
@@ -47,6 +48,7 @@ class Hit:
     line: int | None = None
     old_line: int | None = None
     details: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    depends_on_problem: bool = False
 
 
 T = TypeVar("T")

@@ -309,6 +309,7 @@ def rotated_certificate(ctx: Context) -> Iterator[Hit]:
             line=new.field_line("certificate"),
             message=f"{what(ctx, new)} {done}{verdict}",
             details=change_details(old, new, extra={"signer": signer} if signer else {}),
+            depends_on_problem=bool(problems),
         )
 
 
