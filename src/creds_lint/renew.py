@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from creds_lint import der, holders, pki, x509
+from creds_lint import der, expiry, holders, pki, x509
 from creds_lint.errors import CredsLintError
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, VarStore
 
@@ -138,11 +138,11 @@ def select(store: VarStore, selection: Selection, *, now: datetime) -> tuple[str
         return tuple(entry.name for entry in certificates)
     if selection.expiring is None:
         raise CredsLintError("say what to renew: NAME..., --expiring DAYS or --all")
-    horizon = now + timedelta(days=selection.expiring)
+    days = selection.expiring
     return tuple(
         entry.name
         for entry in certificates
-        if (cert := pki.certificate(entry)) is not None and x509.info(cert).not_after <= horizon
+        if (cert := pki.certificate(entry)) is not None and expiry.within(x509.info(cert), now, days)
     )
 
 

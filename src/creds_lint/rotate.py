@@ -20,11 +20,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from creds_lint import holders, pki, x509
+from creds_lint import expiry, holders, pki, x509
 from creds_lint.model import DEFAULT_CLASSIFIER, Classifier, Entry, Kind, VarStore
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def _certificate_row(
             not_after=info.not_after,
             days_left=info.days_left(now),
             signer=signer,
-            due=info.not_after <= now + timedelta(days=within),
+            due=expiry.within(info, now, within),
         )
 
     if info.is_ca:
@@ -378,8 +378,7 @@ def select_leaves(
         candidates = [entry for entry in store if entry.name in set(names)]
     else:
         assert expiring is not None
-        horizon = now + timedelta(days=expiring)
-        candidates = [e for e in store if (info := _cert(e)[0]) is not None and info.not_after <= horizon]
+        candidates = [e for e in store if (info := _cert(e)[0]) is not None and expiry.within(info, now, expiring)]
     leaves: list[Leaf] = []
     refusals: list[str] = []
     skipped: list[str] = []

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from creds_lint import holders, pki, x509
+from creds_lint import expiry, holders, pki, x509
 from creds_lint.diff import Change, ChangeKind
 from creds_lint.findings import Severity
 from creds_lint.model import Entry, Kind
@@ -292,12 +292,12 @@ def expiring_certificate(ctx: Context) -> Iterator[Hit]:
     """A certificate that expires soon is an outage with a date on it. The warning leaves time to renew it with
     its own key before anything breaks. A CA that every agent holds (``nats_ca``, ``blobstore_ca``) is warned
     about 60 days ahead: its renewed copy reaches the agents only with a deploy of every deployment, and after
-    it expires only ``bosh recreate --fix`` does."""
-    horizon = ctx.now + timedelta(days=ctx.expiry_days)
+    it expires only ``bosh recreate --fix`` does. Within N days is N whole days left or fewer, as the message and
+    the certificate table of ``check`` count them (30.5 days ahead is 30 days, within ``--expiry-days 30``)."""
     agents_days = max(ctx.expiry_days, holders.AGENT_CA_EXPIRY_DAYS)
     for entry, info in _expiry(ctx):
         held = info.is_ca and holders.held_by_agents(entry.name)
-        if ctx.now < info.not_after <= (ctx.now + timedelta(days=agents_days) if held else horizon):
+        if ctx.now < info.not_after and expiry.within(info, ctx.now, agents_days if held else ctx.expiry_days):
             ahead = (
                 f"{agents_days} days ahead for a CA that every agent holds"
                 if held and agents_days > ctx.expiry_days
