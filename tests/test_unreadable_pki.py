@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-# A certificate or key that cryptography cannot read — at load time, or lazily when its subject, issuer or key is
-# first read — is a malformed-certificate finding: never an internal error, in every output format, and
+# A certificate or key that cryptography cannot read — at load time, or lazily when its subject, issuer, key or
+# extensions are first read — is a malformed-certificate finding: never an internal error, in every output format, and
 # `diff --textconv` (git's filter) still exits 0. Each variant is a real certificate or key edited byte by byte.
 import base64
 import json
@@ -51,6 +51,19 @@ def issuer_that_does_not_decode() -> tuple[str, str]:
     return "certificate", pem("CERTIFICATE", patched(cert_der(), b"\x13\x02ca", 0, b"\x0c\x02\xff\xfe"))
 
 
+def subject_that_does_not_decode() -> tuple[str, str]:
+    # the subject's common name (PrintableString "192.168.56.6") made an invalid UTF8String: loads, then .subject
+    # fails (the subject is decoded once per name, never taken from a certificate whose subject has other bytes)
+    invalid = b"\x0c\x0c" + b"\xff" * 12
+    return "certificate", pem("CERTIFICATE", patched(cert_der(), b"\x13\x0c192.168.56.6", 0, invalid))
+
+
+def extension_that_does_not_decode() -> tuple[str, str]:
+    # BasicConstraints (a SEQUENCE) made a SET: loads, then .extensions fails
+    basic_constraints = bytes.fromhex("0603551d130101ff04023000")
+    return "certificate", pem("CERTIFICATE", patched(cert_der(), basic_constraints, 10, b"\x31"))
+
+
 def base64_typo() -> tuple[str, str]:
     text = leaf().certificate
     return "certificate", text[:100] + "!" + text[101:]
@@ -71,6 +84,8 @@ VARIANTS: tuple[Callable[[], tuple[str, str]], ...] = (
     bad_version,
     unknown_key_algorithm,
     issuer_that_does_not_decode,
+    subject_that_does_not_decode,
+    extension_that_does_not_decode,
     base64_typo,
     private_key_of_unknown_algorithm,
     ca_of_unknown_key_algorithm,

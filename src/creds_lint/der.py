@@ -50,13 +50,13 @@ class Element:
     content: bytes
 
 
-def read(data: bytes, offset: int = 0) -> tuple[Element, int]:
-    """The element at ``offset`` and the offset after it."""
+def _span(data: bytes, offset: int) -> tuple[int, int]:
+    """``(content start, end)`` of the element at ``offset``: where its value begins and the offset after it."""
     if offset + 2 > len(data):
         raise DerError("truncated element")
-    tag, first = data[offset], data[offset + 1]
-    if tag & 0x1F == 0x1F:
+    if data[offset] & 0x1F == 0x1F:
         raise DerError("multi-byte tags are not used in certificates")
+    first = data[offset + 1]
     start = offset + 2
     if first < 0x80:
         length = first
@@ -69,7 +69,13 @@ def read(data: bytes, offset: int = 0) -> tuple[Element, int]:
     end = start + length
     if end > len(data):
         raise DerError("truncated element")
-    return Element(tag=tag, raw=data[offset:end], content=data[start:end]), end
+    return start, end
+
+
+def read(data: bytes, offset: int = 0) -> tuple[Element, int]:
+    """The element at ``offset`` and the offset after it."""
+    start, end = _span(data, offset)
+    return Element(tag=data[offset], raw=data[offset:end], content=data[start:end]), end
 
 
 def parse(data: bytes) -> Element:
@@ -210,6 +216,47 @@ def certificate(tbs_der: bytes, algorithm: bytes, signature: bytes) -> bytes:
     """A ``Certificate``: the signed part, the signature algorithm (the DER of an AlgorithmIdentifier) and the
     signature."""
     return sequence(tbs_der, algorithm, bit_string(signature))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signed:
+    """What a signature check of a certificate reads, each as its DER: the signed part (``tbs``), the signature
+    algorithm inside it and outside it, and the issuer and subject names."""
+
+    tbs: bytes
+    inner_algorithm: bytes
+    issuer: bytes
+    subject: bytes
+    algorithm: bytes
+
+
+def signed(certificate_der: bytes) -> Signed:
+    """The :class:`Signed` parts of the DER ``Certificate`` ``certificate_der``: one pass over the headers of the
+    elements before the subject, nothing else read (a store's every certificate is read this way)."""
+    data = certificate_der
+    if not data or data[0] != SEQUENCE or _span(data, 0)[1] != len(data):
+        raise DerError("not a certificate")
+    tbs_start = _span(data, 0)[0]
+    position, tbs_end = _span(data, tbs_start)
+    if data[position] == VERSION_TAG:
+        position = _span(data, position)[1]
+    position = _span(data, position)[1]  # the serial
+    spans = []
+    for _ in range(4):  # signature algorithm, issuer, validity, subject
+        end = _span(data, position)[1]
+        if end > tbs_end or data[position] != SEQUENCE:
+            raise DerError("a TBSCertificate has at least seven parts")
+        spans.append((position, end))
+        position = end
+    (inner_start, inner_end), (issuer_start, issuer_end), _, (subject_start, subject_end) = spans
+    algorithm_end = _span(data, tbs_end)[1]
+    return Signed(
+        tbs=data[tbs_start:tbs_end],
+        inner_algorithm=data[inner_start:inner_end],
+        issuer=data[issuer_start:issuer_end],
+        subject=data[subject_start:subject_end],
+        algorithm=data[tbs_end:algorithm_end],
+    )
 
 
 def signature_algorithm(certificate_der: bytes) -> bytes:

@@ -8,6 +8,7 @@ around each run of the CLI), and are bounded for a library caller that never cle
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import math
 from collections.abc import Mapping
@@ -15,11 +16,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from creds_lint import der
 from creds_lint.memo import cached
 
 if TYPE_CHECKING:
     from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
@@ -70,34 +72,65 @@ class CertInfo:
     def __repr__(self) -> str:
         return f"CertInfo({self.label})"
 
+    def read_all(self, data: bytes | None) -> None:
+        """Read every part of the certificate that a check uses (``data``: its DER, when the loader has it), so
+        that what ``cryptography`` decodes lazily (the subject, the issuer, the key, the extensions, the signature
+        algorithm) fails here, while loading, and never later in a rule: a certificate whose parts cannot all be
+        read counts as one that does not parse. What is read is kept; the names are formatted only for the
+        messages, which cannot fail (:meth:`_Name.text`)."""
+        if data is not None and "_signed" not in self.__dict__:
+            self.__dict__["_signed"] = der.signed(data)
+        _ = self._subject, self._issuer, self.key_der, self.not_before, self.not_after
+        _ = self.cert.extensions, self.cert.signature_hash_algorithm
+
     @cached
     def cert(self) -> x509.Certificate:
         """The certificate, for adopted facts: parsed when first asked for (it parsed, and every part of it was
         read, where the facts were worked out)."""
-        from cryptography import x509
-
-        cert = x509.load_pem_x509_certificate(split_pem_certificates(self.__dict__["_pem"])[0].encode("ascii"))
+        cert, data = _parse(split_pem_certificates(self.__dict__["_pem"])[0])
+        if data is not None:
+            self.__dict__.setdefault("_signed", der.signed(data))
         _ADOPTED[cert] = self  # info(cert) gives these facts, not new ones worked out from the certificate
         return cert
 
     @cached
-    def _subject(self) -> x509.Name:
-        return self.cert.subject
+    def _signed(self) -> der.Signed:
+        """The parts of the certificate's DER that a signature check compares: the DER it was loaded from, or the
+        DER ``cryptography`` writes, which is the same (it reads DER strictly, and writes back what it read)."""
+        return der.signed(self.cert.public_bytes(_der()))
+
+    @cached
+    def _subject(self) -> _Name:
+        signed = self._signed.subject
+        known = _NAMES.get(signed)
+        return known if known is not None else _known(signed, self.cert.subject)
+
+    @cached
+    def _issuer(self) -> _Name:
+        """The issuer, decoded by ``cryptography`` unless a name with the same DER was (the subject of the CA that
+        signed it, or the issuer of another certificate it signed)."""
+        signed = self._signed.issuer
+        known = _NAMES.get(signed)
+        return known if known is not None else _known(signed, self.cert.issuer)
+
+    @cached
+    def _key(self) -> PublicKeyTypes:
+        return self.cert.public_key()
 
     @cached
     def common_name(self) -> str:
         from cryptography.x509.oid import NameOID
 
-        names = self._subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        names = self._subject.name.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(names[0].value) if names else ""
 
     @cached
     def subject(self) -> str:
-        return _rfc4514(self._subject)
+        return self._subject.text
 
     @cached
     def issuer(self) -> str:
-        return _rfc4514(self.cert.issuer)
+        return self._issuer.text
 
     @cached
     def serial(self) -> str:
@@ -122,11 +155,11 @@ class CertInfo:
         """The subject as DER (re-encoded with the string types it was written with): how verifiers match a
         certificate to its issuer, never by its text. ``creds_lint.der`` reads the bytes as written, at 15 times
         the cost, where a renewal must keep them."""
-        return self._subject.public_bytes()
+        return self._subject.der
 
     @cached
     def issuer_der(self) -> bytes:
-        return self.cert.issuer.public_bytes()
+        return self._issuer.der
 
     @cached
     def usages(self) -> tuple[str, ...]:
@@ -135,7 +168,7 @@ class CertInfo:
     @cached
     def key_der(self) -> bytes:
         """The DER SubjectPublicKeyInfo of the certificate's key: who the certificate is, with the subject."""
-        return public_key_der(self.cert.public_key())
+        return public_key_der(self._key)
 
     @cached
     def key_id(self) -> str:
@@ -156,8 +189,9 @@ class CertInfo:
 
     @cached
     def self_signed(self) -> bool:
-        """Whether the certificate names itself as issuer and its own key verifies its signature (a root)."""
-        return self.issuer == self.subject and signed_by(self.cert, self.cert)
+        """Whether the certificate names itself as issuer and its own key verifies its signature (a root). The names
+        are compared as DER, as the signature check does (the same name in text may be another name in DER)."""
+        return self._signed.issuer == self._signed.subject and self.signed_by(self)
 
     @cached
     def signs_certificates(self) -> bool:
@@ -204,6 +238,34 @@ class CertInfo:
         has expired. 35.5 days ahead is 35; 35.5 days ago is -36, said as "36 days ago"; 12 hours ago is -1, never
         0. The one rounding of days left: rule messages, the text table, JSON and ``rotate plan`` use it."""
         return (self.not_after - now).days  # timedelta.days is the floor of the difference in days
+
+    def signed_by(self, issuer: CertInfo) -> bool:
+        """Whether ``issuer``'s key signed this certificate and ``issuer``'s subject is its issuer, as
+        ``verify_directly_issued_by`` says. An RSA PKCS #1 v1.5 signature (what bosh, CredHub and openssl write)
+        is verified here with the issuer's key as parsed once, over the same bytes, after the same checks of
+        names and algorithms: ``cryptography``'s check loads the key again for each certificate, which costs as
+        much as the signature. Any other signature is left to ``cryptography``."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+        try:
+            own = self._signed
+            digest = _rsa_pkcs1().get(own.algorithm)
+            key = issuer._key
+            if (
+                digest is not None
+                and own.inner_algorithm == own.algorithm
+                and own.issuer == issuer._signed.subject
+                and isinstance(key, rsa.RSAPublicKey)
+            ):
+                key.verify(self.cert.signature, own.tbs, padding.PKCS1v15(), digest)
+            else:
+                self.cert.verify_directly_issued_by(issuer.cert)
+        except InvalidSignature:
+            return False
+        except unreadable():
+            return False
+        return True
 
 
 def same_certificate(a: CertInfo, b: CertInfo) -> bool:
@@ -303,8 +365,6 @@ def load_certificate(pem: str) -> x509.Certificate | None:
 
     Only the first: a field that holds more (a bundle, or a CA pasted after the certificate) is told apart by
     :func:`load_certificates` and :func:`pem_blocks`, never here."""
-    from cryptography import x509
-
     if pem in _SEEDS:
         seeded = _SEEDS[pem]
         return seeded.cert if seeded is not None else None
@@ -312,11 +372,43 @@ def load_certificate(pem: str) -> x509.Certificate | None:
     if not blocks:
         return None
     try:
-        cert = x509.load_pem_x509_certificate(blocks[0].encode("ascii"))
-        _read_all(cert)
+        cert, data = _parse(blocks[0])
+        info(cert).read_all(data)
     except unreadable():
         return None
     return cert
+
+
+def _parse(block: str) -> tuple[x509.Certificate, bytes | None]:
+    """The certificate of a PEM block, and its DER when the block is canonical (:func:`_canonical_der`)."""
+    from cryptography import x509
+
+    data = _canonical_der(block)
+    if data is not None:
+        return x509.load_der_x509_certificate(data), data
+    return x509.load_pem_x509_certificate(block.encode("ascii")), None
+
+
+_HEAD = _CERT_MARKER + "\n"
+_TAIL = "\n-----END CERTIFICATE-----"
+
+
+def _canonical_der(block: str) -> bytes | None:
+    """The DER of a certificate block written as bosh, openssl and ``cryptography`` write one (its header line,
+    the canonical base64 of the DER in lines, its footer; nothing else), or ``None`` for any other block.
+
+    ``cryptography``'s PEM reader gives these same bytes for such a block (there is no header to skip and no
+    other character to drop), so the certificate is loaded from them: the PEM reader costs more than loading the
+    DER, and the DER is what the signature checks read. Any other block is left to the PEM reader."""
+    if not block.startswith(_HEAD) or not block.endswith(_TAIL) or "\n\n" in block:
+        return None
+    body = block[len(_HEAD) : -len(_TAIL)].replace("\n", "")
+    try:
+        data = binascii.a2b_base64(body)
+        canonical = binascii.b2a_base64(data, newline=False) == body.encode("ascii")
+    except ValueError:  # not ASCII (binascii.Error, UnicodeEncodeError)
+        return None
+    return data if canonical else None
 
 
 @lru_cache(maxsize=_CACHE)
@@ -368,15 +460,6 @@ def unreadable() -> tuple[type[Exception], ...]:
     from cryptography.x509 import InvalidVersion
 
     return (ValueError, TypeError, UnsupportedAlgorithm, InvalidVersion)
-
-
-def _read_all(cert: x509.Certificate) -> None:
-    """Read every part of ``cert`` that a check uses, so that what ``cryptography`` decodes lazily (the subject,
-    the issuer, the key, the extensions, the signature algorithm) fails here, while loading, and never later in a
-    rule: a certificate whose parts cannot all be read counts as one that does not parse."""
-    facts = info(cert)  # what is read here is kept for the messages
-    _ = facts.subject, facts.issuer, facts.key_der, facts.not_before, facts.not_after
-    _ = cert.extensions, cert.signature_hash_algorithm
 
 
 @lru_cache(maxsize=_CACHE)
@@ -481,27 +564,66 @@ def is_ca(cert: x509.Certificate) -> bool:
 
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether ``issuer``'s key signed ``cert`` and ``issuer``'s subject is ``cert``'s issuer."""
-    from cryptography.exceptions import InvalidSignature
-
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except InvalidSignature:
-        return False
-    except unreadable():
-        return False
-    return True
+    """Whether ``issuer``'s key signed ``cert`` and ``issuer``'s subject is ``cert``'s issuer
+    (:meth:`CertInfo.signed_by`)."""
+    return info(cert).signed_by(info(issuer))
 
 
-@lru_cache(maxsize=_CACHE)
-def _rfc4514(name: x509.Name) -> str:
-    """A distinguished name as text; issuers repeat (every leaf of a CA), and formatting is the slow part."""
-    return name.rfc4514_string()
+class _Name:
+    """A distinguished name as ``cryptography`` decodes it, and what is shown of it (its RFC 4514 text) and
+    compared (its DER as re-encoded), each worked out once per name: a CA's subject is the issuer of each
+    certificate it signed."""
+
+    def __init__(self, name: x509.Name) -> None:
+        self.name = name
+
+    @cached
+    def text(self) -> str:
+        """Formatting a decoded name cannot fail (text and hex of its values): it is left for the messages."""
+        return self.name.rfc4514_string()
+
+    @cached
+    def der(self) -> bytes:
+        return self.name.public_bytes()
+
+
+#: Every name decoded in the run, by its DER as written (:attr:`CertInfo._subject`, :attr:`CertInfo._issuer`).
+#: The same bytes decode to the same name, so a name found here cannot fail to decode for another certificate.
+_NAMES: dict[bytes, _Name] = {}
+
+
+def _known(signed: bytes, name: x509.Name) -> _Name:
+    """``name``, decoded from the DER ``signed``, kept for the next certificate that carries it."""
+    if len(_NAMES) >= _CACHE:
+        _NAMES.clear()
+    known = _NAMES[signed] = _Name(name)
+    return known
+
+
+@lru_cache(maxsize=1)
+def _der() -> serialization.Encoding:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.Encoding.DER
+
+
+@lru_cache(maxsize=1)
+def _rsa_pkcs1() -> dict[bytes, hashes.HashAlgorithm]:
+    """The digest of each RSA PKCS #1 v1.5 signature algorithm, by the DER of its AlgorithmIdentifier (with the
+    NULL parameters RFC 4055 asks for, or none)."""
+    from cryptography.hazmat.primitives import hashes
+
+    found: dict[bytes, hashes.HashAlgorithm] = {}
+    for last, digest in ((0x0B, hashes.SHA256()), (0x0C, hashes.SHA384()), (0x0D, hashes.SHA512())):
+        oid = bytes.fromhex("06092a864886f70d0101") + bytes((last,))
+        found[der.sequence(oid, bytes.fromhex("0500"))] = digest
+        found[der.sequence(oid)] = digest
+    return found
 
 
 @lru_cache(maxsize=_CACHE)
 def info(cert: x509.Certificate) -> CertInfo:
-    adopted = _ADOPTED.pop(cert, None)
+    adopted = _ADOPTED.pop(cert, None) if _ADOPTED else None
     return adopted if adopted is not None else CertInfo(cert)
 
 
@@ -615,6 +737,7 @@ def clear_caches() -> None:
             clear()
     _SEEDS.clear()
     _ADOPTED.clear()
+    _NAMES.clear()
 
 
 #: ``anyExtendedKeyUsage``: an extended key usage extension that allows every usage.
