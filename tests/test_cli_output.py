@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from conftest import RunCli, WriteStore
 from creds_lint.invocation import Color
 from creds_lint.plan import use_color
-from factory import bosh_store
+from factory import bosh_store, make_ca, make_leaf
 
 
 @pytest.fixture
@@ -174,3 +176,38 @@ def test_suggest_allow_prints_the_entries_for_destructive_changes(
         "1 error, 1 warning, 0 info in 1 file",
     ]
     assert "configuration.md#allow; the allow: entries\nbelow cover exactly these changes." in run.out
+
+
+RENEW = (
+    "Renew the certificates that expire soon with their own keys, then deploy "
+    "(https://github.com/creds-lint/creds-lint/blob/main/docs/renew.md):"
+)
+
+
+def test_a_certificate_that_expires_soon_is_renewed_not_allowed(cli: RunCli, write_store: WriteStore) -> None:
+    """An expiring certificate is no change to allow: the text output prints the renew command (which works) and
+    an allowance only when asked for one."""
+    now = datetime.now(UTC)
+    ca = make_ca("soon-ca", key_slot=50, not_before=now - timedelta(days=355), days=3650)
+    store = {
+        "soon_ca": ca.as_value(),
+        # bosh's 365 days, 10 of them left
+        "soon_tls": make_leaf("soon.internal", ca, key_slot=52, not_before=now - timedelta(days=355)).as_value(),
+        "later_tls": make_leaf("later.internal", ca, key_slot=51).as_value(),
+    }
+    path = write_store("creds.yml", store)
+    run = cli("check", path, "--no-config")
+    assert run.code == 0
+    assert "allow:" not in run.out
+    assert "If a change above is deliberate" not in run.out
+    lines = run.out.splitlines()
+    command = lines[lines.index(RENEW) + 1]
+    assert command == f"  creds-lint renew {shlex.quote(str(path))} soon_tls   (--dry-run shows the renewal first)"
+    asked = cli("check", path, "--no-config", "--suggest-allow").out
+    assert '- {rule: expiring-certificate, variable: "soon_tls", fingerprint: "sha256:' in asked
+
+    renewed = cli(*shlex.split(command.split("   (")[0])[1:])
+    assert renewed.code == 0, renewed.out
+    after = cli("check", path, "--no-config", "--format", "json")
+    assert [f["rule"] for f in after.json["findings"]] == []
+    assert RENEW not in cli("check", path, "--no-config").out

@@ -458,6 +458,12 @@ def test_check_audits_chains_through_ca_name_and_expiry(tmp_path: Path, cli: Run
     assert run.code == 0, run.out
     found = findings(run.json)
     assert ("expiring-certificate", "/d/leaf_tls") in found
+    # renew writes bosh var-stores only: for an export, the remedy is CredHub's
+    message = found[("expiring-certificate", "/d/leaf_tls")]["message"]
+    assert message.endswith("Re-issue it in CredHub from its unchanged CA: `credhub regenerate -n /d/leaf_tls`.")
+    text = cli("check", tmp_path / "export.yml", "--no-config").out
+    assert "creds-lint renew" not in text
+    assert "allow:" not in text
     signers = {c["variable"]: c["signer"] for c in run.json["certificates"]}
     assert signers == {
         "/d/root_ca": "/d/root_ca",

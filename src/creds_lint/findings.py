@@ -180,8 +180,10 @@ class RuleInfo:
     """What a report says about a rule: its catalogue entry, without its check (reporters never import rules).
 
     ``destructive``: its findings mean something is lost or broken (every rule that is an error by default); the
-    text output offers no ready-to-paste allowance for them unless asked. ``about_allowances``: it judges the
-    allowances themselves (allowing its findings makes no sense)."""
+    text output offers no ready-to-paste allowance for them unless asked. ``renewable``: its findings are fixed by
+    ``creds-lint renew`` (a certificate that expires soon), not by an allowance; the text output prints the renew
+    command instead, and an allowance only when asked. ``about_allowances``: it judges the allowances themselves
+    (allowing its findings makes no sense)."""
 
     code: str
     name: str
@@ -190,6 +192,7 @@ class RuleInfo:
     rationale: str
     remedy: str
     destructive: bool = False
+    renewable: bool = False
     about_allowances: bool = False
 
 

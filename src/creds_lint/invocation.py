@@ -369,7 +369,8 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help=(
             "text output: also print ready-to-paste allow: entries for destructive findings (removed or "
-            "regenerated keys, CAs, passwords); by default only how to restore the old values"
+            "regenerated keys, CAs, passwords) and expiring certificates; by default only how to restore the old "
+            "values or renew the certificates"
         ),
     )
     parser.add_argument(

@@ -116,15 +116,22 @@ def _destructive(finding: Finding, rules: Catalogue) -> bool:
     return rule is not None and rule.destructive
 
 
-def allow_block(findings: tuple[Finding, ...], rules: Catalogue, *, destructive: bool = False) -> list[str]:
+def _renewable(finding: Finding, rules: Catalogue) -> bool:
+    rule = rules.get(finding.rule)
+    return rule is not None and rule.renewable
+
+
+def allow_block(findings: tuple[Finding, ...], rules: Catalogue, *, suggest_allow: bool = False) -> list[str]:
     """For the changes that may be deliberate: the ``allow:`` entries to paste into ``.creds-lint.yml``. Findings
-    of destructive rules get one only with ``destructive`` (``--suggest-allow``): pasted to unblock a deploy, they
-    would make the loss permanent."""
+    of destructive rules get one only with ``suggest_allow`` (``--suggest-allow``): pasted to unblock a deploy, they
+    would make the loss permanent; nor do those of renewable rules, whose fix is ``creds-lint renew``
+    (:func:`renew_block`): allowed, a certificate that expires soon is silent until it has expired."""
     entries = list(
         dict.fromkeys(
             e
             for f in findings
-            if (destructive or not _destructive(f, rules)) and (e := allow_entry(f, rules.get(f.rule))) is not None
+            if (suggest_allow or not (_destructive(f, rules) or _renewable(f, rules)))
+            and (e := allow_entry(f, rules.get(f.rule))) is not None
         )
     )
     if not entries:
@@ -233,6 +240,27 @@ def restore_block(
     ]
 
 
+def renew_block(findings: tuple[Finding, ...], rules: Catalogue, *, exports: Collection[Origin] = ()) -> list[str]:
+    """For the certificates that expire soon (findings of renewable rules): one ``creds-lint renew`` per file that
+    renews them all with their own keys, CAs before what they signed. None for a CredHub export (renew writes bosh
+    var-stores only; the finding's remedy says what to do in CredHub) or for standard input (no file to write)."""
+    by_file: dict[str, list[str]] = {}
+    for f in findings:
+        if not _renewable(f, rules) or f.allowed or f.variable is None or f.file in exports or f.file.path == STDIN:
+            continue
+        by_file.setdefault(f.file.path, []).append(f.variable)
+    if not by_file:
+        return []
+    commands = [
+        " ".join(["creds-lint renew", shlex.quote(path), *(shlex.quote(n) for n in dict.fromkeys(names))])
+        for path, names in by_file.items()
+    ]
+    return [
+        linked("Renew the certificates that expire soon with their own keys, then deploy (docs/renew.md):"),
+        *(f"  {clean(c)}   (--dry-run shows the renewal first)" for c in commands),
+    ]
+
+
 def _wrapped(label: str, text: str, *, indent: str = _INDENT) -> list[str]:
     return list(_wrap(label, text, indent))
 
@@ -329,7 +357,8 @@ def render(report: Report, style: Style = PLAIN) -> str:
             out.append(info_line(info))
     if not style.quiet:
         out.extend(restore_block(shown, rules, suggested=style.suggest_allow, exports=report.exports))
-        out.extend(allow_block(shown, rules, destructive=style.suggest_allow))
+        out.extend(renew_block(shown, rules, exports=report.exports))
+        out.extend(allow_block(shown, rules, suggest_allow=style.suggest_allow))
         for file in dict.fromkeys(r.file for r in report.certificates):
             out.append(style.paint(f"Certificates in {clean(file)}, soonest expiry first:", Color.BOLD))
             out.extend(certificate_table(tuple(r for r in report.certificates if r.file == file)))

@@ -44,6 +44,9 @@ BY_CODE: dict[str, Definition] = {r.code: r for r in ALL_RULES}
 #: regenerated key, CA or password, a deleted var-store, a stale CA, a broken chain...). The text output offers
 #: no ready-to-paste allowance for them unless asked (``--suggest-allow``): the fix is to restore the old values.
 DESTRUCTIVE: frozenset[str] = frozenset(r.name for r in ALL_RULES if r.severity is Severity.ERROR)
+#: The rules whose findings are fixed by renewing a certificate with its own key (``creds-lint renew``), never by
+#: allowing them: the text output prints the renew command for them, and an allowance only with ``--suggest-allow``.
+RENEWABLE: frozenset[str] = frozenset(r.name for r in pki.RENEWABLE)
 
 
 #: The catalogue every report carries: what reporters may say about each rule.
@@ -56,6 +59,7 @@ CATALOGUE: tuple[RuleInfo, ...] = tuple(
         rationale=r.rationale,
         remedy=r.remedy,
         destructive=r.name in DESTRUCTIVE,
+        renewable=r.name in RENEWABLE,
         about_allowances=r in verdicts.ABOUT_ALLOWANCES,
     )
     for r in ALL_RULES
@@ -80,6 +84,7 @@ __all__ = [
     "CATALOGUE",
     "DESTRUCTIVE",
     "FILE_RULES",
+    "RENEWABLE",
     "RULES",
     "VERDICTS",
     "Category",

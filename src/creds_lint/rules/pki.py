@@ -230,7 +230,12 @@ def _days(count: int) -> str:
 
 def _renew(ctx: Context, entry: Entry, info: x509.CertInfo) -> str:
     """The sentence that says how to renew ``entry``, with the exact command (``--expired-ok`` for an expired
-    CA, whose agents then need ``bosh recreate --fix``)."""
+    CA, whose agents then need ``bosh recreate --fix``). For a CredHub export, CredHub's way: renew writes bosh
+    var-stores only, and the export is a backup that nothing deploys."""
+    if ctx.new.export is not None:
+        if info.is_ca:
+            return " Renew it in CredHub with its own key, or rotate it with a transitional version first."
+        return f" Re-issue it in CredHub from its unchanged CA: `credhub regenerate -n {shlex.quote(entry.name)}`."
     path = Origin.parse(ctx.new.source).path  # a version from git is labelled REV:path
     expired = info.is_ca and info.not_after <= ctx.now
     command = f"creds-lint renew {shlex.quote(path)} {shlex.quote(entry.name)}{' --expired-ok' if expired else ''}"
@@ -814,3 +819,6 @@ RULES = (
     lost_key_usage,
     ca_key_in_leaf,
 )
+#: The rules whose findings are fixed by ``creds-lint renew``, not by an allowance: a certificate that still works
+#: but expires soon (an expired one is an error, whose message gives the command with what it needs).
+RENEWABLE = (expiring_certificate,)
