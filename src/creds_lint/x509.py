@@ -365,18 +365,8 @@ def load_certificate(pem: str) -> x509.Certificate | None:
 
     Only the first: a field that holds more (a bundle, or a CA pasted after the certificate) is told apart by
     :func:`load_certificates` and :func:`pem_blocks`, never here."""
-    if pem in _SEEDS:
-        seeded = _SEEDS[pem]
-        return seeded.cert if seeded is not None else None
-    blocks = split_pem_certificates(pem)
-    if not blocks:
-        return None
-    try:
-        cert, data = _parse(blocks[0])
-        info(cert).read_all(data)
-    except unreadable():
-        return None
-    return cert
+    facts = certificate_info(pem)
+    return facts.cert if facts is not None else None
 
 
 def _parse(block: str) -> tuple[x509.Certificate, bytes | None]:
@@ -413,13 +403,22 @@ def _canonical_der(block: str) -> bytes | None:
 
 @lru_cache(maxsize=_CACHE)
 def certificate_info(pem: str) -> CertInfo | None:
-    """The facts of the first certificate in ``pem`` (:func:`load_certificate`), or ``None`` when it does not
-    parse: looked up by the text, which costs less than by the certificate (hashing a certificate hashes its
-    parsed structure), and every rule asks for facts of the certificates it names."""
+    """The facts of the first certificate in ``pem``, or ``None`` when it does not parse or a part of it does
+    not read (:meth:`CertInfo.read_all`): looked up by the text, which costs less than by the certificate
+    (hashing a certificate hashes its parsed structure), and every rule asks for facts of the certificates it
+    names."""
     if pem in _SEEDS:
         return _SEEDS[pem]
-    cert = load_certificate(pem)
-    return info(cert) if cert is not None else None
+    blocks = split_pem_certificates(pem)
+    if not blocks:
+        return None
+    try:
+        cert, data = _parse(blocks[0])
+        facts = info(cert)
+        facts.read_all(data)
+    except unreadable():
+        return None
+    return facts
 
 
 #: Facts of certificates worked out on another CPU, by the PEM text they were read from (``None``: it does not
@@ -621,10 +620,27 @@ def _rsa_pkcs1() -> dict[bytes, hashes.HashAlgorithm]:
     return found
 
 
-@lru_cache(maxsize=_CACHE)
 def info(cert: x509.Certificate) -> CertInfo:
+    """The facts of ``cert``, the same for every certificate equal to it. Looked up by the object first: hashing
+    a certificate hashes its parsed structure, and the rules ask for the facts of the same objects many times."""
+    found = _INFO.get(id(cert))
+    if found is not None and found[0] is cert:
+        return found[1]
+    facts = _info(cert)
+    if len(_INFO) >= _CACHE:
+        _INFO.clear()
+    _INFO[id(cert)] = (cert, facts)  # the certificate is held here, so that its id is not reused meanwhile
+    return facts
+
+
+@lru_cache(maxsize=_CACHE)
+def _info(cert: x509.Certificate) -> CertInfo:
     adopted = _ADOPTED.pop(cert, None) if _ADOPTED else None
     return adopted if adopted is not None else CertInfo(cert)
+
+
+#: :func:`info` by the id of each certificate object asked about.
+_INFO: dict[int, tuple[x509.Certificate, CertInfo]] = {}
 
 
 def same_key_pair(a: PublicKeyTypes | PrivateKeyTypes, b: PublicKeyTypes | PrivateKeyTypes) -> bool:
@@ -738,6 +754,7 @@ def clear_caches() -> None:
     _SEEDS.clear()
     _ADOPTED.clear()
     _NAMES.clear()
+    _INFO.clear()
 
 
 #: ``anyExtendedKeyUsage``: an extended key usage extension that allows every usage.
