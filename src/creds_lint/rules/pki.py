@@ -667,7 +667,7 @@ def _reissued(ctx: Context) -> Iterator[Versions]:
         if old.kind is not Kind.CERTIFICATE:
             continue
         before, after = ctx.certificate_info(old), ctx.certificate_info(new)
-        if before is not None and after is not None and before.cert != after.cert:
+        if before is not None and after is not None and not x509.same_certificate(before, after):
             yield change, old, new, before, after
 
 
