@@ -193,8 +193,11 @@ def changed_key_identifier(ctx: Context) -> Iterator[Hit]:
     key identifier (``X509_V_ERR_AKID_SKID_MISMATCH``): the director and the health monitor, which are
     Ruby/OpenSSL clients, no longer accept what the CA signed before, and holders of the old copy reject what
     names the new identifier."""
-    changed = [(name, old, new, ids) for name, old, new in _ca_changes(ctx) if (ids := _key_ids_changed(ctx, old, new))]
-    changed = [item for item in changed if ca_key_pair_kept(ctx, item[1], item[2])]
+    changed = [
+        (name, old, new, ids)
+        for name, old, new in _ca_changes(ctx)
+        if ca_key_pair_kept(ctx, old, new) and (ids := _key_ids_changed(ctx, old, new))
+    ]
     if not changed:
         return
     named: dict[bytes, list[str]] = {}
