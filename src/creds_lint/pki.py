@@ -311,11 +311,11 @@ class Graph:
     def foreign_trust(self, old: Entry, new: Entry, *, old_graph: Graph) -> tuple[Certificate, ...]:
         """:func:`foreign_trust` of ``new`` (an entry of this store) against ``old`` (of ``old_graph``'s), the
         CAs that signed either version trusted."""
-        signers = [
+        signers = (
             (name, facts)
             for graph_, entry in ((old_graph, old), (self, new))
             if (name := graph_.signer(entry)) is not None and (facts := graph_.facts.get(name)) is not None
-        ]
+        )  # looked up only when the 'ca' field gained a certificate
         return foreign_trust(old, new, signers=signers, old_graph=old_graph, new_graph=self)
 
     def _resolve(self, entry: Entry) -> Chain:
@@ -528,11 +528,15 @@ def foreign_trust(
     CAs are those of the old ``ca`` field and ``signers`` (``(variable, certificate facts)`` of the CA that signed
     the old version and of the one that signed the new one: ``signer-changed`` speaks for a new signer). Anything else
     — another CA, or one that copies a trusted CA's subject with another key — makes every client given
-    ``((name.ca))`` accept what another CA signs. Costs one dictionary look-up per certificate of the two fields."""
-    before = _facts(x509.split_pem_certificates(old.text("ca") or ""))
+    ``((name.ca))`` accept what another CA signs. Costs one dictionary look-up per certificate of the two fields;
+    the next versions are looked up only for a certificate that neither the old field nor a signer explains."""
+    old_text, new_text = old.text("ca") or "", new.text("ca") or ""
+    if old_text == new_text:
+        return ()
+    before = _facts(x509.split_pem_certificates(old_text))
     added = [
         facts
-        for key, facts in _facts(x509.split_pem_certificates(new.text("ca") or "")).items()
+        for key, facts in _facts(x509.split_pem_certificates(new_text)).items()
         if key not in before and facts is not None
     ]
     if not added:
@@ -540,6 +544,8 @@ def foreign_trust(
     signers = tuple(signers)
     known = {identity(facts) for facts in before.values() if facts is not None}
     known |= {identity(facts) for _, facts in signers}
+    if all(identity(facts) in known for facts in added):
+        return ()
     names = {name for name, _ in signers}
     graphs = (old_graph, new_graph)
     names |= {name for store_graph in graphs for key in before if (name := store_graph.variable_of(key)) is not None}
