@@ -189,6 +189,7 @@ ODD_NAMES = {
             cx509.RelativeDistinguishedName([_a(NameOID.COUNTRY_NAME, "US")]),
         ]
     ),
+    "two common names": cx509.Name([_a(NameOID.COMMON_NAME, "first"), _a(NameOID.COMMON_NAME, "second")]),
     "BMPString": cx509.Name([_a(NameOID.COMMON_NAME, "bmp ☃", _ASN1Type.BMPString)]),
     "UniversalString": cx509.Name([_a(NameOID.COMMON_NAME, "univ 𝄞", _ASN1Type.UniversalString)]),
     "same text, other type": cx509.Name([_a(NameOID.COMMON_NAME, "twin", _ASN1Type.PrintableString)]),

@@ -78,8 +78,8 @@ class CertInfo:
         algorithm) fails here, while loading, and never later in a rule: a certificate whose parts cannot all be
         read counts as one that does not parse. What is read is kept; the names are formatted only for the
         messages, which cannot fail (:meth:`_Name.text`)."""
-        if data is not None and "_signed" not in self.__dict__:
-            self.__dict__["_signed"] = der.signed(data)
+        if data is not None:
+            self.__dict__.setdefault("_data", data)
         _ = self._subject, self._issuer, self.key_der, self.not_before, self.not_after
         _ = self.cert.extensions, self.cert.signature_hash_algorithm
 
@@ -89,7 +89,7 @@ class CertInfo:
         read, where the facts were worked out)."""
         cert, data = _parse(split_pem_certificates(self.__dict__["_pem"])[0])
         if data is not None:
-            self.__dict__.setdefault("_signed", der.signed(data))
+            self.__dict__.setdefault("_data", data)
         _ADOPTED[cert] = self  # info(cert) gives these facts, not new ones worked out from the certificate
         return cert
 
@@ -97,7 +97,8 @@ class CertInfo:
     def _signed(self) -> der.Signed:
         """The parts of the certificate's DER that a signature check compares: the DER it was loaded from, or the
         DER ``cryptography`` writes, which is the same (it reads DER strictly, and writes back what it read)."""
-        return der.signed(self.cert.public_bytes(_der()))
+        data = self.__dict__.get("_data")
+        return der.signed(data if isinstance(data, bytes) else self.cert.public_bytes(_der()))
 
     @cached
     def _subject(self) -> _Name:
@@ -121,8 +122,11 @@ class CertInfo:
     def common_name(self) -> str:
         from cryptography.x509.oid import NameOID
 
-        names = self._subject.name.get_attributes_for_oid(NameOID.COMMON_NAME)
-        return str(names[0].value) if names else ""
+        for rdn in self._subject.name.rdns:  # the first, as get_attributes_for_oid lists them (at a third the cost)
+            for attribute in rdn:
+                if attribute.oid == NameOID.COMMON_NAME:
+                    return str(attribute.value)
+        return ""
 
     @cached
     def subject(self) -> str:
