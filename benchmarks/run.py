@@ -11,10 +11,11 @@ several runs, as a ratio to
   Python tool built on these libraries pays before it reads a byte;
 * yamllint on the same new file: the tool operators already run on YAML in pre-commit.
 
-Var-stores are generated with real, distinct certificates (tests/factory.py; a few shared keys, one signature
-per certificate) at about the size of bosh-deployment (29 entries), cf-deployment (130), 1,000 and 10,000
-entries, for three changes: identical files, every leaf certificate rotated under unchanged CAs, and the incident
-(every CA and leaf regenerated with new keys, and a new credhub_encryption_password). Two hostile shapes follow:
+Var-stores are generated with real, distinct certificates (tests/factory.py; one signature per certificate, and
+a key of its own for each certificate and key pair beyond bosh-deployment's) at about the size of bosh-deployment
+(29 entries), cf-deployment (130), 1,000 and 10,000 entries, for three changes: identical files, every leaf
+certificate rotated under unchanged CAs, and the incident (every CA and leaf regenerated with new keys, and a new
+credhub_encryption_password). Two hostile shapes follow:
 a certificate with 50,000 alternative names rotated, and `check` of 1,000 CAs and 1,000 leaves that none of them
 signed (each signed by another key under the subject of a CA of the store). A last case checks 50 var-store files
 in one invocation. See docs/performance.md.
@@ -124,7 +125,7 @@ def generate(workdir: Path, sizes: Sequence[int]) -> None:
         if all((workdir / f"{size}-{s}.yml").exists() for s in SCENARIOS):
             continue
         print(f"generating {size} entries...", file=sys.stderr)
-        scenarios = scaled_scenarios(size)
+        scenarios = scaled_scenarios(size, distinct_keys=True)
         write(workdir / f"{size}-store.yml", scenarios.store)
         write(workdir / f"{size}-identical.yml", scenarios.store)
         write(workdir / f"{size}-rotation.yml", scenarios.rotation)
@@ -135,7 +136,7 @@ def generate(workdir: Path, sizes: Sequence[int]) -> None:
         many.mkdir(exist_ok=True)
         # whole services (a CA with its leaves and passwords, 8 or 9 entries), 4 per file: about 33 entries each,
         # every file with its own certificates
-        scenarios = scaled_scenarios(29 + FILES * SERVICES_PER_FILE * 9)
+        scenarios = scaled_scenarios(29 + FILES * SERVICES_PER_FILE * 9, distinct_keys=True)
         services: dict[str, list[str]] = {}
         for name in list(scenarios.store)[29:]:
             services.setdefault(name.split("_", 1)[0], []).append(name)

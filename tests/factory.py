@@ -20,6 +20,8 @@ import copy
 import functools
 import hashlib
 import ipaddress
+import itertools
+import math
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,20 +75,58 @@ _ROTATION_BASE: Final = 2000
 _LEAF_POOL: Final = 3
 
 
+#: Slots from here on hold keys of their own, made from a pool of primes (:func:`_composed_key`): a store with a key
+#: per certificate, as bosh writes one, for the price of a few generated keys.
+DISTINCT_BASE: Final = 1_000_000
+#: Primes of ``bits // 2`` bits, by ``bits``: the factors of generated keys.
+_PRIMES: dict[int, list[int]] = {}
+
+
 def rsa_key(slot: int, bits: int = 2048) -> rsa.RSAPrivateKey:
     """The pool's RSA key for (slot, bits): generated once, then the same object on every call."""
     key = _KEYS.get((slot, bits))
     if key is None:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+        key = (
+            _composed_key(slot - DISTINCT_BASE, bits)
+            if slot >= DISTINCT_BASE
+            else rsa.generate_private_key(public_exponent=65537, key_size=bits)
+        )
         _KEYS[(slot, bits)] = key
         _SLOT_OF[key.public_key().public_numbers().n] = (slot, bits)
     return key
 
 
+def _composed_key(index: int, bits: int) -> rsa.RSAPrivateKey:
+    """The ``index``-th key of pairs of primes, each from a generated key: a key to parse like any other (a
+    distinct modulus, a valid key), for a benchmark's store; keys that share a factor are no secret, so never
+    for anything but test data. A pool of P primes gives P * (P - 1) / 2 keys."""
+    high = int((1 + math.isqrt(1 + 8 * index)) // 2)  # the pair (high, low), low < high, of the index-th key
+    while high * (high - 1) // 2 > index:
+        high -= 1
+    while (high + 1) * high // 2 <= index:
+        high += 1
+    low = index - high * (high - 1) // 2
+    primes = _PRIMES.setdefault(bits, [])
+    while len(primes) <= high:
+        numbers = rsa.generate_private_key(public_exponent=65537, key_size=bits).private_numbers()
+        primes.extend((numbers.p, numbers.q))
+    p, q, e = primes[high], primes[low], 65537
+    d = rsa.rsa_recover_private_exponent(e, p, q)
+    return rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=rsa.rsa_crt_dmp1(d, p),
+        dmq1=rsa.rsa_crt_dmq1(d, q),
+        iqmp=rsa.rsa_crt_iqmp(p, q),
+        public_numbers=rsa.RSAPublicNumbers(e, p * q),
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+
+
 def pool_keys() -> dict[str, str]:
     """The pool's keys as PKCS#1 PEM by ``"slot:bits"``, so that a test session can keep them for the next one
     (tests/conftest.py keeps them in pytest's cache): generating them is most of the fast lane's time."""
-    return {f"{slot}:{bits}": _private_pem(key) for (slot, bits), key in _KEYS.items()}
+    return {f"{slot}:{bits}": _private_pem(key) for (slot, bits), key in _KEYS.items() if slot < DISTINCT_BASE}
 
 
 def preload(kept: Mapping[str, object]) -> None:
@@ -732,10 +772,11 @@ class Scenarios:
     incident: dict[str, object]
 
 
-def scaled_scenarios(entries: int, *, bits: int = 2048) -> Scenarios:
+def scaled_scenarios(entries: int, *, bits: int = 2048, distinct_keys: bool = False) -> Scenarios:
     """A var-store of ``entries`` variables (at least the 29 of bosh-deployment) shaped like cf-deployment, with
     real, distinct certificates: per service a CA, three leaves, passwords of every role, now and then an rsa
-    or ssh key pair. Every certificate is signed separately; keys come from a small pool.
+    or ssh key pair. Every certificate is signed separately; keys come from a small pool, or with
+    ``distinct_keys`` each certificate and key pair has its own key, as in a store bosh wrote.
 
     ``rotation`` re-issues every leaf with a new key under its unchanged CA; ``incident`` regenerates every CA
     (new key pair) and leaf and ``credhub_encryption_password``, as ``bosh create-env`` does after the incident.
@@ -744,26 +785,37 @@ def scaled_scenarios(entries: int, *, bits: int = 2048) -> Scenarios:
     store: dict[str, object] = dict(base)
     rotation: dict[str, object] = leaf_rotation(base)
     incident_store: dict[str, object] = incident(base)
+    fresh = itertools.count(DISTINCT_BASE)
+
+    def slot(pooled: int) -> int:
+        return next(fresh) if distinct_keys else pooled
+
     service = 0
     while len(store) < entries:
         prefix = f"svc{service}"
-        ca = make_ca(f"{prefix}-ca", key_slot=_SCALED_CA_BASE + service % _SCALED_CA_KEYS, bits=bits)
-        new_ca = make_ca(f"{prefix}-ca", key_slot=_SCALED_INCIDENT_CA_BASE + service % _SCALED_CA_KEYS, bits=bits)
+        ca = make_ca(f"{prefix}-ca", key_slot=slot(_SCALED_CA_BASE + service % _SCALED_CA_KEYS), bits=bits)
+        new_ca = make_ca(f"{prefix}-ca", key_slot=slot(_SCALED_INCIDENT_CA_BASE + service % _SCALED_CA_KEYS), bits=bits)
         group: list[tuple[str, object, object, object]] = [(f"{prefix}_ca", ca.as_value(), None, new_ca.as_value())]
         for j, leaf_name in enumerate(("server_tls", "client_tls", "internal_tls")):
             cn = f"{leaf_name}.{prefix}.service.cf.internal"
-            slot = (service + j) % _LEAF_POOL
-            leaf = make_leaf(cn, ca, key_slot=_SCALED_LEAF_BASE + slot, bits=bits, sans=(cn,))
-            rotated = make_leaf(cn, ca, key_slot=_SCALED_ROTATION_BASE + slot, bits=bits, sans=(cn,))
-            regenerated = make_leaf(cn, new_ca, key_slot=_SCALED_INCIDENT_LEAF_BASE + slot, bits=bits, sans=(cn,))
+            pooled = (service + j) % _LEAF_POOL
+            leaf = make_leaf(cn, ca, key_slot=slot(_SCALED_LEAF_BASE + pooled), bits=bits, sans=(cn,))
+            rotated = make_leaf(cn, ca, key_slot=slot(_SCALED_ROTATION_BASE + pooled), bits=bits, sans=(cn,))
+            regenerated = make_leaf(
+                cn, new_ca, key_slot=slot(_SCALED_INCIDENT_LEAF_BASE + pooled), bits=bits, sans=(cn,)
+            )
             group.append((f"{prefix}_{leaf_name}", leaf.as_value(), rotated.as_value(), regenerated.as_value()))
         for suffix in ("password", "admin_password", "client_secret", "db_encryption_key"):
             name = f"{prefix}_{suffix}"
             group.append((name, password(name), None, None))
         if service % 10 == 3:
-            group.append((f"{prefix}_jwt_signing_key", make_rsa(_SCALED_CA_BASE + service % 5, bits=bits), None, None))
+            group.append(
+                (f"{prefix}_jwt_signing_key", make_rsa(slot(_SCALED_CA_BASE + service % 5), bits=bits), None, None)
+            )
         elif service % 10 == 7:
-            group.append((f"{prefix}_ssh_host_key", make_ssh(_SCALED_CA_BASE + service % 5, bits=bits), None, None))
+            group.append(
+                (f"{prefix}_ssh_host_key", make_ssh(slot(_SCALED_CA_BASE + service % 5), bits=bits), None, None)
+            )
         for name, value, rotated_value, incident_value in group[: entries - len(store)]:
             store[name] = value
             rotation[name] = rotated_value if rotated_value is not None else value
