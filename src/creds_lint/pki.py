@@ -213,6 +213,7 @@ class Graph:
     def __init__(self, store: VarStore) -> None:
         self.store = store
         self._chains: dict[str, Chain] = {}
+        self._trust_fields: dict[str, dict[str, x509.CertInfo | None]] = {}
 
     @cached
     def _by_pem(self) -> dict[str, str]:
@@ -264,6 +265,17 @@ class Graph:
         for name in self.cas:
             index.setdefault(self.facts[name].key_der, []).append(name)
         return {key: tuple(names) for key, names in index.items()}
+
+    def trust_field(self, text: str) -> dict[str, x509.CertInfo | None]:
+        """Each certificate block of ``text`` (a ``ca`` field of this store) by its whitespace-free PEM, with its
+        certificate's facts (``None`` when it does not parse): worked out once per text, which the certificates
+        a CA signed share."""
+        blocks = self._trust_fields.get(text)
+        if blocks is None:
+            blocks = self._trust_fields[text] = {
+                pem_key(block): x509.certificate_info(block) for block in x509.split_pem_certificates(text)
+            }
+        return blocks
 
     def holder_of(self, pem: str | None) -> str | None:
         """The variable whose certificate is the first certificate of ``pem`` (a ``ca`` field), by its text:
@@ -507,11 +519,6 @@ def identity(facts: x509.CertInfo) -> tuple[bytes, bytes]:
     return facts.subject_der, facts.key_der
 
 
-def _facts(blocks: Iterable[str]) -> dict[str, x509.CertInfo | None]:
-    """Each block by its whitespace-free PEM, with its certificate's facts (``None`` when it does not parse)."""
-    return {pem_key(block): x509.certificate_info(block) for block in blocks}
-
-
 def foreign_trust(
     old: Entry,
     new: Entry,
@@ -533,12 +540,8 @@ def foreign_trust(
     old_text, new_text = old.text("ca") or "", new.text("ca") or ""
     if old_text == new_text:
         return ()
-    before = _facts(x509.split_pem_certificates(old_text))
-    added = [
-        facts
-        for key, facts in _facts(x509.split_pem_certificates(new_text)).items()
-        if key not in before and facts is not None
-    ]
+    before = old_graph.trust_field(old_text)
+    added = [facts for key, facts in new_graph.trust_field(new_text).items() if key not in before and facts is not None]
     if not added:
         return ()
     signers = tuple(signers)
