@@ -54,13 +54,19 @@ def _chain_subjects(ctx: Context) -> list[Entry]:
         return subjects
     changed_cas = {change.name for change in changed}  # what a CredHub export names in ca_name
     seen = {e.name for e in subjects}
+    stale: dict[str, bool] = {}  # by the text of a 'ca' field: the certificates a CA signed share theirs
+
+    def trusts_gone(trust: str) -> bool:
+        found = stale.get(trust)
+        if found is None:
+            found = stale[trust] = any(pki.pem_key(b) in gone for b in x509.split_pem_certificates(trust))
+        return found
+
     for entry in ctx.new:
         if entry.name in seen or entry.kind is not Kind.CERTIFICATE:
             continue
         trust = entry.text("ca")
-        if (trust and any(pki.pem_key(b) in gone for b in x509.split_pem_certificates(trust))) or (
-            entry.text("ca_name") in changed_cas
-        ):
+        if (trust and trusts_gone(trust)) or entry.text("ca_name") in changed_cas:
             subjects.append(entry)
     return subjects
 
