@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from conftest import Run, RunCli, WriteStore
 from creds_lint import pki
@@ -603,6 +603,37 @@ def test_weaker_key(cli: RunCli, write_store: WriteStore) -> None:
     assert findings(audit) == [
         ("weaker-key", "signing_key", "private_key", line_of(path, "signing_key", "private_key")),
     ]
+
+
+def _key_pair(key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> dict[str, str]:
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, _NO_PASSWORD)
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return {"private_key": private.decode("ascii"), "public_key": public.decode("ascii")}
+
+
+_NO_PASSWORD = serialization.NoEncryption()
+
+
+def test_weaker_key_reads_the_algorithm_and_size_of_any_private_key(cli: RunCli, write_store: WriteStore) -> None:
+    """Sizes are compared within one algorithm, read from the private key: an EC key rotated to a smaller curve is
+    weaker; an Ed25519 key has no size to compare."""
+    store = {
+        "ec_key": _key_pair(ec.generate_private_key(ec.SECP384R1())),
+        "ed_key": _key_pair(ed25519.Ed25519PrivateKey.generate()),
+    }
+    new = {
+        "ec_key": _key_pair(ec.generate_private_key(ec.SECP256R1())),
+        "ed_key": _key_pair(ed25519.Ed25519PrivateKey.generate()),
+    }
+    run = compare(cli, write_store, store, new)
+    path = write_store("new.yml", new)
+    assert [f for f in findings(run) if f[0] == "weaker-key"] == [
+        ("weaker-key", "ec_key", "private_key", line_of(path, "ec_key", "private_key")),
+    ]
+    assert (
+        message(run, "weaker-key", "ec_key")
+        == "ec_key (rsa key pair): its EC key is shorter than before (384 -> 256 bits)."
+    )
 
 
 # ----------------------------------------------------------------------------------------------- audit

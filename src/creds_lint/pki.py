@@ -30,7 +30,7 @@ from creds_lint.memo import cached
 from creds_lint.model import Entry, Kind, VarStore, is_ciphertext, is_empty
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
     from cryptography.x509 import Certificate
 
 #: The smallest RSA key that is not weak.
@@ -692,12 +692,13 @@ def _normal_fingerprint(text: str) -> str:
 _BARE_SHA256 = re.compile(r"[A-Za-z0-9+/]{43}=?")
 
 
-def entry_key(entry: Entry) -> PublicKeyTypes | None:
-    """The public key of an entry's key pair (from its private key, or from its certificate)."""
+def entry_key(entry: Entry) -> PublicKeyTypes | PrivateKeyTypes | None:
+    """The key of an entry's key pair: its private key, or else its certificate's public key (both tell the
+    algorithm and the size of the pair)."""
     private_pem = entry.text("private_key")
     private = x509.load_private_key(private_pem) if private_pem else None
     if private is not None:
-        return private.public_key()
+        return private
     cert = certificate(entry)
     return x509.certificate_key(cert) if cert is not None else None
 

@@ -701,7 +701,20 @@ def self_signed(cert: x509.Certificate) -> bool:
 
 
 def key_type(key: PublicKeyTypes | PrivateKeyTypes) -> str:
-    """``RSA``, ``EC``, ``Ed25519``...: the algorithm of a key, to compare key sizes only within one algorithm."""
+    """``RSA``, ``EC``, ``Ed25519``...: the algorithm of a key, to compare key sizes only within one algorithm
+    (worked out once per class of key: a store's keys are of few)."""
+    kind = type(key)
+    found = _KEY_TYPES.get(kind)
+    if found is None:
+        found = _KEY_TYPES[kind] = _key_type(key)
+    return found
+
+
+#: :func:`key_type` by the class of the key.
+_KEY_TYPES: dict[type, str] = {}
+
+
+def _key_type(key: PublicKeyTypes | PrivateKeyTypes) -> str:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
