@@ -195,9 +195,8 @@ def _trust(change: Change, before: Entry, after: Entry, stores: tuple[VarStore, 
         or pki.foreign_trust(before, after, signers=(), old_graph=old_graph, new_graph=new_graph)
     ):
         return None
-    if not any(x509.signed_by(own, ca) for ca in new_trust) and not (
-        x509.is_ca(own) and own.issuer == own.subject and x509.signed_by(own, own)
-    ):
+    facts = x509.info(own)
+    if not any(x509.signed_by(own, ca) for ca in new_trust) and not (facts.is_ca and facts.self_signed):
         return None
     before_set = {x509.info(c).fingerprint for c in old_trust or ()}
     after_set = {x509.info(c).fingerprint for c in new_trust}
