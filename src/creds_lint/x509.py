@@ -43,8 +43,6 @@ class CertInfo:
     #: certificate: what :func:`shipped` sends. Any other is worked out where it is asked for.
     SHIPPED = (
         "common_name",
-        "subject",
-        "issuer",
         "serial",
         "not_before",
         "not_after",
