@@ -214,6 +214,7 @@ class Graph:
         self.store = store
         self._chains: dict[str, Chain] = {}
         self._trust_fields: dict[str, dict[str, x509.CertInfo | None]] = {}
+        self._foreign: dict[tuple[Graph, str, str, str | None, str | None], tuple[Certificate, ...]] = {}
 
     @cached
     def _by_pem(self) -> dict[str, str]:
@@ -322,13 +323,22 @@ class Graph:
 
     def foreign_trust(self, old: Entry, new: Entry, *, old_graph: Graph) -> tuple[Certificate, ...]:
         """:func:`foreign_trust` of ``new`` (an entry of this store) against ``old`` (of ``old_graph``'s), the
-        CAs that signed either version trusted."""
-        signers = (
-            (name, facts)
-            for graph_, entry in ((old_graph, old), (self, new))
-            if (name := graph_.signer(entry)) is not None and (facts := graph_.facts.get(name)) is not None
-        )  # looked up only when the 'ca' field gained a certificate
-        return foreign_trust(old, new, signers=signers, old_graph=old_graph, new_graph=self)
+        CAs that signed either version trusted. It depends on nothing else than the two ``ca`` fields and the two
+        signers, so it is worked out once for the certificates that share them (those a CA re-issued)."""
+        old_text, new_text = old.text("ca") or "", new.text("ca") or ""
+        if old_text == new_text:
+            return ()
+        old_signer, new_signer = old_graph.signer(old), self.signer(new)
+        key = (old_graph, old_text, new_text, old_signer, new_signer)
+        found = self._foreign.get(key)
+        if found is None:
+            signers = [
+                (name, facts)
+                for graph_, name in ((old_graph, old_signer), (self, new_signer))
+                if name is not None and (facts := graph_.facts.get(name)) is not None
+            ]
+            found = self._foreign[key] = foreign_trust(old, new, signers=signers, old_graph=old_graph, new_graph=self)
+        return found
 
     def _resolve(self, entry: Entry) -> Chain:
         facts = certificate_info(entry)
@@ -576,9 +586,10 @@ def defects(entry: Entry) -> tuple[Defect, ...]:
     Empty fields are left to ``empty-value``.
     """
     found: list[Defect] = []
+    fields = entry.fields
     for name in _PEM_FIELDS.get(entry.kind, ()):
-        value = entry.fields.get(name)
-        if name not in entry.fields or is_empty(value) or is_ciphertext(value):  # sops without keys
+        value = fields.get(name)
+        if is_empty(value) or is_ciphertext(value):  # absent or empty (empty-value's), or sops without keys
             continue
         if not isinstance(value, str):
             found.append(Defect(field=name, message=f"'{name}' is not PEM text"))
