@@ -197,7 +197,7 @@ def test_a_staged_child_that_is_not_asked_is_stopped() -> None:
 
 @needs_two
 @pytest.mark.counts
-@pytest.mark.parametrize("fails", ["value", "sequel", "answer"])
+@pytest.mark.parametrize("fails", ["value", "sequel", "sequel, asked once it has gone", "answer"])
 def test_a_staged_child_that_fails_leaves_the_answer_to_this_process(fails: str) -> None:
     def work() -> int:
         if fails == "value" and in_child():
@@ -205,7 +205,7 @@ def test_a_staged_child_that_fails_leaves_the_answer_to_this_process(fails: str)
         return 7
 
     def sequel(value: int) -> background.Sequel[int, tuple[int, int, int]]:
-        if fails == "sequel" and in_child():
+        if fails.startswith("sequel") and in_child():
             raise RuntimeError("only in the child")
 
         def answer(question: int) -> tuple[int, int, int]:
@@ -218,9 +218,22 @@ def test_a_staged_child_that_fails_leaves_the_answer_to_this_process(fails: str)
     before = background.fallbacks
     with background.start_staged(work, sequel) as staged:
         assert staged.result() == 7
+        if fails.endswith("gone"):
+            _wait_for_children()  # the question then meets a closed pipe
         assert staged.ask(5).result() == (7, 5, PARENT)
     assert background.fallbacks == before + 1
     assert not multiprocessing.active_children()
+
+
+def _wait_for_children() -> None:
+    """Until every child has exited (each is joined when seen to have)."""
+    import time
+
+    for _ in range(1000):
+        if not multiprocessing.active_children():
+            return
+        time.sleep(0.01)
+    raise AssertionError("a child did not exit")
 
 
 def test_without_a_child_the_sequel_answers_here() -> None:
