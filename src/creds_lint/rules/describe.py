@@ -153,6 +153,8 @@ def changed_fields(ctx: Context, old: Entry, new: Entry) -> list[str]:
 def structure_changes(ctx: Context, old: Entry, new: Entry) -> list[str]:
     """The fields that a structured value gained or lost, in words (named as :func:`field_name` allows)."""
     before, after = old.fields, new.fields
+    if before.keys() == after.keys():  # most changes: no field gained or lost
+        return []
     structure = [f"{field_name(ctx, name)} was added" for name in sorted(after.keys() - before.keys())]
     structure += [f"{field_name(ctx, name)} was removed" for name in sorted(before.keys() - after.keys())]
     return structure
