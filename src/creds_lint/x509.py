@@ -54,6 +54,7 @@ class CertInfo:
         "signs_certificates",
         "sans",
         "label",
+        "key_strength",
     )
 
     def __init__(self, cert: x509.Certificate) -> None:
@@ -230,9 +231,16 @@ class CertInfo:
     @cached
     def key_bits(self) -> int | None:
         try:
-            return key_bits(self.cert.public_key())
+            return key_bits(self._key)
         except (ValueError, TypeError):  # pragma: no cover - unsupported key algorithm
             return None
+
+    @cached
+    def key_strength(self) -> tuple[str, int] | None:
+        """``(algorithm, bits)`` of the certificate's key (``("RSA", 3072)``), as :func:`key_type` and
+        :func:`key_bits` give them: what ``weaker-key`` compares; ``None`` for a key without a size."""
+        bits = self.key_bits
+        return (key_type(self._key), bits) if bits is not None else None
 
     def days_left(self, now: datetime) -> int:
         """The whole days the certificate has left: the floor of ``(not_after - now) / 1 day``, negative once it

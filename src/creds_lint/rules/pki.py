@@ -422,6 +422,12 @@ def subject_changed(ctx: Context) -> Iterator[Hit]:
 
 
 def _key(entry: Entry) -> tuple[str, int] | None:
+    """``(algorithm, bits)`` of an entry's key pair. A certificate's is its certificate's key, a fact that needs
+    no private key parsed (one that is not the certificate's is a key-mismatch); a certificate that does not
+    parse, an rsa or an ssh key pair have their private key's."""
+    facts = pki.certificate_info(entry) if entry.kind is Kind.CERTIFICATE else None
+    if facts is not None:
+        return facts.key_strength
     key = pki.entry_key(entry) if entry.kind in (Kind.CERTIFICATE, Kind.RSA, Kind.SSH) else None
     bits = x509.key_bits(key) if key is not None else None
     return (x509.key_type(key), bits) if key is not None and bits is not None else None
