@@ -45,21 +45,20 @@ def _chain_subjects(ctx: Context) -> list[Entry]:
         if change.old is not None and change.new is not None and change.old.kind is Kind.CERTIFICATE
         if change.new.text("certificate") != change.old.text("certificate")
     ]
-    gone = {
-        pki.pem_key(block)
-        for change in changed
-        if change.old is not None and (block := pki.first_block(change.old.text("certificate")))
-    }
-    if not gone:
+    previous = [text for change in changed if change.old is not None and (text := change.old.text("certificate"))]
+    if not any(pki.first_block(text) for text in previous):
         return subjects
     changed_cas = {change.name for change in changed}  # what a CredHub export names in ca_name
     seen = {e.name for e in subjects}
+    gone: list[set[str]] = []  # the old certificates, whitespace-free: made for the first 'ca' field to look in
     stale: dict[str, bool] = {}  # by the text of a 'ca' field: the certificates a CA signed share theirs
 
     def trusts_gone(trust: str) -> bool:
         found = stale.get(trust)
         if found is None:
-            found = stale[trust] = any(pki.pem_key(b) in gone for b in x509.split_pem_certificates(trust))
+            if not gone:
+                gone.append({pki.pem_key(block) for text in previous if (block := pki.first_block(text))})
+            found = stale[trust] = any(pki.pem_key(b) in gone[0] for b in x509.split_pem_certificates(trust))
         return found
 
     for entry in ctx.new:
