@@ -79,8 +79,10 @@ class Chain:
     def __reduce__(self) -> tuple[Callable[..., Chain], tuple[object, ...]]:
         """Pickled with its certificates as DER (a chain resolved on another CPU, :func:`warm`)."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        issuer = _der(self.issuer) if self.issuer is not None else None
-        return _chain, ({**fields, "issuer": issuer, "foreign": tuple(_der(cert) for cert in self.foreign)},)
+        issuer = x509.certificate_der(self.issuer) if self.issuer is not None else None
+        return _chain, (
+            {**fields, "issuer": issuer, "foreign": tuple(x509.certificate_der(cert) for cert in self.foreign)},
+        )
 
     def signed(self, signer: str, link: Link) -> Chain:
         """This chain with its signer found: what :func:`dataclasses.replace` gives, built directly (it is built
@@ -94,12 +96,6 @@ class Chain:
             issuer=self.issuer,
             foreign=self.foreign,
         )
-
-
-def _der(cert: Certificate) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return cert.public_bytes(Encoding.DER)
 
 
 def _chain(fields: dict[str, Any]) -> Chain:

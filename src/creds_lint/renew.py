@@ -350,12 +350,11 @@ def _new_serial(old: int) -> int:
 def _issue(old: Certificate, signer: _Signer, *, not_before: datetime, not_after: datetime) -> Certificate | str:
     """``old`` re-issued from its own DER: new serial, validity, issuer, authority key identifier, signature."""
     from cryptography import x509 as cx509
-    from cryptography.hazmat.primitives.serialization import Encoding
 
     try:
         parts = der.tbs(old.tbs_certificate_bytes)
         signer_parts = der.tbs(signer.cert.tbs_certificate_bytes)
-        algorithm = der.signature_algorithm(old.public_bytes(Encoding.DER))
+        algorithm = der.signature_algorithm(x509.certificate_der(old))
     except der.DerError:
         return "its certificate is not DER that this tool re-issues byte for byte"
     if algorithm != parts.signature:

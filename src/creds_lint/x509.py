@@ -96,7 +96,7 @@ class CertInfo:
         """The parts of the certificate's DER that a signature check compares: the DER it was loaded from, or the
         DER ``cryptography`` writes, which is the same (it reads DER strictly, and writes back what it read)."""
         data = self.__dict__.get("_data")
-        return der.signed(data if isinstance(data, bytes) else self.cert.public_bytes(_der()))
+        return der.signed(data if isinstance(data, bytes) else certificate_der(self.cert))
 
     @cached
     def _subject(self) -> _Name:
@@ -537,6 +537,13 @@ def load_public_key(text: str) -> PublicKeyTypes | None:
         return None
 
 
+def certificate_der(cert: x509.Certificate) -> bytes:
+    """The DER of a certificate (what ``cryptography`` read, written back as it was read)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return cert.public_bytes(Encoding.DER)
+
+
 def public_key_der(key: PublicKeyTypes | PrivateKeyTypes) -> bytes:
     """DER SubjectPublicKeyInfo of a key, the identity of a key pair whatever its encoding."""
     public = key.public_key() if hasattr(key, "public_key") else key
@@ -609,13 +616,6 @@ def _known(signed: bytes, name: x509.Name) -> _Name:
         _NAMES.clear()
     known = _NAMES[signed] = _Name(name)
     return known
-
-
-@lru_cache(maxsize=1)
-def _der() -> serialization.Encoding:
-    from cryptography.hazmat.primitives import serialization
-
-    return serialization.Encoding.DER
 
 
 @lru_cache(maxsize=1)
